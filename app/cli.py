@@ -1,0 +1,108 @@
+"""The `carte` command: what an operator scripts. Thin: it calls the domain."""
+
+from __future__ import annotations
+
+import csv
+import sys
+from typing import Annotated
+
+import typer
+from sqlmodel import Session
+
+from app.settings import get_settings
+from survey import campaigns, migrate
+from survey.db import make_engine
+
+cli = typer.Typer(
+    help="Carte partenariale : administration du service.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+db_cli = typer.Typer(help="Base de données.", no_args_is_help=True)
+cli.add_typer(db_cli, name="db")
+
+
+def _fail(message: str, code: int = 2) -> None:
+    typer.secho(message, err=True, fg=typer.colors.RED)
+    raise typer.Exit(code)
+
+
+def _session() -> Session:
+    return Session(make_engine(get_settings().database_url))
+
+
+@db_cli.command("upgrade")
+def db_upgrade(revision: str = "head") -> None:
+    """Migrer la base configurée (DATABASE_URL) jusqu'à la dernière version."""
+    migrate.upgrade(get_settings().database_url, revision)
+    typer.echo("Base de données à jour.")
+
+
+@cli.command()
+def demo() -> None:
+    """Charger le territoire de démonstration « 23 — Creuse » (sans effet s'il existe déjà)."""
+    from survey import demo as demo_data
+
+    settings = get_settings()
+    with _session() as session:
+        created = demo_data.load(session, settings.resolved_secret())
+    typer.echo("Territoire de démonstration chargé." if created else "Démonstration déjà présente.")
+
+
+@cli.command("demo-link")
+def demo_link() -> None:
+    """Afficher un lien de répondant de démonstration (questionnaire 2026 pré-rempli)."""
+    from survey import demo as demo_data
+
+    settings = get_settings()
+    with _session() as session:
+        token = demo_data.sample_token(session, settings.resolved_secret())
+    if token is None:
+        _fail("Pas de démonstration chargée : lancez d'abord `carte demo`.")
+    typer.echo(campaigns.link_url(settings.base_url, token))
+
+
+@cli.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Adresse d'écoute.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port d'écoute.", min=1, max=65535)] = 8000,
+    workers: Annotated[int, typer.Option(help="Nombre de processus.", min=1)] = 1,
+) -> None:
+    """Servir l'application web."""
+    import uvicorn
+
+    uvicorn.run(
+        "app.main:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        proxy_headers=True,
+    )
+
+
+@cli.command()
+def links(
+    territory: Annotated[str, typer.Option(help="Code du territoire, par exemple 23.")],
+    year: Annotated[int, typer.Option(help="Année de la campagne.")],
+) -> None:
+    """Imprimer en CSV les liens personnels et l'état des réponses d'une campagne."""
+    settings = get_settings()
+    with _session() as session:
+        try:
+            campaign = campaigns.get_campaign(session, territory, year)
+        except campaigns.NotFound as exc:
+            _fail(exc.message)
+        rows = campaigns.status_report(
+            session, campaign, settings.resolved_secret(), settings.base_url
+        )
+    writer = csv.writer(sys.stdout)
+    writer.writerow(["professionnel", "email", "structure", "statut", "lien"])
+    for r in rows:
+        writer.writerow(
+            [r.full_name, r.email, r.organisation, campaigns.STATUS_LABELS[r.status], r.link]
+        )
+
+
+def main() -> None:
+    cli()

@@ -1,0 +1,104 @@
+"""The web application: create_app() wires settings, database, routes and error pages."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy.engine import Engine
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from app.settings import Settings, get_settings
+from app.templating import templates
+from survey.db import make_engine
+from survey.messages import pydantic_problems
+
+log = logging.getLogger("carte")
+
+STATIC_DIR = Path(__file__).parent / "static"
+
+_STATUS_TEXT = {
+    400: "Requête incorrecte",
+    403: "Accès refusé",
+    404: "Page introuvable",
+    405: "Action non permise",
+    409: "Action impossible",
+    413: "Envoi trop volumineux",
+    422: "Données incorrectes",
+    429: "Trop de tentatives",
+}
+
+
+def _wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
+    """The application; tests pass their own settings and engine."""
+    settings = settings or get_settings()
+    app = FastAPI(
+        title="Carte partenariale",
+        description=(
+            "Cartographie annuelle des partenariats entre services sociaux d'un département. "
+            "Les messages d'erreur sont en français ; chaque erreur de champ est décrite dans "
+            "`errors` (`field`, `message`)."
+        ),
+        version="0.1.0",
+    )
+    app.state.settings = settings
+    app.state.secret = settings.resolved_secret()
+    app.state.engine = engine or make_engine(settings.database_url)
+
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+    from app.routes import home, questionnaire_api
+
+    app.include_router(home.router)
+    app.include_router(questionnaire_api.router)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError):
+        problems = pydantic_problems(list(exc.errors()))
+        if _wants_json(request):
+            return JSONResponse(
+                {"detail": "Certaines réponses sont incorrectes.", "errors": problems},
+                status_code=422,
+            )
+        return _error_page(request, 400, "Certaines données envoyées sont incorrectes.")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException):
+        detail = exc.detail if isinstance(exc.detail, str) else None
+        if exc.status_code == 404 and (detail is None or detail == "Not Found"):
+            detail = "Cette page n'existe pas."
+        if exc.status_code == 400 and (detail or "").startswith("There was an error parsing"):
+            detail = "Le contenu envoyé est illisible (JSON ou encodage UTF-8 invalide)."
+        if exc.status_code == 405 and (detail is None or detail == "Method Not Allowed"):
+            detail = "Cette action n'est pas permise ici."
+        if _wants_json(request):
+            body = exc.detail if isinstance(exc.detail, dict) else {"detail": detail}
+            return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
+        return _error_page(request, exc.status_code, detail or "")
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception):  # pragma: no cover - last resort
+        log.exception("Unexpected error on %s", request.url.path)
+        message = "Une erreur inattendue s'est produite. Rien n'a été enregistré ; réessayez."
+        if _wants_json(request):
+            return JSONResponse({"detail": message}, status_code=500)
+        return _error_page(request, 500, message)
+
+    return app
+
+
+def _error_page(request: Request, status: int, message: str) -> HTMLResponse:
+    return templates.TemplateResponse(
+        request,
+        "error.html",
+        {"status": status, "title": _STATUS_TEXT.get(status, "Erreur"), "message": message},
+        status_code=status,
+    )

@@ -1,0 +1,49 @@
+"""Configuration, read from the environment (and an optional `.env` file) only here."""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+VAR_DIR = Path("var")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    database_url: str = Field(
+        default=f"sqlite:///{VAR_DIR / 'carte.sqlite3'}",
+        description="SQLAlchemy URL; PostgreSQL as postgresql+psycopg://user@host/db",
+    )
+    secret_key: str = Field(
+        default="",
+        description="Signs sessions and derives personal links. Generated in var/ when empty.",
+    )
+    base_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="Public address of the service, used to print personal links.",
+    )
+    var_dir: Path = VAR_DIR
+
+    def resolved_secret(self) -> str:
+        """The configured secret, or a development secret kept in `var/secret_key`.
+
+        Changing the secret invalidates every personal link: keep it with the backups.
+        """
+        if self.secret_key:
+            return self.secret_key
+        path = self.var_dir / "secret_key"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        return path.read_text().strip()
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

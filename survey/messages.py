@@ -1,0 +1,55 @@
+"""French messages for validation errors (pydantic's and ours)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+_BY_TYPE: dict[str, str] = {
+    "missing": "Ce champ est obligatoire.",
+    "int_parsing": "Indiquez un nombre entier.",
+    "int_type": "Indiquez un nombre entier.",
+    "int_from_float": "Indiquez un nombre entier.",
+    "float_parsing": "Indiquez un nombre.",
+    "bool_parsing": "Répondez par oui ou par non.",
+    "bool_type": "Répondez par oui ou par non.",
+    "string_type": "Un texte est attendu ici.",
+    "string_unicode": "Ce texte contient des caractères illisibles.",
+    "list_type": "Une liste est attendue ici.",
+    "model_type": "Un objet est attendu ici.",
+    "model_attributes_type": "Un objet est attendu ici.",
+    "dict_type": "Un objet est attendu ici.",
+    "json_invalid": "Le contenu envoyé n'est pas du JSON valide.",
+    "json_type": "Le contenu envoyé n'est pas du JSON valide.",
+    "literal_error": "Cette valeur n'est pas dans la liste proposée.",
+    "enum": "Cette valeur n'est pas dans la liste proposée.",
+    "date_parsing": "Indiquez une date (AAAA-MM-JJ).",
+    "date_from_datetime_parsing": "Indiquez une date (AAAA-MM-JJ).",
+    "extra_forbidden": "Ce champ n'est pas attendu.",
+}
+
+
+def pydantic_message(error: dict[str, Any]) -> str:
+    """A French sentence for one pydantic error dict."""
+    kind = error.get("type", "")
+    ctx = error.get("ctx") or {}
+    if kind == "string_too_long":
+        return f"Texte trop long : {ctx.get('max_length')} caractères au maximum."
+    if kind == "string_too_short":
+        return "Ce champ ne peut pas être vide."
+    if kind == "too_long":
+        return f"Trop d'éléments : {ctx.get('max_length')} au maximum."
+    if kind in ("greater_than_equal", "greater_than"):
+        return f"La valeur doit être au moins {ctx.get('ge', ctx.get('gt'))}."
+    if kind in ("less_than_equal", "less_than"):
+        return f"La valeur doit être au plus {ctx.get('le', ctx.get('lt'))}."
+    return _BY_TYPE.get(kind, "Valeur invalide.")
+
+
+def field_path(loc: tuple | list) -> str:
+    """'links.0.nature' from pydantic's location, without the leading 'body'."""
+    parts = [str(p) for p in loc if p not in ("body",)]
+    return ".".join(parts) or "__root__"
+
+
+def pydantic_problems(errors: list[dict[str, Any]]) -> list[dict[str, str]]:
+    return [{"field": field_path(e.get("loc", ())), "message": pydantic_message(e)} for e in errors]

@@ -1,0 +1,193 @@
+"""Database tables of the survey domain (SQLModel).
+
+Conventions: times are timezone-aware UTC; coded answers are short strings from `survey.vocab`;
+multi-valued answers live in small child tables so figures can be aggregated in SQL.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from sqlalchemy import Column, Index, Text, UniqueConstraint, text
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Territory(SQLModel, table=True):
+    """A département: the unit of data isolation."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=10, unique=True, index=True)
+    name: str = Field(max_length=120)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Campaign(SQLModel, table=True):
+    """One yearly edition of the questionnaire in a territory."""
+
+    __table_args__ = (
+        UniqueConstraint("territory_id", "year", name="uq_campaign_territory_year"),
+        # At most one open campaign per territory, enforced by the database itself.
+        Index(
+            "uq_campaign_one_open",
+            "territory_id",
+            unique=True,
+            sqlite_where=text("status = 'open'"),
+            postgresql_where=text("status = 'open'"),
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    territory_id: int = Field(foreign_key="territory.id", index=True)
+    year: int
+    opens_on: date | None = None
+    closes_on: date | None = None
+    status: str = Field(default="draft", max_length=10)  # draft | open | closed
+    introduction: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Organisation(SQLModel, table=True):
+    """A structure of the directory (CAF de la Creuse, CCAS de Guéret…)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    territory_id: int = Field(foreign_key="territory.id", index=True)
+    name: str = Field(max_length=200)
+    type: str = Field(default="autre", max_length=60)  # survey.vocab.ORG_TYPES
+    commune: str = Field(default="", max_length=120)
+    siret: str | None = Field(default=None, max_length=14)
+    missions: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    # active | proposed (written in by a respondent) | archived | merged
+    status: str = Field(default="active", max_length=10, index=True)
+    merged_into_id: int | None = Field(default=None, foreign_key="organisation.id")
+    # No foreign key: professional -> organisation already points the other way, and a
+    # cycle would make table creation order ambiguous. Cleared when a person is erased.
+    proposed_by_id: int | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Service(SQLModel, table=True):
+    """A team inside a structure (SIAO 115, centre de jour, UTAS de Guéret…)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    organisation_id: int = Field(foreign_key="organisation.id", index=True)
+    name: str = Field(max_length=200)
+    active: bool = True
+    contact_role: str = Field(default="", max_length=120)
+    contact_name: str = Field(default="", max_length=120)
+    contact_phone: str = Field(default="", max_length=40)
+    contact_email: str = Field(default="", max_length=200)
+    contact_consent: bool = False
+
+
+class Professional(SQLModel, table=True):
+    """A respondent. Name and e-mail are personal data: coordinators of the territory only."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    territory_id: int = Field(foreign_key="territory.id", index=True)
+    full_name: str = Field(max_length=160)
+    email: str = Field(default="", max_length=200)
+    function: str = Field(default="", max_length=160)
+    organisation_id: int = Field(foreign_key="organisation.id", index=True)
+    service_id: int | None = Field(default=None, foreign_key="service.id")
+    active: bool = True
+    took_over_from_id: int | None = Field(default=None, foreign_key="professional.id")
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Invitation(SQLModel, table=True):
+    """A personal link. The token is HMAC(secret, nonce): the database alone cannot rebuild
+    it, and only its SHA-256 is stored for look-up."""
+
+    __table_args__ = (
+        Index("ix_invitation_campaign_professional", "campaign_id", "professional_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(foreign_key="campaign.id", index=True)
+    professional_id: int = Field(foreign_key="professional.id", index=True)
+    nonce: str = Field(max_length=64)
+    token_hash: str = Field(max_length=64, unique=True, index=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    revoked_at: datetime | None = None
+
+
+class Body(SQLModel, table=True):
+    """An instance: a commission or coordination meeting where several structures sit."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    territory_id: int = Field(foreign_key="territory.id", index=True)
+    name: str = Field(max_length=200)
+    description: str = Field(default="", max_length=500)
+    active: bool = True
+
+
+class Response(SQLModel, table=True):
+    """One professional's answers for one campaign."""
+
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "professional_id", name="uq_response_campaign_prof"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(foreign_key="campaign.id", index=True)
+    professional_id: int = Field(foreign_key="professional.id", index=True)
+    # Where the respondent worked when answering: the graph stays right after moves.
+    organisation_id: int = Field(foreign_key="organisation.id", index=True)
+    service_id: int | None = Field(default=None, foreign_key="service.id")
+    status: str = Field(default="draft", max_length=10, index=True)  # draft | submitted
+    questionnaire_version: str = Field(max_length=20)
+    function: str = Field(default="", max_length=160)
+    years_in_post: str | None = Field(default=None, max_length=10)
+    declared_partner_count: int | None = None
+    obstacle_other: str = Field(default="", max_length=500)
+    body_other: str = Field(default="", max_length=500)
+    comment: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+    submitted_at: datetime | None = None
+
+
+class ResponseObstacle(SQLModel, table=True):
+    response_id: int = Field(foreign_key="response.id", primary_key=True, ondelete="CASCADE")
+    code: str = Field(max_length=40, primary_key=True)
+
+
+class ResponseBody(SQLModel, table=True):
+    response_id: int = Field(foreign_key="response.id", primary_key=True, ondelete="CASCADE")
+    body_id: int = Field(foreign_key="body.id", primary_key=True)
+
+
+class DeclaredLink(SQLModel, table=True):
+    """One partner named in a response."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    response_id: int = Field(foreign_key="response.id", index=True, ondelete="CASCADE")
+    position: int = 0
+    partner_organisation_id: int = Field(foreign_key="organisation.id", index=True)
+    partner_service_id: int | None = Field(default=None, foreign_key="service.id")
+    status: str = Field(default="new", max_length=10)  # vocab.LINK_STATUSES
+    nature: str | None = Field(default=None, max_length=10)  # vocab.NATURES
+    frequency: str | None = Field(default=None, max_length=12)  # vocab.FREQUENCIES
+    practice_other: str = Field(default="", max_length=500)
+    has_named_contact: bool | None = None
+    contact_name: str = Field(default="", max_length=120)
+    contact_consent: bool = False
+    quality: int | None = None  # vocab.QUALITIES
+    carried_from_id: int | None = Field(
+        default=None, foreign_key="declaredlink.id", ondelete="SET NULL"
+    )
+
+
+class LinkTag(SQLModel, table=True):
+    """Multi-valued attributes of a link: kind is frame, channel, practice or thematique."""
+
+    link_id: int = Field(foreign_key="declaredlink.id", primary_key=True, ondelete="CASCADE")
+    kind: str = Field(max_length=12, primary_key=True)
+    code: str = Field(max_length=80, primary_key=True)
+
+
+LINK_TAG_KINDS = ("frame", "channel", "practice", "thematique")

@@ -1,0 +1,578 @@
+"""The yearly questionnaire: answers shape, validation, carry-forward, draft and submit.
+
+One shape (`Answers`) serves the HTML form and the JSON API, so they cannot drift.
+Rules:
+- a draft may be incomplete, but never holds unknown codes, foreign ids or duplicates;
+- submitting needs every partner described (nature, frequency, what is built together)
+  and every partner carried forward from last year confirmed or marked "plus de contact";
+- once submitted, a response stays submitted: later saves must be complete too;
+- each save is one transaction: on any problem nothing is written.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass, field
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import delete
+from sqlmodel import Session, col, select
+
+from survey import vocab
+from survey.models import (
+    Body,
+    Campaign,
+    DeclaredLink,
+    Invitation,
+    LinkTag,
+    Organisation,
+    Professional,
+    Response,
+    ResponseBody,
+    ResponseObstacle,
+    Service,
+    Territory,
+    utcnow,
+)
+
+MAX_LINKS = 200
+SHORT_TEXT = 500
+LONG_TEXT = 5000
+
+LinkStatus = Literal["new", "pending", "confirmed", "ended"]
+
+
+class WriteIn(BaseModel):
+    """A partner missing from the directory, stored as a proposed structure."""
+
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+    name: str = Field(default="", max_length=200)
+    type: str = Field(default="autre", max_length=60)
+    commune: str = Field(default="", max_length=120)
+
+
+class LinkAnswer(BaseModel):
+    """One partner as answered. Unknown fields (e.g. read-only partner_name) are ignored."""
+
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+    partner_organisation_id: int | None = None
+    partner_service_id: int | None = None
+    write_in: WriteIn | None = None
+    status: LinkStatus = "new"
+    nature: str | None = Field(default=None, max_length=10)
+    frames: list[str] = Field(default_factory=list, max_length=20)
+    channels: list[str] = Field(default_factory=list, max_length=20)
+    frequency: str | None = Field(default=None, max_length=12)
+    practices: list[str] = Field(default_factory=list, max_length=20)
+    practice_other: str = Field(default="", max_length=SHORT_TEXT)
+    thematiques: list[str] = Field(default_factory=list, max_length=40)
+    has_named_contact: bool | None = None
+    contact_name: str = Field(default="", max_length=120)
+    contact_consent: bool = False
+    quality: int | None = None
+    carried_from_id: int | None = None
+
+
+class Answers(BaseModel):
+    """Everything a respondent can write. Read-only fields sent back are ignored."""
+
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+    function: str = Field(default="", max_length=160)
+    years_in_post: str | None = Field(default=None, max_length=10)
+    declared_partner_count: int | None = Field(default=None, ge=0, le=1000)
+    links: list[LinkAnswer] = Field(default_factory=list, max_length=MAX_LINKS)
+    obstacles: list[str] = Field(default_factory=list, max_length=20)
+    obstacle_other: str = Field(default="", max_length=SHORT_TEXT)
+    body_ids: list[int] = Field(default_factory=list, max_length=100)
+    body_other: str = Field(default="", max_length=SHORT_TEXT)
+    comment: str = Field(default="", max_length=LONG_TEXT)
+
+
+@dataclass
+class Problem:
+    field: str
+    message: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"field": self.field, "message": self.message}
+
+
+@dataclass
+class Respondent:
+    """Everything known about the holder of a personal link."""
+
+    invitation: Invitation
+    campaign: Campaign
+    territory: Territory
+    professional: Professional
+    organisation: Organisation
+    response: Response | None
+
+    @property
+    def can_write(self) -> bool:
+        return self.campaign.status == "open"
+
+
+@dataclass
+class SaveResult:
+    ok: bool
+    problems: list[Problem] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    response: Response | None = None
+
+
+class CampaignNotOpen(Exception):
+    """Writing to a campaign that is not open."""
+
+    def __init__(self, campaign: Campaign):
+        self.campaign = campaign
+        if campaign.status == "closed":
+            msg = (
+                f"La campagne {campaign.year} est close : "
+                "les réponses ne peuvent plus être modifiées."
+            )
+        else:
+            msg = f"La campagne {campaign.year} n'est pas encore ouverte."
+        super().__init__(msg)
+        self.message = msg
+
+
+def load_respondent(session: Session, invitation: Invitation) -> Respondent:
+    campaign = session.get(Campaign, invitation.campaign_id)
+    professional = session.get(Professional, invitation.professional_id)
+    response = session.exec(
+        select(Response).where(
+            Response.campaign_id == campaign.id, Response.professional_id == professional.id
+        )
+    ).first()
+    return Respondent(
+        invitation=invitation,
+        campaign=campaign,
+        territory=session.get(Territory, campaign.territory_id),
+        professional=professional,
+        organisation=session.get(Organisation, professional.organisation_id),
+        response=response,
+    )
+
+
+# --- reading ---------------------------------------------------------------------------
+
+
+def _tags_by_link(session: Session, link_ids: list[int]) -> dict[int, dict[str, list[str]]]:
+    out: dict[int, dict[str, list[str]]] = {i: {} for i in link_ids}
+    if not link_ids:
+        return out
+    rows = session.exec(
+        select(LinkTag).where(col(LinkTag.link_id).in_(link_ids)).order_by(LinkTag.code)
+    )
+    for tag in rows:
+        out[tag.link_id].setdefault(tag.kind, []).append(tag.code)
+    return out
+
+
+def _link_answers(session: Session, response_id: int) -> list[tuple[DeclaredLink, LinkAnswer]]:
+    links = list(
+        session.exec(
+            select(DeclaredLink)
+            .where(DeclaredLink.response_id == response_id)
+            .order_by(DeclaredLink.position, DeclaredLink.id)
+        )
+    )
+    tags = _tags_by_link(session, [lk.id for lk in links])
+    out = []
+    for lk in links:
+        t = tags[lk.id]
+        out.append(
+            (
+                lk,
+                LinkAnswer(
+                    partner_organisation_id=lk.partner_organisation_id,
+                    partner_service_id=lk.partner_service_id,
+                    status=lk.status,
+                    nature=lk.nature,
+                    frames=t.get("frame", []),
+                    channels=t.get("channel", []),
+                    frequency=lk.frequency,
+                    practices=t.get("practice", []),
+                    practice_other=lk.practice_other,
+                    thematiques=t.get("thematique", []),
+                    has_named_contact=lk.has_named_contact,
+                    contact_name=lk.contact_name,
+                    contact_consent=lk.contact_consent,
+                    quality=lk.quality,
+                    carried_from_id=lk.carried_from_id,
+                ),
+            )
+        )
+    return out
+
+
+def answers_of(session: Session, response: Response) -> Answers:
+    """The stored answers of a response."""
+    obstacles = session.exec(
+        select(ResponseObstacle.code).where(ResponseObstacle.response_id == response.id)
+    ).all()
+    bodies = session.exec(
+        select(ResponseBody.body_id).where(ResponseBody.response_id == response.id)
+    ).all()
+    return Answers(
+        function=response.function,
+        years_in_post=response.years_in_post,
+        declared_partner_count=response.declared_partner_count,
+        links=[a for _, a in _link_answers(session, response.id)],
+        obstacles=sorted(obstacles, key=list(vocab.OBSTACLES).index),
+        obstacle_other=response.obstacle_other,
+        body_ids=sorted(bodies),
+        body_other=response.body_other,
+        comment=response.comment,
+    )
+
+
+def previous_response(session: Session, r: Respondent) -> Response | None:
+    """The professional's latest submitted response in an earlier campaign of the territory.
+
+    When they have none, the one of the professional they took over from (turnover):
+    the partners of a post outlive the person in it.
+    """
+    for professional_id in (r.professional.id, r.professional.took_over_from_id):
+        if professional_id is None:
+            continue
+        prev = session.exec(
+            select(Response)
+            .join(Campaign, Campaign.id == Response.campaign_id)
+            .where(
+                Response.professional_id == professional_id,
+                Response.status == "submitted",
+                Campaign.territory_id == r.territory.id,
+                Campaign.year < r.campaign.year,
+            )
+            .order_by(col(Campaign.year).desc())
+        ).first()
+        if prev is not None:
+            return prev
+    return None
+
+
+def carried_forward(session: Session, r: Respondent) -> Answers | None:
+    """Last year's answers as this year's starting point: every partner still to confirm."""
+    prev = previous_response(session, r)
+    if prev is None:
+        return None
+    answers = Answers(
+        function=r.professional.function or prev.function,
+        declared_partner_count=prev.declared_partner_count,
+        body_ids=sorted(
+            session.exec(
+                select(ResponseBody.body_id).where(ResponseBody.response_id == prev.id)
+            ).all()
+        ),
+    )
+    for link, ans in _link_answers(session, prev.id):
+        if link.status == "ended":
+            continue
+        partner = session.get(Organisation, ans.partner_organisation_id)
+        # A structure merged since last year is carried as the structure it became.
+        while partner is not None and partner.status == "merged" and partner.merged_into_id:
+            partner = session.get(Organisation, partner.merged_into_id)
+            ans.partner_service_id = None
+        if partner is None or partner.status == "archived":
+            continue
+        ans.partner_organisation_id = partner.id
+        ans.status = "pending"
+        ans.carried_from_id = link.id
+        answers.links.append(ans)
+    return answers
+
+
+def current_answers(session: Session, r: Respondent) -> tuple[Answers, str]:
+    """The answers to show and where they come from: submitted, draft, carried or empty."""
+    if r.response is not None:
+        return answers_of(session, r.response), r.response.status
+    carried = carried_forward(session, r)
+    if carried is not None:
+        return carried, "carried"
+    return Answers(function=r.professional.function), "empty"
+
+
+# --- checking --------------------------------------------------------------------------
+
+
+def _norm(name: str) -> str:
+    text = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
+    return " ".join(text.replace("-", " ").replace("'", " ").split())
+
+
+def _check_codes(problems: list[Problem], path: str, values: list[str], allowed) -> None:
+    for v in values:
+        if v not in allowed:
+            problems.append(Problem(path, f"« {v[:40]} » n'est pas une réponse possible."))
+            return
+    if len(set(values)) != len(values):
+        problems.append(Problem(path, "Une même réponse est cochée deux fois."))
+
+
+def check(session: Session, r: Respondent, answers: Answers, submitting: bool) -> list[Problem]:
+    """Problems that prevent saving (always) or submitting (when `submitting`)."""
+    problems: list[Problem] = []
+    if answers.years_in_post is not None and answers.years_in_post not in vocab.YEARS_IN_POST:
+        problems.append(Problem("years_in_post", "Choisissez une durée dans la liste."))
+    _check_codes(problems, "obstacles", answers.obstacles, vocab.OBSTACLES)
+
+    if answers.body_ids:
+        known = set(
+            session.exec(
+                select(Body.id).where(
+                    col(Body.id).in_(answers.body_ids), Body.territory_id == r.territory.id
+                )
+            ).all()
+        )
+        if any(b not in known for b in answers.body_ids):
+            problems.append(Problem("body_ids", "Une instance choisie n'existe pas."))
+
+    partner_ids = {a.partner_organisation_id for a in answers.links if a.partner_organisation_id}
+    partners = {
+        o.id: o
+        for o in session.exec(
+            select(Organisation).where(
+                col(Organisation.id).in_(partner_ids),
+                Organisation.territory_id == r.territory.id,
+            )
+        )
+    }
+    service_ids = {a.partner_service_id for a in answers.links if a.partner_service_id}
+    services = {
+        s.id: s for s in session.exec(select(Service).where(col(Service.id).in_(service_ids)))
+    }
+    seen: set[tuple] = set()
+    for i, a in enumerate(answers.links):
+        p = f"links.{i}"
+        if a.partner_organisation_id is None:
+            if a.write_in is None or not a.write_in.name:
+                problems.append(
+                    Problem(f"{p}.partner_organisation_id", "Choisissez un partenaire.")
+                )
+                continue
+            if a.write_in.type not in vocab.ORG_TYPES:
+                problems.append(Problem(f"{p}.write_in.type", "Choisissez un type de structure."))
+            key: tuple = ("write_in", _norm(a.write_in.name))
+        else:
+            org = partners.get(a.partner_organisation_id)
+            if org is None or org.status in ("archived", "merged"):
+                problems.append(
+                    Problem(
+                        f"{p}.partner_organisation_id",
+                        "Ce partenaire n'existe pas dans le répertoire de votre territoire.",
+                    )
+                )
+                continue
+            if a.partner_service_id is not None:
+                svc = services.get(a.partner_service_id)
+                if svc is None or svc.organisation_id != org.id:
+                    problems.append(
+                        Problem(
+                            f"{p}.partner_service_id",
+                            "Ce service n'appartient pas à ce partenaire.",
+                        )
+                    )
+                    continue
+            key = (org.id, a.partner_service_id)
+        if key in seen:
+            problems.append(
+                Problem(f"{p}.partner_organisation_id", "Ce partenaire figure déjà plus haut.")
+            )
+        seen.add(key)
+
+        if a.nature is not None and a.nature not in vocab.NATURES:
+            problems.append(Problem(f"{p}.nature", "Choisissez formel, informel ou les deux."))
+        if a.frequency is not None and a.frequency not in vocab.FREQUENCIES:
+            problems.append(Problem(f"{p}.frequency", "Choisissez une fréquence dans la liste."))
+        if a.quality is not None and a.quality not in vocab.QUALITIES:
+            problems.append(Problem(f"{p}.quality", "Choisissez une appréciation dans la liste."))
+        _check_codes(problems, f"{p}.frames", a.frames, vocab.FRAMES)
+        _check_codes(problems, f"{p}.channels", a.channels, vocab.CHANNELS)
+        _check_codes(problems, f"{p}.practices", a.practices, vocab.PRACTICES)
+        _check_codes(problems, f"{p}.thematiques", a.thematiques, vocab.THEMATIQUES)
+
+        if submitting and a.status != "ended":
+            if a.status == "pending":
+                problems.append(
+                    Problem(
+                        f"{p}.status",
+                        "Indiquez si vous travaillez toujours avec ce partenaire "
+                        "ou s'il n'y a plus de contact.",
+                    )
+                )
+            if a.nature is None:
+                problems.append(
+                    Problem(f"{p}.nature", "Indiquez si ce lien est formel ou informel.")
+                )
+            if a.frequency is None:
+                problems.append(Problem(f"{p}.frequency", "Indiquez la fréquence des échanges."))
+            if not a.practices and not a.practice_other:
+                problems.append(
+                    Problem(f"{p}.practices", "Indiquez au moins une chose construite ensemble.")
+                )
+
+    if submitting:
+        if answers.years_in_post is None:
+            problems.append(
+                Problem("years_in_post", "Indiquez depuis combien de temps vous êtes en poste.")
+            )
+        if answers.declared_partner_count is None:
+            problems.append(
+                Problem(
+                    "declared_partner_count",
+                    "Indiquez avec combien de partenaires vous travaillez (0 si aucun).",
+                )
+            )
+    return problems
+
+
+def warnings_for(answers: Answers) -> list[str]:
+    """Gentle remarks that never block."""
+    out = []
+    listed = sum(1 for a in answers.links if a.status != "ended")
+    declared = answers.declared_partner_count
+    if declared is not None and declared != listed:
+        out.append(
+            f"Vous avez indiqué travailler avec {declared} partenaire{'s' if declared > 1 else ''} "
+            f"et en avez décrit {listed}. Ce n'est pas bloquant : vous pouvez compléter la liste "
+            "ou corriger le nombre."
+        )
+    return out
+
+
+# --- writing ---------------------------------------------------------------------------
+
+
+def _partner_for_write_in(session: Session, r: Respondent, w: WriteIn) -> int:
+    """Reuse a structure of the same name in the territory, or propose a new one."""
+    wanted = _norm(w.name)
+    for org in session.exec(
+        select(Organisation).where(
+            Organisation.territory_id == r.territory.id,
+            col(Organisation.status).in_(["active", "proposed"]),
+        )
+    ):
+        if _norm(org.name) == wanted:
+            return org.id
+    org = Organisation(
+        territory_id=r.territory.id,
+        name=w.name,
+        type=w.type,
+        commune=w.commune,
+        status="proposed",
+        proposed_by_id=r.professional.id,
+    )
+    session.add(org)
+    session.flush()
+    return org.id
+
+
+def _valid_carried_ids(session: Session, r: Respondent, answers: Answers) -> set[int]:
+    """Ids of last-year links this respondent may legitimately refer to."""
+    prev = previous_response(session, r)
+    wanted = {a.carried_from_id for a in answers.links if a.carried_from_id}
+    if prev is None or not wanted:
+        return set()
+    return set(
+        session.exec(
+            select(DeclaredLink.id).where(
+                DeclaredLink.response_id == prev.id, col(DeclaredLink.id).in_(wanted)
+            )
+        ).all()
+    )
+
+
+def save(session: Session, r: Respondent, answers: Answers, submit: bool = False) -> SaveResult:
+    """Save a draft, or submit. One transaction: on any problem, nothing is written."""
+    if not r.can_write:
+        raise CampaignNotOpen(r.campaign)
+    already_submitted = r.response is not None and r.response.status == "submitted"
+    problems = check(session, r, answers, submitting=submit or already_submitted)
+    if problems:
+        return SaveResult(ok=False, problems=problems, warnings=warnings_for(answers))
+    try:
+        response = _write(session, r, answers, submitted=submit or already_submitted)
+        session.commit()
+    except Exception:
+        session.rollback()
+        raise
+    session.refresh(response)
+    r.response = response
+    return SaveResult(ok=True, warnings=warnings_for(answers), response=response)
+
+
+def _write(session: Session, r: Respondent, answers: Answers, submitted: bool) -> Response:
+    now = utcnow()
+    response = r.response
+    if response is None:
+        response = Response(
+            campaign_id=r.campaign.id,
+            professional_id=r.professional.id,
+            organisation_id=r.professional.organisation_id,
+            service_id=r.professional.service_id,
+            questionnaire_version=vocab.QUESTIONNAIRE_VERSION,
+            created_at=now,
+        )
+    response.function = answers.function
+    response.years_in_post = answers.years_in_post
+    response.declared_partner_count = answers.declared_partner_count
+    response.obstacle_other = answers.obstacle_other
+    response.body_other = answers.body_other
+    response.comment = answers.comment
+    response.questionnaire_version = vocab.QUESTIONNAIRE_VERSION
+    response.updated_at = now
+    if submitted:
+        if response.status != "submitted":
+            response.submitted_at = now
+        response.status = "submitted"
+    session.add(response)
+    session.flush()
+
+    old_links = select(DeclaredLink.id).where(DeclaredLink.response_id == response.id)
+    session.exec(delete(LinkTag).where(col(LinkTag.link_id).in_(old_links)))
+    session.exec(delete(DeclaredLink).where(DeclaredLink.response_id == response.id))
+    session.exec(delete(ResponseObstacle).where(ResponseObstacle.response_id == response.id))
+    session.exec(delete(ResponseBody).where(ResponseBody.response_id == response.id))
+
+    carried_ok = _valid_carried_ids(session, r, answers)
+    for position, a in enumerate(answers.links):
+        org_id = a.partner_organisation_id or _partner_for_write_in(session, r, a.write_in)
+        link = DeclaredLink(
+            response_id=response.id,
+            position=position,
+            partner_organisation_id=org_id,
+            partner_service_id=a.partner_service_id if a.partner_organisation_id else None,
+            status=a.status,
+            nature=a.nature,
+            frequency=a.frequency,
+            practice_other=a.practice_other,
+            has_named_contact=a.has_named_contact,
+            contact_name=a.contact_name if a.has_named_contact else "",
+            contact_consent=bool(a.has_named_contact and a.contact_name and a.contact_consent),
+            quality=a.quality,
+            carried_from_id=a.carried_from_id if a.carried_from_id in carried_ok else None,
+        )
+        session.add(link)
+        session.flush()
+        for kind, codes in (
+            ("frame", a.frames),
+            ("channel", a.channels),
+            ("practice", a.practices),
+            ("thematique", a.thematiques),
+        ):
+            for code in codes:
+                session.add(LinkTag(link_id=link.id, kind=kind, code=code))
+    for code in answers.obstacles:
+        session.add(ResponseObstacle(response_id=response.id, code=code))
+    for body_id in answers.body_ids:
+        session.add(ResponseBody(response_id=response.id, body_id=body_id))
+    return response
+
+
+def submit_stored(session: Session, r: Respondent) -> SaveResult:
+    """Submit what is stored (or carried forward when nothing is stored yet)."""
+    answers, _ = current_answers(session, r)
+    return save(session, r, answers, submit=True)

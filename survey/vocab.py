@@ -1,0 +1,131 @@
+"""Answer vocabularies of the questionnaire and the data·inclusion mapping.
+
+Codes are stored; labels are French and shown. A code, once used in a campaign, is never
+renamed: QUESTIONNAIRE_VERSION is stored with each answer so later years stay comparable.
+"""
+
+from __future__ import annotations
+
+from data_inclusion.schema.v1 import ReseauPorteur
+from data_inclusion.schema.v1.thematiques import Categorie
+
+QUESTIONNAIRE_VERSION = "2026.1"
+
+NATURES: dict[str, str] = {
+    "formal": "Formel",
+    "informal": "Informel",
+    "both": "Les deux",
+}
+
+FRAMES: dict[str, str] = {
+    "agreement": "Convention",
+    "commission": "Commission ou instance",
+    "protocol": "Protocole ou charte",
+    "planned_meeting": "Réunion planifiée",
+}
+
+CHANNELS: dict[str, str] = {
+    "phone": "Téléphone",
+    "email": "Mail",
+    "meeting": "Rencontre",
+    "personal": "Connaissance personnelle",
+}
+
+FREQUENCIES: dict[str, str] = {
+    "weekly": "Chaque semaine",
+    "monthly": "Chaque mois",
+    "quarterly": "Chaque trimestre",
+    "occasional": "Ponctuellement",
+}
+
+PRACTICES: dict[str, str] = {
+    "referral": "Orientation",
+    "shared_assessment": "Diagnostic partagé",
+    "joint_visits": "Visites ou rendez-vous communs",
+    "case_conference": "Synthèse pluridisciplinaire",
+    "rights_access": "Accès et ouverture des droits",
+    "joint_support": "Accompagnement conjoint",
+    "information_sharing": "Échange d'informations (secret partagé)",
+    "handover": "Relais en fin d'accompagnement",
+    "collective_actions": "Actions collectives ou prévention",
+    "mutual_information": "Information mutuelle",
+}
+
+QUALITIES: dict[int, str] = {
+    1: "Difficile",
+    2: "À améliorer",
+    3: "Satisfaisant",
+    4: "Très satisfaisant",
+}
+
+OBSTACLES: dict[str, str] = {
+    "lack_of_time": "Manque de temps",
+    "turnover": "Turn-over",
+    "unknown_missions": "Méconnaissance des missions",
+    "admin_delays": "Délais administratifs",
+    "unreachable_platforms": "Plateformes injoignables",
+    "information_sharing": "Partage d'informations et secret professionnel",
+    "no_coordination_body": "Absence d'instance de coordination",
+    "other": "Autre",
+}
+
+YEARS_IN_POST: dict[str, str] = {
+    "lt1": "Moins d'un an",
+    "1to3": "De 1 à 3 ans",
+    "3to10": "De 3 à 10 ans",
+    "gt10": "Plus de 10 ans",
+}
+
+# Status of a declared link. "pending" only exists for a partner carried forward from last
+# year that the respondent has not confirmed yet; it cannot be submitted.
+LINK_STATUSES: dict[str, str] = {
+    "new": "Nouveau partenaire",
+    "pending": "À confirmer",
+    "confirmed": "Toujours partenaire",
+    "ended": "Plus de contact",
+}
+
+# data·inclusion "thématiques": the 16 categories are the level a respondent can answer at.
+THEMATIQUES: dict[str, str] = {c.value: c.label for c in Categorie}
+
+# Local structure types that the data·inclusion "réseaux porteurs" list lacks.
+LOCAL_ORG_TYPES: dict[str, str] = {
+    "carsat": "Caisse d'Assurance Retraite et de la Santé au Travail (CARSAT)",
+    "udaf": "Union Départementale des Associations Familiales (UDAF)",
+    "services-departement": "Services sociaux du Département (UTAS, MDS…)",
+    "services-etat": "Services de l'État (DDT, DDETS, préfecture…)",
+    "education-nationale": "Éducation nationale (CIO, établissements…)",
+    "bailleur-social": "Bailleur social",
+    "sante": "Établissement ou service de santé",
+    "association": "Autre association",
+    "autre": "Autre",
+}
+
+# Short French names for the types most common in the field; others keep the official label.
+_SHORT_LABELS: dict[str, str] = {
+    "caf": "CAF",
+    "ccas-cias": "CCAS / CIAS",
+    "cpam": "CPAM",
+    "mutualite-sociale-agricole": "MSA",
+    "mission-locale": "Mission locale",
+    "france-travail": "France Travail",
+    "siao": "SIAO",
+    "spip": "SPIP",
+    "pjj": "PJJ",
+    "afpa": "AFPA",
+    "departements": "Département",
+    "chambres-consulaires": "Chambres consulaires",
+    "restos-du-coeur": "Restos du cœur",
+    "secours-populaire": "Secours populaire",
+    "chrs": "CHRS",
+    "mdph": "MDPH",
+}
+
+ORG_TYPES: dict[str, str] = {
+    **{r.value: _SHORT_LABELS.get(r.value, r.label) for r in ReseauPorteur},
+    **LOCAL_ORG_TYPES,
+}
+
+
+def org_type_label(code: str | None) -> str:
+    return ORG_TYPES.get(code or "autre", code or "Autre")

@@ -39,12 +39,22 @@ def db_upgrade(revision: str = "head") -> None:
 
 
 @cli.command()
-def demo() -> None:
+def demo(
+    if_empty: Annotated[
+        bool, typer.Option("--if-empty", help="Seulement si la base ne contient aucun territoire.")
+    ] = False,
+) -> None:
     """Charger le territoire de démonstration « 23 — Creuse » (sans effet s'il existe déjà)."""
+    from sqlmodel import select
+
     from survey import demo as demo_data
+    from survey.models import Territory
 
     settings = get_settings()
     with _session() as session:
+        if if_empty and session.exec(select(Territory.id)).first() is not None:
+            typer.echo("La base contient déjà des territoires : démonstration non chargée.")
+            return
         created = demo_data.load(session, settings.resolved_secret())
     typer.echo("Territoire de démonstration chargé." if created else "Démonstration déjà présente.")
 

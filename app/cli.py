@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 from sqlmodel import Session
 
+from app import cli_admin, cli_reports
 from app.settings import get_settings
 from survey import campaigns, migrate
 from survey.db import make_engine
@@ -48,6 +49,7 @@ def demo(
     from sqlmodel import select
 
     from survey import demo as demo_data
+    from survey.accounts import ensure_demo_accounts
     from survey.models import Territory
 
     settings = get_settings()
@@ -56,7 +58,14 @@ def demo(
             typer.echo("La base contient déjà des territoires : démonstration non chargée.")
             return
         created = demo_data.load(session, settings.resolved_secret())
+        territory = session.exec(select(Territory).where(Territory.code == "23")).one()
+        accounts = ensure_demo_accounts(session, territory)
+        session.commit()
     typer.echo("Territoire de démonstration chargé." if created else "Démonstration déjà présente.")
+    typer.echo(f"Comptes de démonstration ({settings.base_url}/login) :")
+    roles = {"coordinator": "coordination", "viewer": "lecture", "admin": "administration"}
+    for email, password, role in accounts:
+        typer.echo(f"  {roles.get(role, role):<13} {email}  mot de passe : {password}")
 
 
 @cli.command("demo-link")
@@ -112,6 +121,10 @@ def links(
         writer.writerow(
             [r.full_name, r.email, r.organisation, campaigns.STATUS_LABELS[r.status], r.link]
         )
+
+
+cli_admin.register(cli)
+cli_reports.register(cli)
 
 
 def main() -> None:

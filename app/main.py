@@ -55,10 +55,52 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
-    from app.routes import home, questionnaire_api
+    from app.routes import home, questionnaire, questionnaire_api
 
     app.include_router(home.router)
     app.include_router(questionnaire_api.router)
+    app.include_router(questionnaire.router)  # respondent page (helper A)
+
+    # accounts (helper D)
+    from app import security
+    from app.routes import admin, auth, workspace
+
+    security.install(app)
+    app.include_router(auth.router)
+    app.include_router(admin.router)
+    app.include_router(workspace.router)
+    # end accounts (helper D)
+
+    # campaigns (helper F)
+    from app.routes import campaigns as campaign_pages
+
+    app.include_router(campaign_pages.router)
+    # end campaigns (helper F)
+
+    # directory (helper E)
+    from app.routes import directory as directory_pages
+    from app.routes import professionals as professional_pages
+    from app.routes import respondent_directory
+
+    app.include_router(directory_pages.router)
+    app.include_router(professional_pages.router)
+    app.include_router(respondent_directory.router)
+    # end directory (helper E)
+
+    # graph (helper H)
+    from app.routes import graph as graph_pages
+    from app.routes import graph_api, own_map
+
+    app.include_router(graph_pages.router)
+    app.include_router(graph_api.router)
+    app.include_router(own_map.router)
+    # end graph (helper H)
+
+    # report (helper G)
+    from app.routes import report as report_pages
+
+    app.include_router(report_pages.router)
+    # end report (helper G)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError):

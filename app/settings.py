@@ -29,6 +29,15 @@ class Settings(BaseSettings):
     )
     var_dir: Path = VAR_DIR
 
+    # e-mail (helper F): optional; without smtp_host the links are exported for a mail merge.
+    smtp_host: str = Field(default="", description="SMTP server; empty disables e-mail sending.")
+    smtp_port: int = Field(default=25, description="SMTP port (587 with STARTTLS usually).")
+    smtp_user: str = Field(default="", description="SMTP login, if the server needs one.")
+    smtp_password: str = Field(default="", description="SMTP password.")
+    smtp_starttls: bool = Field(default=False, description="Upgrade the connection with STARTTLS.")
+    mail_from: str = Field(default="", description="Sender address of invitations and reminders.")
+    # end e-mail (helper F)
+
     def resolved_secret(self) -> str:
         """The configured secret, or a development secret kept in `var/secret_key`.
 

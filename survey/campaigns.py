@@ -1,15 +1,33 @@
-"""Campaign lifecycle helpers and the follow-up status report."""
+"""Campaign lifecycle, personal links for a campaign, and follow-up figures.
+
+Lifecycle: draft → open → closed, and a closed campaign may be reopened when it is the
+territory's latest closed campaign and no other is open. At most one campaign per territory
+is open (also enforced by a partial unique index). A closed campaign is read only: the
+questionnaire refuses writes when the status is not "open", and here dates and text cannot
+be edited any more.
+
+Functions change the session and flush; the caller commits (after adding its audit event).
+`status_report` is the exception: it issues missing links and commits, as the CLI expects.
+"""
 
 from __future__ import annotations
 
+import csv
+import io
 from dataclasses import dataclass
+from datetime import date
 
-from sqlmodel import Session, select
+from sqlalchemy import case, exists, func, literal
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, and_, col, or_, select
 
 from survey import links
 from survey.models import Campaign, Invitation, Organisation, Professional, Response, Territory
 
 STATUS_LABELS = {"not_started": "non commencé", "draft": "brouillon", "submitted": "envoyé"}
+CAMPAIGN_STATUS_LABELS = {"draft": "en préparation", "open": "ouverte", "closed": "close"}
+MIN_YEAR, MAX_YEAR = 2000, 2100
+INTRODUCTION_MAX = 5000
 
 
 @dataclass
@@ -28,6 +46,25 @@ class NotFound(Exception):
         self.message = message
 
 
+class CampaignRefused(Exception):
+    """A lifecycle action that the rules forbid (the message says why, in French)."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class CampaignInvalid(Exception):
+    """Bad form input: one French message per field."""
+
+    def __init__(self, problems: dict[str, str]):
+        super().__init__("; ".join(problems.values()))
+        self.problems = problems
+
+
+# --- reading -------------------------------------------------------------------------------
+
+
 def get_campaign(session: Session, territory_code: str, year: int) -> Campaign:
     territory = session.exec(select(Territory).where(Territory.code == territory_code)).first()
     if territory is None:
@@ -40,8 +77,381 @@ def get_campaign(session: Session, territory_code: str, year: int) -> Campaign:
     return campaign
 
 
+def list_campaigns(session: Session, territory_id: int) -> list[Campaign]:
+    """The territory's campaigns, latest year first."""
+    return list(
+        session.exec(
+            select(Campaign)
+            .where(Campaign.territory_id == territory_id)
+            .order_by(col(Campaign.year).desc())
+        )
+    )
+
+
+def open_campaign_of(session: Session, territory_id: int) -> Campaign | None:
+    return session.exec(
+        select(Campaign).where(Campaign.territory_id == territory_id, Campaign.status == "open")
+    ).first()
+
+
+def next_year(session: Session, territory_id: int, today: date | None = None) -> int:
+    """The year a coordinator most likely prepares next: after the latest, at least this year."""
+    latest = session.exec(
+        select(func.max(Campaign.year)).where(Campaign.territory_id == territory_id)
+    ).one()
+    current = (today or date.today()).year
+    return max(current, (latest or 0) + 1)
+
+
+def can_reopen(session: Session, campaign: Campaign) -> bool:
+    return _reopen_refusal(session, campaign) is None
+
+
+# --- changing ------------------------------------------------------------------------------
+
+
+def _check_fields(
+    opens_on: date | None, closes_on: date | None, introduction: str
+) -> dict[str, str]:
+    problems: dict[str, str] = {}
+    if opens_on and closes_on and closes_on <= opens_on:
+        problems["closes_on"] = "La date de clôture doit être postérieure à la date d'ouverture."
+    if len(introduction) > INTRODUCTION_MAX:
+        problems["introduction"] = f"Texte trop long : {INTRODUCTION_MAX} caractères au maximum."
+    return problems
+
+
+def create_campaign(
+    session: Session,
+    territory: Territory,
+    year: int,
+    opens_on: date | None = None,
+    closes_on: date | None = None,
+    introduction: str = "",
+) -> Campaign:
+    """A new campaign in preparation (draft). Raises CampaignInvalid."""
+    introduction = introduction.strip()
+    problems = _check_fields(opens_on, closes_on, introduction)
+    if not MIN_YEAR <= year <= MAX_YEAR:
+        problems["year"] = f"Indiquez une année entre {MIN_YEAR} et {MAX_YEAR}."
+    elif session.exec(
+        select(Campaign.id).where(Campaign.territory_id == territory.id, Campaign.year == year)
+    ).first():
+        problems["year"] = f"La campagne {year} existe déjà pour ce territoire."
+    if problems:
+        raise CampaignInvalid(problems)
+    campaign = Campaign(
+        territory_id=territory.id,
+        year=year,
+        opens_on=opens_on,
+        closes_on=closes_on,
+        introduction=introduction,
+        status="draft",
+    )
+    session.add(campaign)
+    try:
+        session.flush()
+    except IntegrityError:  # the same year created at the same moment by someone else
+        session.rollback()
+        raise CampaignInvalid(
+            {"year": f"La campagne {year} existe déjà pour ce territoire."}
+        ) from None
+    return campaign
+
+
+def update_campaign(
+    session: Session,
+    campaign: Campaign,
+    opens_on: date | None,
+    closes_on: date | None,
+    introduction: str,
+) -> Campaign:
+    """Change dates and introduction; refused once the campaign is closed."""
+    if campaign.status == "closed":
+        raise CampaignRefused(
+            f"La campagne {campaign.year} est close : elle ne peut plus être modifiée. "
+            "Rouvrez-la d'abord si nécessaire."
+        )
+    introduction = introduction.strip()
+    problems = _check_fields(opens_on, closes_on, introduction)
+    if problems:
+        raise CampaignInvalid(problems)
+    campaign.opens_on, campaign.closes_on, campaign.introduction = (
+        opens_on,
+        closes_on,
+        introduction,
+    )
+    session.add(campaign)
+    session.flush()
+    return campaign
+
+
+def open_campaign(session: Session, campaign: Campaign, secret: str) -> int:
+    """Open a draft campaign and issue a personal link to every active professional of the
+    territory who has none for it. Returns the number of links issued."""
+    if campaign.status == "open":
+        raise CampaignRefused(f"La campagne {campaign.year} est déjà ouverte.")
+    if campaign.status == "closed":
+        raise CampaignRefused(
+            f"La campagne {campaign.year} est close : utilisez « Rouvrir » pour la rouvrir."
+        )
+    _refuse_if_other_open(session, campaign)
+    campaign.status = "open"
+    _flush_status(session, campaign)
+    return issue_missing_links(session, campaign, secret)
+
+
+def close_campaign(session: Session, campaign: Campaign) -> None:
+    if campaign.status != "open":
+        raise CampaignRefused(
+            f"La campagne {campaign.year} n'est pas ouverte : il n'y a rien à clore."
+        )
+    campaign.status = "closed"
+    session.add(campaign)
+    session.flush()
+
+
+def reopen_campaign(session: Session, campaign: Campaign, secret: str) -> int:
+    """Reopen the latest closed campaign; links are issued to newcomers. Returns how many."""
+    refusal = _reopen_refusal(session, campaign)
+    if refusal:
+        raise CampaignRefused(refusal)
+    campaign.status = "open"
+    _flush_status(session, campaign)
+    return issue_missing_links(session, campaign, secret)
+
+
+def _reopen_refusal(session: Session, campaign: Campaign) -> str | None:
+    if campaign.status != "closed":
+        return f"Seule une campagne close peut être rouverte ; la campagne {campaign.year} ne l'est pas."
+    latest_closed = session.exec(
+        select(func.max(Campaign.year)).where(
+            Campaign.territory_id == campaign.territory_id, Campaign.status == "closed"
+        )
+    ).one()
+    if latest_closed != campaign.year:
+        return (
+            f"Seule la dernière campagne close ({latest_closed}) peut être rouverte, "
+            f"pas celle de {campaign.year}."
+        )
+    other = open_campaign_of(session, campaign.territory_id)
+    if other is not None and other.id != campaign.id:
+        return (
+            f"La campagne {other.year} est ouverte : closez-la avant de rouvrir "
+            f"celle de {campaign.year}."
+        )
+    return None
+
+
+def _refuse_if_other_open(session: Session, campaign: Campaign) -> None:
+    other = open_campaign_of(session, campaign.territory_id)
+    if other is not None and other.id != campaign.id:
+        raise CampaignRefused(
+            f"La campagne {other.year} est déjà ouverte sur ce territoire : une seule campagne "
+            f"peut être ouverte à la fois. Closez la campagne {other.year} avant d'ouvrir "
+            f"celle de {campaign.year}."
+        )
+
+
+def _flush_status(session: Session, campaign: Campaign) -> None:
+    """Flush a status change; the partial unique index catches a concurrent opening."""
+    session.add(campaign)
+    try:
+        session.flush()
+    except IntegrityError:
+        session.rollback()
+        raise CampaignRefused(
+            "Une autre campagne vient d'être ouverte sur ce territoire : une seule campagne "
+            "peut être ouverte à la fois."
+        ) from None
+
+
+# --- personal links ------------------------------------------------------------------------
+
+
+def issue_missing_links(session: Session, campaign: Campaign, secret: str) -> int:
+    """A link for every active professional of the territory who has no live one."""
+    has_link = exists().where(
+        Invitation.campaign_id == campaign.id,
+        Invitation.professional_id == Professional.id,
+        col(Invitation.revoked_at).is_(None),
+    )
+    missing = list(
+        session.exec(
+            select(Professional).where(
+                Professional.territory_id == campaign.territory_id,
+                col(Professional.active).is_(True),
+                ~has_link,
+            )
+        )
+    )
+    # The selection above already excludes anyone with a live link, so issue() finds
+    # nothing to revoke; no autoflush keeps it to one INSERT batch at the end.
+    with session.no_autoflush:
+        for pro in missing:
+            links.issue(session, secret, campaign, pro)
+    session.flush()
+    return len(missing)
+
+
+def renew_link(
+    session: Session, campaign: Campaign, professional: Professional, secret: str
+) -> str:
+    """Revoke the professional's link for the campaign and issue a new one (returned)."""
+    if professional.territory_id != campaign.territory_id:
+        raise NotFound("Ce professionnel n'appartient pas à ce territoire.")
+    if campaign.status == "closed":
+        raise CampaignRefused(
+            f"La campagne {campaign.year} est close : les liens ne peuvent plus être renouvelés."
+        )
+    token = links.issue(session, secret, campaign, professional)
+    session.flush()
+    return token
+
+
 def link_url(base_url: str, token: str) -> str:
     return f"{base_url.rstrip('/')}/q/{token}"
+
+
+# --- follow-up -----------------------------------------------------------------------------
+
+
+@dataclass
+class Counts:
+    """Participation of a group of professionals in one campaign."""
+
+    key: str | int | None
+    label: str
+    invited: int
+    not_started: int
+    draft: int
+    submitted: int
+
+    @property
+    def rate(self) -> float:
+        """Share of invited professionals who submitted, in percent (0 when none invited)."""
+        return 100.0 * self.submitted / self.invited if self.invited else 0.0
+
+
+@dataclass
+class Followup:
+    overall: Counts
+    by_organisation: list[Counts]
+    by_type: list[Counts]
+
+
+def _population(campaign: Campaign):
+    """One row per professional counted in the campaign, with their response status.
+
+    Counted: active professionals holding a live link, and anyone who has a response
+    (draft or submitted) even if they left their post since. The structure is where they
+    worked when answering, else their current one.
+    """
+    live_link = exists().where(
+        Invitation.campaign_id == campaign.id,
+        Invitation.professional_id == Professional.id,
+        col(Invitation.revoked_at).is_(None),
+    )
+    return (
+        select(
+            Professional.id.label("professional_id"),
+            func.coalesce(Response.organisation_id, Professional.organisation_id).label(
+                "organisation_id"
+            ),
+            func.coalesce(Response.status, literal("not_started")).label("status"),
+        )
+        .select_from(Professional)
+        .outerjoin(
+            Response,
+            and_(
+                Response.professional_id == Professional.id,
+                Response.campaign_id == campaign.id,
+            ),
+        )
+        .where(
+            Professional.territory_id == campaign.territory_id,
+            or_(and_(col(Professional.active).is_(True), live_link), col(Response.id).is_not(None)),
+        )
+        .subquery()
+    )
+
+
+def _count_columns(pop):
+    def n(status: str):
+        return func.coalesce(func.sum(case((pop.c.status == status, 1), else_=0)), 0)
+
+    return (
+        func.count(pop.c.professional_id),
+        n("not_started"),
+        n("draft"),
+        n("submitted"),
+    )
+
+
+def followup(
+    session: Session, campaign: Campaign, type_labels: dict[str, str] | None = None
+) -> Followup:
+    """Invited / not started / draft / submitted: overall, per structure and per type of
+    structure, each computed by one GROUP BY query."""
+    pop = _population(campaign)
+    invited, not_started, draft, submitted = _count_columns(pop)
+    total = session.exec(select(invited, not_started, draft, submitted)).one()
+    overall = Counts(None, "Ensemble", *map(int, total))
+
+    per_org = session.exec(
+        select(Organisation.id, Organisation.name, invited, not_started, draft, submitted)
+        .join(pop, pop.c.organisation_id == Organisation.id)
+        .group_by(Organisation.id, Organisation.name)
+        .order_by(Organisation.name)
+    ).all()
+    per_type = session.exec(
+        select(Organisation.type, invited, not_started, draft, submitted)
+        .join(pop, pop.c.organisation_id == Organisation.id)
+        .group_by(Organisation.type)
+        .order_by(Organisation.type)
+    ).all()
+    labels = type_labels or {}
+    return Followup(
+        overall=overall,
+        by_organisation=[Counts(r[0], r[1], *map(int, r[2:])) for r in per_org],
+        by_type=[Counts(r[0], labels.get(r[0], r[0]), *map(int, r[1:])) for r in per_type],
+    )
+
+
+@dataclass
+class PersonRow:
+    professional_id: int
+    full_name: str
+    email: str
+    organisation: str
+    status: str  # not_started | draft | submitted
+    updated_at: object | None
+
+
+def people(session: Session, campaign: Campaign) -> list[PersonRow]:
+    """Every professional counted in the follow-up, by structure then name (no links)."""
+    pop = _population(campaign)
+    rows = session.exec(
+        select(
+            Professional.id,
+            Professional.full_name,
+            Professional.email,
+            Organisation.name,
+            pop.c.status,
+            Response.updated_at,
+        )
+        .join(pop, pop.c.professional_id == Professional.id)
+        .join(Organisation, Organisation.id == pop.c.organisation_id)
+        .outerjoin(
+            Response,
+            and_(
+                Response.professional_id == Professional.id,
+                Response.campaign_id == campaign.id,
+            ),
+        )
+        .order_by(Organisation.name, Professional.full_name)
+    ).all()
+    return [PersonRow(*r) for r in rows]
 
 
 def status_report(
@@ -103,3 +513,28 @@ def status_report(
             )
         )
     return out
+
+
+def status_csv(rows: list[StatusRow], excel: bool = False) -> bytes:
+    """The status report as CSV: UTF-8 with commas, or (excel=True) the semicolon + BOM form
+    that French Excel opens correctly."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, delimiter=";" if excel else ",", lineterminator="\r\n")
+    writer.writerow(["nom", "email", "structure", "statut", "lien"])
+    for r in rows:
+        writer.writerow(
+            [
+                _csv_safe(r.full_name),
+                r.email,
+                _csv_safe(r.organisation),
+                STATUS_LABELS[r.status],
+                r.link,
+            ]
+        )
+    text = buf.getvalue()
+    return ("\ufeff" + text).encode("utf-8") if excel else text.encode("utf-8")
+
+
+def _csv_safe(value: str) -> str:
+    """Neutralise spreadsheet formulas (a name starting with = + - @ would be evaluated)."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value

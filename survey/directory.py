@@ -1,13 +1,67 @@
-"""The directory of structures and services of a territory."""
+"""The directory of structures and services of a territory.
+
+Create, edit, archive; confirm structures proposed by respondents; merge duplicates (every
+reference re-pointed in set-based SQL, nothing lost); import and export as tables.
+
+Functions here never commit: the caller adds its audit event and commits, so one user action
+is one transaction. Invalid input raises `Invalid` (French message per field); a refused
+action raises `Refused` (one French sentence).
+"""
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, field
 
+from sqlalchemy import Integer, bindparam, case, cast, delete, func, insert, update
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from survey import vocab
-from survey.models import Organisation, Service
+from survey.models import (
+    DeclaredLink,
+    LinkTag,
+    Organisation,
+    Professional,
+    Response,
+    Service,
+)
+from survey.tabular import Table, missing_columns
+
+SERVICE_SEPARATOR = "|"
+STATUS_LABELS = {
+    "active": "Active",
+    "proposed": "Proposée",
+    "archived": "Archivée",
+    "merged": "Fusionnée",
+}
+
+
+class Invalid(Exception):
+    """Field errors: {field name: French message}."""
+
+    def __init__(self, errors: dict[str, str]):
+        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
+        self.errors = errors
+
+
+class Refused(Exception):
+    """An action the rules do not allow; the message is French and shown as is."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def normalize_name(name: str) -> str:
+    """Case, accent, hyphen and apostrophe insensitive key: 'CCAS de Guéret' == 'ccas de gueret'."""
+    text = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
+    for ch in "-'’.,()/":
+        text = text.replace(ch, " ")
+    return " ".join(text.split())
+
+
+# --- the partner list of the questionnaire -------------------------------------------------
 
 
 @dataclass
@@ -37,14 +91,7 @@ def partner_groups(
             )
         )
     )
-    services: dict[int, list[Service]] = {}
-    if orgs:
-        for svc in session.exec(
-            select(Service)
-            .where(col(Service.organisation_id).in_([o.id for o in orgs]), Service.active)
-            .order_by(Service.name)
-        ):
-            services.setdefault(svc.organisation_id, []).append(svc)
+    services = active_services(session, [o.id for o in orgs])
     groups: dict[str, TypeGroup] = {}
     for org in orgs:
         group = groups.setdefault(org.type, TypeGroup(org.type, vocab.org_type_label(org.type)))
@@ -52,3 +99,973 @@ def partner_groups(
     for group in groups.values():
         group.choices.sort(key=lambda c: c.organisation.name.lower())
     return sorted(groups.values(), key=lambda g: g.label.lower())
+
+
+def active_services(session: Session, org_ids: list[int]) -> dict[int, list[Service]]:
+    """Active services of the given structures, by structure id, sorted by name."""
+    out: dict[int, list[Service]] = {}
+    if not org_ids:
+        return out
+    for svc in session.exec(
+        select(Service)
+        .where(col(Service.organisation_id).in_(org_ids), Service.active)
+        .order_by(Service.name)
+    ):
+        out.setdefault(svc.organisation_id, []).append(svc)
+    return out
+
+
+# --- checking ------------------------------------------------------------------------------
+
+
+def normalize_siret(raw: str) -> str:
+    """Digits only: '123 456 789 00012' -> '12345678900012'."""
+    return "".join(ch for ch in raw if not ch.isspace() and ch not in ".-")
+
+
+def siret_is_valid(siret: str) -> bool:
+    """14 digits passing the Luhn check (La Poste's establishments use their own rule)."""
+    if len(siret) != 14 or not siret.isascii() or not siret.isdigit():
+        return False
+    if siret.startswith("356000000"):
+        return sum(int(d) for d in siret) % 5 == 0
+    total = 0
+    for i, ch in enumerate(reversed(siret)):
+        d = int(ch)
+        if i % 2 == 1:
+            d *= 2
+            if d > 9:
+                d -= 9
+        total += d
+    return total % 10 == 0
+
+
+def org_type_code(value: str) -> str | None:
+    """A type code from a code or a label as a person would type it ('CAF', 'caf', 'MSA')."""
+    value = value.strip()
+    if value in vocab.ORG_TYPES:
+        return value
+    key = normalize_name(value)
+    for code, label in vocab.ORG_TYPES.items():
+        if key in (normalize_name(code), normalize_name(label)):
+            return code
+    return None
+
+
+@dataclass
+class StructureData:
+    """What a form or an import line gives for a structure."""
+
+    name: str = ""
+    type: str = ""
+    commune: str = ""
+    siret: str = ""
+    missions: str = ""
+
+    def cleaned(self) -> StructureData:
+        return StructureData(
+            name=" ".join(self.name.split()),
+            type=self.type.strip(),
+            commune=" ".join(self.commune.split()),
+            siret=normalize_siret(self.siret),
+            missions=self.missions.strip(),
+        )
+
+
+@dataclass
+class _Index:
+    """The territory's structures (except merged ones) by name key and by SIRET."""
+
+    by_name: dict[str, Organisation]
+    by_siret: dict[str, Organisation]
+
+    @classmethod
+    def load(cls, session: Session, territory_id: int) -> _Index:
+        orgs = session.exec(
+            select(Organisation)
+            .where(Organisation.territory_id == territory_id, Organisation.status != "merged")
+            .order_by(Organisation.id)
+        ).all()
+        return cls(
+            by_name={normalize_name(o.name): o for o in orgs},
+            by_siret={o.siret: o for o in orgs if o.siret},
+        )
+
+
+def _same_name(session: Session, territory_id: int, name: str, exclude_id: int | None):
+    twin = _Index.load(session, territory_id).by_name.get(normalize_name(name))
+    return None if twin is None or twin.id == exclude_id else twin
+
+
+def check_structure(
+    session: Session,
+    territory_id: int,
+    data: StructureData,
+    current_id: int | None = None,
+    index: _Index | None = None,
+) -> dict[str, str]:
+    """Problems with `data` (already cleaned), by field; empty when it can be saved."""
+    index = index or _Index.load(session, territory_id)
+    errors: dict[str, str] = {}
+    if not data.name:
+        errors["name"] = "Indiquez le nom de la structure."
+    elif len(data.name) > 200:
+        errors["name"] = "Le nom est trop long : 200 caractères au maximum."
+    else:
+        twin = index.by_name.get(normalize_name(data.name))
+        if twin is not None and twin.id != current_id:
+            errors["name"] = (
+                f"Une structure porte déjà ce nom : « {twin.name} » "
+                f"({STATUS_LABELS.get(twin.status, twin.status).lower()})."
+            )
+    if data.type not in vocab.ORG_TYPES:
+        errors["type"] = "Choisissez un type de structure dans la liste."
+    if len(data.commune) > 120:
+        errors["commune"] = "Le nom de la commune est trop long : 120 caractères au maximum."
+    if data.siret:
+        if not (len(data.siret) == 14 and data.siret.isdigit()):
+            errors["siret"] = "Le SIRET compte 14 chiffres (ou laissez le champ vide)."
+        elif not siret_is_valid(data.siret):
+            errors["siret"] = "Ce SIRET n'est pas valide : vérifiez les chiffres."
+        else:
+            other = index.by_siret.get(data.siret)
+            if other is not None and other.id != current_id:
+                errors["siret"] = f"Ce SIRET est déjà celui de « {other.name} »."
+    if len(data.missions) > 5000:
+        errors["missions"] = "Les missions sont trop longues : 5 000 caractères au maximum."
+    return errors
+
+
+def get_structure(session: Session, territory_id: int, org_id: int) -> Organisation | None:
+    """The structure if it belongs to the territory (never another territory's)."""
+    org = session.get(Organisation, org_id)
+    if org is None or org.territory_id != territory_id:
+        return None
+    return org
+
+
+# --- structures ----------------------------------------------------------------------------
+
+
+def create_structure(
+    session: Session, territory_id: int, data: StructureData, status: str = "active"
+) -> Organisation:
+    data = data.cleaned()
+    errors = check_structure(session, territory_id, data)
+    if errors:
+        raise Invalid(errors)
+    org = Organisation(
+        territory_id=territory_id,
+        name=data.name,
+        type=data.type,
+        commune=data.commune,
+        siret=data.siret or None,
+        missions=data.missions,
+        status=status,
+    )
+    session.add(org)
+    session.flush()
+    return org
+
+
+def update_structure(session: Session, org: Organisation, data: StructureData) -> Organisation:
+    if org.status == "merged":
+        raise Refused("Cette structure a été fusionnée : modifiez celle qui l'a absorbée.")
+    data = data.cleaned()
+    errors = check_structure(session, org.territory_id, data, current_id=org.id)
+    if errors:
+        raise Invalid(errors)
+    org.name, org.type, org.commune = data.name, data.type, data.commune
+    org.siret, org.missions = data.siret or None, data.missions
+    session.add(org)
+    session.flush()
+    return org
+
+
+def archive_structure(session: Session, org: Organisation) -> None:
+    """Archived structures leave the questionnaire's list; past answers keep naming them."""
+    if org.status not in ("active", "proposed"):
+        raise Refused("Seule une structure active ou proposée peut être archivée.")
+    active_pros = session.exec(
+        select(func.count())
+        .select_from(Professional)
+        .where(Professional.organisation_id == org.id, Professional.active)
+    ).one()
+    if active_pros:
+        raise Refused(
+            f"{active_pros} professionnel·le(s) actif·ve(s) y sont rattaché·e·s : "
+            "rattachez-les à une autre structure ou indiquez leur départ avant d'archiver."
+        )
+    org.status = "archived"
+    session.add(org)
+    session.flush()
+
+
+def restore_structure(session: Session, org: Organisation) -> None:
+    if org.status != "archived":
+        raise Refused("Seule une structure archivée peut être réactivée.")
+    twin = _same_name(session, org.territory_id, org.name, org.id)
+    if twin is not None and twin.status == "active":
+        raise Refused(f"Une structure active porte déjà ce nom : « {twin.name} ».")
+    org.status = "active"
+    session.add(org)
+    session.flush()
+
+
+def confirm_structure(session: Session, org: Organisation, data: StructureData) -> None:
+    """A structure proposed by a respondent enters the directory, possibly corrected."""
+    if org.status != "proposed":
+        raise Refused("Cette structure n'est pas (ou plus) en attente de confirmation.")
+    update_structure(session, org, data)
+    org.status = "active"
+    session.add(org)
+    session.flush()
+
+
+@dataclass
+class StructureRow:
+    organisation: Organisation
+    type_label: str
+    services: int = 0
+    professionals: int = 0
+    mentions: int = 0  # declared links naming it, every year
+
+
+def list_structures(
+    session: Session,
+    territory_id: int,
+    q: str = "",
+    type: str = "",
+    statuses: tuple[str, ...] = ("active",),
+) -> list[StructureRow]:
+    """Structures of the territory with their counts (SQL), filtered by type and by an
+    accent-insensitive search on name, commune and missions, sorted by name.
+
+    A territory's directory holds hundreds of rows at most, so the accent-insensitive search
+    runs in Python on the already scoped list rather than in dialect-specific SQL.
+    """
+    stmt = select(Organisation).where(
+        Organisation.territory_id == territory_id, col(Organisation.status).in_(statuses)
+    )
+    if type:
+        stmt = stmt.where(Organisation.type == type)
+    orgs = list(session.exec(stmt))
+    if q.strip():
+        words = normalize_name(q).split()
+        orgs = [
+            o
+            for o in orgs
+            if all(w in normalize_name(f"{o.name} {o.commune} {o.missions}") for w in words)
+        ]
+    ids = [o.id for o in orgs]
+    counts = _counts(session, ids)
+    rows = [
+        StructureRow(
+            o,
+            vocab.org_type_label(o.type),
+            services=counts["services"].get(o.id, 0),
+            professionals=counts["professionals"].get(o.id, 0),
+            mentions=counts["mentions"].get(o.id, 0),
+        )
+        for o in orgs
+    ]
+    return sorted(rows, key=lambda r: normalize_name(r.organisation.name))
+
+
+def _counts(session: Session, ids: list[int]) -> dict[str, dict[int, int]]:
+    out: dict[str, dict[int, int]] = {"services": {}, "professionals": {}, "mentions": {}}
+    if not ids:
+        return out
+    queries = {
+        "services": sa_select(Service.organisation_id, func.count())
+        .where(col(Service.organisation_id).in_(ids), Service.active)
+        .group_by(Service.organisation_id),
+        "professionals": sa_select(Professional.organisation_id, func.count())
+        .where(col(Professional.organisation_id).in_(ids), Professional.active)
+        .group_by(Professional.organisation_id),
+        "mentions": sa_select(DeclaredLink.partner_organisation_id, func.count())
+        .where(col(DeclaredLink.partner_organisation_id).in_(ids))
+        .group_by(DeclaredLink.partner_organisation_id),
+    }
+    for key, stmt in queries.items():
+        out[key] = {org_id: n for org_id, n in session.execute(stmt).all()}
+    return out
+
+
+def proposed_structures(session: Session, territory_id: int) -> list[StructureRow]:
+    return list_structures(session, territory_id, statuses=("proposed",))
+
+
+def merge_candidates(session: Session, org: Organisation) -> list[Organisation]:
+    """Structures `org` can be merged into: active ones of its territory, closest names first."""
+    import difflib
+
+    others = [
+        o
+        for o in session.exec(
+            select(Organisation).where(
+                Organisation.territory_id == org.territory_id,
+                Organisation.status == "active",
+                Organisation.id != org.id,
+            )
+        )
+    ]
+    key = normalize_name(org.name)
+    return sorted(
+        others,
+        key=lambda o: (
+            -difflib.SequenceMatcher(None, key, normalize_name(o.name)).ratio(),
+            normalize_name(o.name),
+        ),
+    )
+
+
+# --- services ------------------------------------------------------------------------------
+
+
+@dataclass
+class ServiceData:
+    name: str = ""
+    contact_role: str = ""
+    contact_name: str = ""
+    contact_phone: str = ""
+    contact_email: str = ""
+    contact_consent: bool = False
+
+    def cleaned(self) -> ServiceData:
+        return ServiceData(
+            name=" ".join(self.name.split()),
+            contact_role=" ".join(self.contact_role.split()),
+            contact_name=" ".join(self.contact_name.split()),
+            contact_phone=" ".join(self.contact_phone.split()),
+            contact_email=self.contact_email.strip(),
+            contact_consent=bool(self.contact_consent),
+        )
+
+
+def email_is_valid(email: str) -> bool:
+    """A plausible address: one @, a dotted domain, no spaces. Deliverability is not checked."""
+    if len(email) > 200 or " " in email or email.count("@") != 1:
+        return False
+    local, domain = email.split("@")
+    return bool(local) and "." in domain.strip(".") and ".." not in domain
+
+
+def check_service(
+    session: Session, org: Organisation, data: ServiceData, current_id: int | None = None
+) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    if not data.name:
+        errors["name"] = "Indiquez le nom du service."
+    elif len(data.name) > 200:
+        errors["name"] = "Le nom est trop long : 200 caractères au maximum."
+    else:
+        key = normalize_name(data.name)
+        for svc in session.exec(
+            select(Service).where(Service.organisation_id == org.id, Service.active)
+        ):
+            if svc.id != current_id and normalize_name(svc.name) == key:
+                errors["name"] = "Cette structure a déjà un service de ce nom."
+    limits = {"contact_role": 120, "contact_name": 120, "contact_phone": 40}
+    for name, limit in limits.items():
+        if len(getattr(data, name)) > limit:
+            errors[name] = f"Texte trop long : {limit} caractères au maximum."
+    if data.contact_phone and not all(ch.isdigit() or ch in " +.()-" for ch in data.contact_phone):
+        errors["contact_phone"] = "Un numéro de téléphone ne contient que des chiffres."
+    if data.contact_email and not email_is_valid(data.contact_email):
+        errors["contact_email"] = (
+            "Cette adresse e-mail n'est pas valide (exemple : nom@domaine.fr)."
+        )
+    has_contact = data.contact_name or data.contact_phone or data.contact_email
+    if data.contact_consent and not has_contact:
+        errors["contact_consent"] = "Indiquez le contact avant de cocher son accord."
+    return errors
+
+
+def get_service(session: Session, org: Organisation, service_id: int) -> Service | None:
+    svc = session.get(Service, service_id)
+    if svc is None or svc.organisation_id != org.id:
+        return None
+    return svc
+
+
+def add_service(session: Session, org: Organisation, data: ServiceData) -> Service:
+    if org.status == "merged":
+        raise Refused(
+            "Cette structure a été fusionnée : ajoutez le service à celle qui l'a absorbée."
+        )
+    data = data.cleaned()
+    errors = check_service(session, org, data)
+    if errors:
+        raise Invalid(errors)
+    svc = Service(organisation_id=org.id, **data.__dict__)
+    session.add(svc)
+    session.flush()
+    return svc
+
+
+def update_service(session: Session, svc: Service, data: ServiceData) -> Service:
+    org = session.get(Organisation, svc.organisation_id)
+    data = data.cleaned()
+    errors = check_service(session, org, data, current_id=svc.id)
+    if errors:
+        raise Invalid(errors)
+    for key, value in data.__dict__.items():
+        setattr(svc, key, value)
+    session.add(svc)
+    session.flush()
+    return svc
+
+
+def archive_service(session: Session, svc: Service) -> None:
+    """An archived service leaves the lists; answers that named it keep pointing at it."""
+    svc.active = False
+    session.add(svc)
+    session.flush()
+
+
+# --- merge ---------------------------------------------------------------------------------
+
+
+@dataclass
+class MergeReport:
+    professionals: int = 0
+    responses: int = 0
+    links: int = 0
+    links_collapsed: int = 0
+    services_moved: int = 0
+    services_mapped: int = 0
+
+
+def merge_structures(session: Session, absorbed: Organisation, target: Organisation) -> MergeReport:
+    """Fold `absorbed` into `target`: professionals, responses and declared links re-pointed,
+    services moved (or mapped onto the target's service of the same name), and the absorbed
+    structure kept as "merged" with `merged_into_id`, so history stays explainable.
+
+    A response that named both structures would now name the same partner twice: those links
+    are collapsed into the richer one, which also receives what only the other one said.
+    Everything is flushed in the caller's transaction; nothing is committed here.
+    """
+    if absorbed.id == target.id:
+        raise Refused(
+            "Choisissez une autre structure : on ne fusionne pas une structure avec elle-même."
+        )
+    if absorbed.territory_id != target.territory_id:
+        raise Refused("Ces deux structures ne sont pas du même territoire : fusion impossible.")
+    if absorbed.status == "merged":
+        raise Refused("Cette structure a déjà été fusionnée.")
+    if target.status != "active":
+        raise Refused(
+            "La structure qui absorbe doit être active (confirmez-la ou réactivez-la d'abord)."
+        )
+
+    report = MergeReport()
+    session.flush()
+    mapping = _map_services(session, absorbed, target, report)
+
+    # Services of the same name: every reference moves to the target's service.
+    if mapping:
+        for model, column in (
+            (Professional, Professional.service_id),
+            (Response, Response.service_id),
+            (DeclaredLink, DeclaredLink.partner_service_id),
+        ):
+            session.execute(
+                update(model)
+                .where(col(column).in_(list(mapping)))
+                .values({column.key: case(mapping, value=column)})
+                .execution_options(synchronize_session=False)
+            )
+    # The other services move over with their contacts.
+    moved = session.execute(
+        update(Service)
+        .where(
+            Service.organisation_id == absorbed.id, col(Service.id).not_in(list(mapping) or [-1])
+        )
+        .values(organisation_id=target.id)
+        .execution_options(synchronize_session=False)
+    )
+    report.services_moved = moved.rowcount or 0
+
+    report.professionals = _repoint(
+        session, Professional, Professional.organisation_id, absorbed, target
+    )
+    report.responses = _repoint(session, Response, Response.organisation_id, absorbed, target)
+    report.links = _repoint(
+        session, DeclaredLink, DeclaredLink.partner_organisation_id, absorbed, target
+    )
+    # Structures merged earlier into the absorbed one now point at the final target.
+    _repoint(session, Organisation, Organisation.merged_into_id, absorbed, target)
+
+    report.links_collapsed = _collapse_duplicate_links(session, target.id)
+
+    for name in ("commune", "missions"):
+        if not getattr(target, name) and getattr(absorbed, name):
+            setattr(target, name, getattr(absorbed, name))
+    if not target.siret and absorbed.siret:
+        target.siret = absorbed.siret
+        absorbed.siret = None
+    absorbed.status = "merged"
+    absorbed.merged_into_id = target.id
+    session.add_all([absorbed, target])
+    session.flush()
+    session.expire_all()
+    return report
+
+
+def _repoint(session: Session, model, column, absorbed: Organisation, target: Organisation) -> int:
+    result = session.execute(
+        update(model)
+        .where(column == absorbed.id)
+        .values({column.key: target.id})
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount or 0
+
+
+def _map_services(
+    session: Session, absorbed: Organisation, target: Organisation, report: MergeReport
+) -> dict[int, int]:
+    """{absorbed service id: target service id} for services of the same name; the absorbed
+    twin is deactivated after lending the target any contact detail it lacked."""
+    target_by_name = {
+        normalize_name(s.name): s
+        for s in session.exec(select(Service).where(Service.organisation_id == target.id))
+    }
+    mapping: dict[int, int] = {}
+    for svc in session.exec(select(Service).where(Service.organisation_id == absorbed.id)):
+        twin = target_by_name.get(normalize_name(svc.name))
+        if twin is None:
+            continue
+        mapping[svc.id] = twin.id
+        if not (twin.contact_name or twin.contact_phone or twin.contact_email):
+            for name in ("contact_role", "contact_name", "contact_phone", "contact_email",
+                         "contact_consent"):  # fmt: skip
+                setattr(twin, name, getattr(svc, name))
+        if svc.active and not twin.active:
+            twin.active = True
+        svc.active = False
+        session.add_all([svc, twin])
+    report.services_mapped = len(mapping)
+    session.flush()
+    return mapping
+
+
+_STATUS_RANK = case(
+    (DeclaredLink.status == "ended", 0), (DeclaredLink.status == "pending", 1), else_=2
+)
+
+
+def _collapse_duplicate_links(session: Session, target_id: int) -> int:
+    """Within each response, keep one link per (partner, service) and delete the others.
+
+    The kept link is the richest (an active status first, then the most answers given); it
+    takes over what the dropped one alone said: tags, empty fields, formal+informal -> both.
+    Duplicates only arise in responses that named both merged structures, so the rows
+    handled here are few; the search for them is one grouped query.
+    """
+    tag_count = (
+        sa_select(func.count())
+        .select_from(LinkTag)
+        .where(LinkTag.link_id == DeclaredLink.id)
+        .scalar_subquery()
+    )
+    filled = sum(
+        case((c.is_(None), 0), else_=1)
+        for c in (DeclaredLink.nature, DeclaredLink.frequency, DeclaredLink.quality)
+    ) + case((DeclaredLink.contact_name == "", 0), else_=1)
+    duplicated = (
+        sa_select(DeclaredLink.response_id, DeclaredLink.partner_service_id)
+        .where(DeclaredLink.partner_organisation_id == target_id)
+        .group_by(DeclaredLink.response_id, DeclaredLink.partner_service_id)
+        .having(func.count() > 1)
+        .subquery()
+    )
+    rows = session.execute(
+        sa_select(DeclaredLink.id, DeclaredLink.response_id, DeclaredLink.partner_service_id)
+        .join(
+            duplicated,
+            (duplicated.c.response_id == DeclaredLink.response_id)
+            & (
+                (duplicated.c.partner_service_id == DeclaredLink.partner_service_id)
+                | (
+                    duplicated.c.partner_service_id.is_(None)
+                    & DeclaredLink.partner_service_id.is_(None)
+                )
+            ),
+        )
+        .where(DeclaredLink.partner_organisation_id == target_id)
+        .order_by(
+            DeclaredLink.response_id,
+            DeclaredLink.partner_service_id,
+            _STATUS_RANK.desc(),
+            (tag_count + filled).desc(),
+            DeclaredLink.position,
+            DeclaredLink.id,
+        )
+    ).all()
+    pairs: list[tuple[int, int]] = []  # (dropped, kept)
+    keeper: dict[tuple, int] = {}
+    for link_id, response_id, service_id in rows:
+        key = (response_id, service_id)
+        if key in keeper:
+            pairs.append((link_id, keeper[key]))
+        else:
+            keeper[key] = link_id
+    if not pairs:
+        return 0
+
+    for dropped_id, kept_id in pairs:
+        _fold_link(session.get(DeclaredLink, kept_id), session.get(DeclaredLink, dropped_id))
+    session.flush()
+    params = [{"dropped": d, "kept": k} for d, k in pairs]
+    lt = LinkTag.__table__
+    existing = lt.alias("existing")
+    session.execute(
+        insert(lt).from_select(
+            ["link_id", "kind", "code"],
+            sa_select(cast(bindparam("kept"), Integer), lt.c.kind, lt.c.code)
+            .where(lt.c.link_id == bindparam("dropped"))
+            .where(
+                ~sa_select(existing.c.link_id)
+                .where(
+                    existing.c.link_id == cast(bindparam("kept"), Integer),
+                    existing.c.kind == lt.c.kind,
+                    existing.c.code == lt.c.code,
+                )
+                .exists()
+            ),
+        ),
+        params,
+    )
+    dropped_ids = [d for d, _ in pairs]
+    kept_of = dict(pairs)
+    session.execute(
+        update(DeclaredLink)
+        .where(col(DeclaredLink.carried_from_id).in_(dropped_ids))
+        .values(carried_from_id=case(kept_of, value=DeclaredLink.carried_from_id))
+        .execution_options(synchronize_session=False)
+    )
+    session.execute(delete(LinkTag).where(col(LinkTag.link_id).in_(dropped_ids)))
+    session.execute(
+        delete(DeclaredLink)
+        .where(col(DeclaredLink.id).in_(dropped_ids))
+        .execution_options(synchronize_session=False)
+    )
+    return len(pairs)
+
+
+def _fold_link(kept: DeclaredLink, dropped: DeclaredLink) -> None:
+    """What only `dropped` said goes into `kept`."""
+    if kept.nature and dropped.nature and kept.nature != dropped.nature:
+        kept.nature = "both"
+    for name in ("nature", "frequency", "quality", "has_named_contact", "carried_from_id"):
+        if getattr(kept, name) is None and getattr(dropped, name) is not None:
+            setattr(kept, name, getattr(dropped, name))
+    if not kept.contact_name and dropped.contact_name:
+        kept.contact_name, kept.contact_consent = dropped.contact_name, dropped.contact_consent
+        kept.has_named_contact = True
+    if dropped.practice_other and dropped.practice_other not in kept.practice_other:
+        joined = " ; ".join(p for p in (kept.practice_other, dropped.practice_other) if p)
+        kept.practice_other = joined[:500]
+    if kept.carried_from_id == dropped.id:
+        kept.carried_from_id = dropped.carried_from_id
+
+
+# --- import and export ---------------------------------------------------------------------
+
+STRUCTURE_COLUMNS = ["nom", "type", "commune", "siret", "missions", "services"]
+STRUCTURE_ALIASES = {
+    "structure": "nom",
+    "name": "nom",
+    "raisonsociale": "nom",
+    "ville": "commune",
+    "typedestructure": "type",
+    "mission": "missions",
+    "service": "services",
+}
+
+
+@dataclass
+class ImportLine:
+    """One data line of an uploaded file: what it says, its problems, what it would do."""
+
+    line: int
+    values: dict[str, str]
+    errors: list[str] = field(default_factory=list)
+    action: str = ""  # create | update (structures) ; create (professionals)
+    note: str = ""
+
+
+@dataclass
+class ImportPreview:
+    lines: list[ImportLine] = field(default_factory=list)
+    file_errors: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.file_errors and bool(self.lines) and not self.error_lines
+
+    @property
+    def error_lines(self) -> list[ImportLine]:
+        return [line for line in self.lines if line.errors]
+
+    def count(self, action: str) -> int:
+        return sum(1 for line in self.lines if line.action == action and not line.errors)
+
+
+def split_services(cell: str) -> list[str]:
+    """'115 | Centre de jour' -> ['115', 'Centre de jour'] (duplicates removed, order kept)."""
+    out: dict[str, str] = {}
+    for part in cell.split(SERVICE_SEPARATOR):
+        name = " ".join(part.split())
+        if name:
+            out.setdefault(normalize_name(name), name)
+    return list(out.values())
+
+
+def preview_structure_import(session: Session, territory_id: int, table: Table) -> ImportPreview:
+    """Check every line against the directory and the rest of the file; writes nothing.
+
+    A line whose name is already in the directory updates that structure: columns present in
+    the file replace its values (an empty type keeps the current one), services are added,
+    never removed (past answers point at them). Other lines create structures.
+    """
+    preview = ImportPreview()
+    missing = missing_columns(table, ["nom"])
+    if missing:
+        preview.file_errors.append(
+            "Colonne obligatoire absente : « nom ». La première ligne doit donner les noms des "
+            "colonnes : " + ", ".join(STRUCTURE_COLUMNS) + "."
+        )
+        return preview
+    if not table.rows:
+        preview.file_errors.append("Le fichier ne contient aucune ligne de données.")
+        return preview
+    index = _Index.load(session, territory_id)
+    seen_names: dict[str, int] = {}
+    seen_sirets: dict[str, int] = {}
+    for number, row in table.numbered():
+        line = ImportLine(number, {k: row.get(k, "") for k in STRUCTURE_COLUMNS})
+        preview.lines.append(line)
+        existing = index.by_name.get(normalize_name(row.get("nom", "")))
+        data = _structure_data(row, existing)
+        type_given = row.get("type", "").strip()
+        if type_given and org_type_code(type_given) is None:
+            line.errors.append(f"Type « {type_given[:60]} » inconnu : voir la liste des types.")
+        errors = check_structure(
+            session, territory_id, data, existing.id if existing else None, index
+        )
+        line.errors.extend(msg for key, msg in errors.items() if key != "type" or not type_given)
+        key = normalize_name(data.name)
+        if key and key in seen_names:
+            line.errors.append(f"Cette structure figure déjà ligne {seen_names[key]}.")
+        seen_names.setdefault(key, number)
+        if data.siret and "siret" not in errors:
+            if data.siret in seen_sirets:
+                line.errors.append(f"Ce SIRET figure déjà ligne {seen_sirets[data.siret]}.")
+            seen_sirets.setdefault(data.siret, number)
+        for name in split_services(row.get("services", "")):
+            if len(name) > 200:
+                line.errors.append("Un nom de service dépasse 200 caractères.")
+        if existing is not None:
+            line.action = "update"
+            if existing.status != "active":
+                line.note = f"structure {STATUS_LABELS[existing.status].lower()}"
+        else:
+            line.action = "create"
+    return preview
+
+
+def _structure_data(row: dict[str, str], existing: Organisation | None) -> StructureData:
+    def value(column: str, current: str) -> str:
+        return row.get(column, current)
+
+    type_given = row.get("type", "").strip()
+    type_code = org_type_code(type_given) if type_given else None
+    if existing is not None:
+        return StructureData(
+            name=row["nom"],
+            type=type_code or existing.type,
+            commune=value("commune", existing.commune),
+            siret=value("siret", existing.siret or ""),
+            missions=value("missions", existing.missions),
+        ).cleaned()
+    return StructureData(
+        name=row["nom"],
+        type=type_code or "autre",
+        commune=row.get("commune", ""),
+        siret=row.get("siret", ""),
+        missions=row.get("missions", ""),
+    ).cleaned()
+
+
+def apply_structure_import(session: Session, territory_id: int, table: Table) -> ImportPreview:
+    """Check the file again and, only if every line is valid, write it all (not committed)."""
+    preview = preview_structure_import(session, territory_id, table)
+    if not preview.ok:
+        raise Refused("Le fichier contient des erreurs : rien n'a été enregistré.")
+    index = _Index.load(session, territory_id)
+    new_orgs: list[tuple[Organisation, list[str]]] = []
+    for _number, row in table.numbered():
+        existing = index.by_name.get(normalize_name(row["nom"]))
+        data = _structure_data(row, existing)
+        if existing is None:
+            org = Organisation(territory_id=territory_id, status="active")
+            session.add(org)
+        else:
+            org = existing
+        org.name, org.type, org.commune = data.name, data.type, data.commune
+        org.siret, org.missions = data.siret or None, data.missions
+        new_orgs.append((org, split_services(row.get("services", ""))))
+    session.flush()
+    known = active_services(session, [o.id for o, _ in new_orgs])
+    for org, names in new_orgs:
+        have = {normalize_name(s.name) for s in known.get(org.id, [])}
+        for name in names:
+            if normalize_name(name) not in have:
+                session.add(Service(organisation_id=org.id, name=name))
+    session.flush()
+    return preview
+
+
+def export_structures(session: Session, territory_id: int) -> tuple[list[str], list[list[str]]]:
+    """Active structures as rows of STRUCTURE_COLUMNS: the file imports back unchanged."""
+    orgs = session.exec(
+        select(Organisation).where(
+            Organisation.territory_id == territory_id, Organisation.status == "active"
+        )
+    ).all()
+    services = active_services(session, [o.id for o in orgs])
+    rows = [
+        [
+            o.name,
+            o.type,
+            o.commune,
+            o.siret or "",
+            o.missions,
+            f" {SERVICE_SEPARATOR} ".join(s.name for s in services.get(o.id, [])),
+        ]
+        for o in sorted(orgs, key=lambda o: normalize_name(o.name))
+    ]
+    return STRUCTURE_COLUMNS, rows
+
+
+# --- the respondents' directory ------------------------------------------------------------
+
+
+@dataclass
+class PublicService:
+    """A service as professionals see it: contact details only with the person's consent."""
+
+    name: str
+    contact_role: str = ""
+    contact_name: str = ""
+    contact_phone: str = ""
+    contact_email: str = ""
+
+
+@dataclass
+class PublicEntry:
+    organisation_id: int
+    name: str
+    type_label: str
+    commune: str
+    missions: str
+    services: list[PublicService] = field(default_factory=list)
+    thematiques: list[str] = field(default_factory=list)
+    # (name, service name or "", latest year) of resource people respondents named, with consent
+    contacts: list[tuple[str, str, int]] = field(default_factory=list)
+
+
+def public_directory(
+    session: Session, territory_id: int, q: str = "", type: str = "", thematique: str = ""
+) -> list[PublicEntry]:
+    """Active structures of the territory for a respondent to browse.
+
+    Thématiques are not stored on structures: they are derived from what respondents said
+    they work on with each structure (tags of submitted, still-current links). Contact names
+    appear only where consent was given: a service's contact, or a person a respondent named
+    as their contact there and ticked as agreeing to be listed.
+    """
+    from survey.models import Campaign
+
+    rows = list_structures(session, territory_id, q=q, type=type)
+    ids = [r.organisation.id for r in rows]
+    if not ids:
+        return []
+    current = (
+        sa_select(DeclaredLink.id)
+        .join(Response, Response.id == DeclaredLink.response_id)
+        .join(Campaign, Campaign.id == Response.campaign_id)
+        .where(
+            Campaign.territory_id == territory_id,
+            Response.status == "submitted",
+            DeclaredLink.status != "ended",
+            col(DeclaredLink.partner_organisation_id).in_(ids),
+        )
+    )
+    themes: dict[int, set[str]] = {}
+    for org_id, code in session.execute(
+        sa_select(DeclaredLink.partner_organisation_id, LinkTag.code)
+        .join(LinkTag, LinkTag.link_id == DeclaredLink.id)
+        .where(LinkTag.kind == "thematique", col(DeclaredLink.id).in_(current))
+        .group_by(DeclaredLink.partner_organisation_id, LinkTag.code)
+    ).all():
+        themes.setdefault(org_id, set()).add(code)
+    service_names = {
+        s.id: s.name
+        for s in session.exec(select(Service).where(col(Service.organisation_id).in_(ids)))
+    }
+    named: dict[int, dict[tuple[str, str], int]] = {}
+    for org_id, service_id, name, year in session.execute(
+        sa_select(
+            DeclaredLink.partner_organisation_id,
+            DeclaredLink.partner_service_id,
+            DeclaredLink.contact_name,
+            func.max(Campaign.year),
+        )
+        .join(Response, Response.id == DeclaredLink.response_id)
+        .join(Campaign, Campaign.id == Response.campaign_id)
+        .where(
+            col(DeclaredLink.id).in_(current),
+            DeclaredLink.contact_consent,
+            DeclaredLink.contact_name != "",
+        )
+        .group_by(
+            DeclaredLink.partner_organisation_id,
+            DeclaredLink.partner_service_id,
+            DeclaredLink.contact_name,
+        )
+    ).all():
+        key = (" ".join(name.split()), service_names.get(service_id, ""))
+        people = named.setdefault(org_id, {})
+        people[key] = max(year, people.get(key, 0))
+    services = active_services(session, ids)
+    out = []
+    for r in rows:
+        o = r.organisation
+        codes = themes.get(o.id, set())
+        if thematique and thematique not in codes:
+            continue
+        out.append(
+            PublicEntry(
+                organisation_id=o.id,
+                name=o.name,
+                type_label=r.type_label,
+                commune=o.commune,
+                missions=o.missions,
+                services=[_public_service(s) for s in services.get(o.id, [])],
+                thematiques=sorted(vocab.THEMATIQUES.get(c, c) for c in codes),
+                contacts=sorted((n, s, y) for (n, s), y in named.get(o.id, {}).items()),
+            )
+        )
+    return out
+
+
+def _public_service(svc: Service) -> PublicService:
+    if not svc.contact_consent:
+        return PublicService(svc.name)
+    return PublicService(
+        svc.name, svc.contact_role, svc.contact_name, svc.contact_phone, svc.contact_email
+    )

@@ -59,7 +59,8 @@ def engine(database_url):
 
 
 def _empty_all_tables(engine) -> None:
-    tables = [t.name for t in reversed(SQLModel.metadata.sorted_tables)]
+    # Quoted: "user" is a reserved word in PostgreSQL.
+    tables = [f'"{t.name}"' for t in reversed(SQLModel.metadata.sorted_tables)]
     with engine.begin() as conn:
         if conn.dialect.name == "postgresql":
             conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))

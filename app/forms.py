@@ -1,0 +1,369 @@
+"""The questionnaire's HTML form: posted fields -> `Answers`, and `Answers` -> fields.
+
+The form is kept as plain strings (`FormState`) so that whatever a person typed can be shown
+again on a validation error, even values that cannot become `Answers` (a count "beaucoup",
+an oversized comment). Parsing never raises: junk becomes `Problem`s.
+
+Field names: top-level fields by their `Answers` name; partner slot n as ``l{n}-{field}``,
+the partner itself as ``l{n}-partner`` = "ORGID" or "ORGID:SERVICEID".
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from urllib.parse import parse_qsl
+
+from pydantic import ValidationError
+
+from survey.messages import pydantic_message
+from survey.questionnaire import MAX_LINKS, Answers, LinkAnswer, Problem
+
+MAX_BODY_BYTES = 4 * 1024 * 1024
+MAX_FIELDS = 20_000
+EMPTY_SLOTS = 3
+# The last field of the form: without it the body was cut short and must not be saved.
+END_MARKER = "formulaire_complet"
+_SLOT_NAME = re.compile(r"^l(\d{1,4})-([a-z_]+)$")
+_ID = re.compile(r"^\d{1,9}$")
+
+LINK_LIST_FIELDS = ("frames", "channels", "practices", "thematiques")
+LINK_TEXT_FIELDS = (
+    "partner",
+    "write_in_name",
+    "write_in_type",
+    "write_in_commune",
+    "origin",
+    "status",
+    "carried_from_id",
+    "nature",
+    "frequency",
+    "practice_other",
+    "has_named_contact",
+    "contact_name",
+    "quality",
+)
+
+
+class UnreadableForm(Exception):
+    """The body is not a readable form (bad UTF-8, too many fields)."""
+
+
+@dataclass
+class LinkForm:
+    """One partner slot as typed (strings only)."""
+
+    partner: str = ""
+    write_in_name: str = ""
+    write_in_type: str = ""
+    write_in_commune: str = ""
+    origin: str = ""  # "carried" for a partner carried forward from last year
+    status: str = "new"
+    carried_from_id: str = ""
+    nature: str = ""
+    frames: list[str] = field(default_factory=list)
+    channels: list[str] = field(default_factory=list)
+    frequency: str = ""
+    practices: list[str] = field(default_factory=list)
+    practice_other: str = ""
+    thematiques: list[str] = field(default_factory=list)
+    has_named_contact: str = ""  # "yes" | "no" | ""
+    contact_name: str = ""
+    contact_consent: bool = False
+    quality: str = ""
+    remove: bool = False
+
+    @property
+    def is_empty(self) -> bool:
+        """An untouched "add a partner" slot, ignored on save."""
+        return not (self.partner or self.write_in_name or self.write_in_commune)
+
+    @property
+    def carried(self) -> bool:
+        """Carried forward from last year: confirmed or ended, never removed."""
+        return self.origin == "carried"
+
+    @property
+    def org_id(self) -> int | None:
+        head = self.partner.split(":", 1)[0]
+        return int(head) if _ID.match(head) else None
+
+    @property
+    def service_id(self) -> int | None:
+        parts = self.partner.split(":", 1)
+        return int(parts[1]) if len(parts) == 2 and _ID.match(parts[1]) else None
+
+
+@dataclass
+class FormState:
+    """The whole form as typed."""
+
+    function: str = ""
+    years_in_post: str = ""
+    declared_partner_count: str = ""
+    links: list[LinkForm] = field(default_factory=list)
+    obstacles: list[str] = field(default_factory=list)
+    obstacle_other: str = ""
+    body_ids: list[str] = field(default_factory=list)
+    body_other: str = ""
+    comment: str = ""
+
+
+@dataclass
+class Parsed:
+    """The outcome of reading a posted form."""
+
+    state: FormState
+    action: str  # save | submit | more
+    answers: Answers | None
+    problems: list[Problem]
+    # answers.links[i] was typed in state.links[slot_of[i]]: problems are reported there.
+    slot_of: list[int]
+
+
+# --- body -> pairs ---------------------------------------------------------------------
+
+
+def read_pairs(body: bytes) -> list[tuple[str, str]]:
+    """Decode an application/x-www-form-urlencoded body, refusing invalid UTF-8."""
+    try:
+        text = body.decode("utf-8")
+        return parse_qsl(
+            text,
+            keep_blank_values=True,
+            encoding="utf-8",
+            errors="strict",
+            max_num_fields=MAX_FIELDS,
+        )
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise UnreadableForm(str(exc)) from None
+
+
+# --- pairs -> state --------------------------------------------------------------------
+
+
+def _first(values: dict[str, list[str]], name: str) -> str:
+    got = values.get(name)
+    return got[0].strip() if got else ""
+
+
+def state_from_pairs(pairs: Iterable[tuple[str, str]]) -> tuple[FormState, str]:
+    """The typed form and the button pressed. Slots are kept in index order."""
+    top: dict[str, list[str]] = {}
+    slots: dict[int, dict[str, list[str]]] = {}
+    for name, value in pairs:
+        m = _SLOT_NAME.match(name)
+        if m:
+            slots.setdefault(int(m.group(1)), {}).setdefault(m.group(2), []).append(value)
+        else:
+            top.setdefault(name, []).append(value)
+    state = FormState(
+        function=_first(top, "function"),
+        years_in_post=_first(top, "years_in_post"),
+        declared_partner_count=_first(top, "declared_partner_count"),
+        obstacles=top.get("obstacles", []),
+        obstacle_other=_first(top, "obstacle_other"),
+        body_ids=top.get("body_ids", []),
+        body_other=_first(top, "body_other"),
+        comment=_first(top, "comment"),
+    )
+    for index in sorted(slots):
+        raw = slots[index]
+        link = LinkForm(
+            **{name: _first(raw, name) for name in LINK_TEXT_FIELDS},
+            **{name: raw.get(name, []) for name in LINK_LIST_FIELDS},
+            contact_consent=bool(_first(raw, "contact_consent")),
+            remove=bool(_first(raw, "remove")),
+        )
+        if not link.carried:
+            link.status = "new"
+        elif link.status not in ("confirmed", "ended"):
+            link.status = "pending"
+        if not link.is_empty:
+            state.links.append(link)
+    action = _first(top, "action")
+    return state, action if action in ("save", "submit", "more") else "save"
+
+
+# --- state -> answers ------------------------------------------------------------------
+
+
+def _or_none(value: str) -> str | None:
+    return value or None
+
+
+def _link_data(link: LinkForm, path: str, problems: list[Problem]) -> dict:
+    data: dict = {
+        "status": link.status,
+        "nature": _or_none(link.nature),
+        "frames": link.frames,
+        "channels": link.channels,
+        "frequency": _or_none(link.frequency),
+        "practices": link.practices,
+        "practice_other": link.practice_other,
+        "thematiques": link.thematiques,
+        "has_named_contact": _or_none(link.has_named_contact),
+        "contact_name": link.contact_name,
+        "contact_consent": link.contact_consent,
+        "quality": _or_none(link.quality),
+    }
+    if _ID.match(link.carried_from_id):
+        data["carried_from_id"] = int(link.carried_from_id)
+    if link.partner:
+        if link.org_id is None or (":" in link.partner and link.service_id is None):
+            problems.append(
+                Problem(
+                    f"{path}.partner_organisation_id", "Choisissez un partenaire dans la liste."
+                )
+            )
+        data["partner_organisation_id"] = link.org_id
+        data["partner_service_id"] = link.service_id
+        if link.write_in_name:
+            problems.append(
+                Problem(
+                    f"{path}.write_in.name",
+                    "Choisissez le partenaire dans la liste ou écrivez son nom, pas les deux.",
+                )
+            )
+    else:
+        data["write_in"] = {
+            "name": link.write_in_name,
+            "type": link.write_in_type or "autre",
+            "commune": link.write_in_commune,
+        }
+    return data
+
+
+def parse(pairs: Iterable[tuple[str, str]]) -> Parsed:
+    """Read a posted form. `answers` is None when problems were found."""
+    state, action = state_from_pairs(pairs)
+    problems: list[Problem] = []
+    links: list[dict] = []
+    slot_of: list[int] = []
+    for slot, link in enumerate(state.links):
+        if link.remove and not link.carried:
+            continue
+        if len(links) == MAX_LINKS:
+            problems.append(Problem("links", f"Trop de partenaires : {MAX_LINKS} au maximum."))
+            break
+        links.append(_link_data(link, f"links.{len(links)}", problems))
+        slot_of.append(slot)
+
+    body_ids: list[int] = []
+    for raw in state.body_ids:
+        if _ID.match(raw):
+            body_ids.append(int(raw))
+        else:
+            problems.append(Problem("body_ids", "Une instance choisie n'existe pas."))
+            break
+    data = {
+        "function": state.function,
+        "years_in_post": _or_none(state.years_in_post),
+        "declared_partner_count": _or_none(state.declared_partner_count),
+        "links": links,
+        "obstacles": state.obstacles,
+        "obstacle_other": state.obstacle_other,
+        "body_ids": body_ids,
+        "body_other": state.body_other,
+        "comment": state.comment,
+    }
+    answers: Answers | None = None
+    try:
+        answers = Answers.model_validate(data)
+    except ValidationError as exc:
+        for error in exc.errors():
+            problems.append(Problem(_error_path(error["loc"]), pydantic_message(error)))
+    if problems:
+        answers = None
+    return Parsed(state, action, answers, problems, slot_of)
+
+
+def _error_path(loc: tuple) -> str:
+    """'links.0.frames' for pydantic's ('links', 0, 'frames', 3): the field, not the item."""
+    parts = list(loc)
+    if len(parts) > 1 and isinstance(parts[-1], int) and parts[-2] != "links":
+        parts.pop()
+    return ".".join(str(p) for p in parts)
+
+
+# --- answers -> state ------------------------------------------------------------------
+
+
+def _partner_value(a: LinkAnswer) -> str:
+    if a.partner_organisation_id is None:
+        return ""
+    if a.partner_service_id is None:
+        return str(a.partner_organisation_id)
+    return f"{a.partner_organisation_id}:{a.partner_service_id}"
+
+
+def _link_form(a: LinkAnswer) -> LinkForm:
+    write_in = a.write_in if a.write_in and not a.partner_organisation_id else None
+    return LinkForm(
+        partner=_partner_value(a),
+        write_in_name=write_in.name if write_in else "",
+        write_in_type=write_in.type if write_in else "",
+        write_in_commune=write_in.commune if write_in else "",
+        origin="carried" if a.carried_from_id or a.status != "new" else "",
+        status=a.status,
+        carried_from_id="" if a.carried_from_id is None else str(a.carried_from_id),
+        nature=a.nature or "",
+        frames=list(a.frames),
+        channels=list(a.channels),
+        frequency=a.frequency or "",
+        practices=list(a.practices),
+        practice_other=a.practice_other,
+        thematiques=list(a.thematiques),
+        has_named_contact=(
+            "" if a.has_named_contact is None else ("yes" if a.has_named_contact else "no")
+        ),
+        contact_name=a.contact_name,
+        contact_consent=a.contact_consent,
+        quality="" if a.quality is None else str(a.quality),
+    )
+
+
+def state_from_answers(answers: Answers) -> FormState:
+    """The form filled with stored (or carried forward) answers."""
+    return FormState(
+        function=answers.function,
+        years_in_post=answers.years_in_post or "",
+        declared_partner_count=(
+            "" if answers.declared_partner_count is None else str(answers.declared_partner_count)
+        ),
+        links=[_link_form(a) for a in answers.links],
+        obstacles=list(answers.obstacles),
+        obstacle_other=answers.obstacle_other,
+        body_ids=[str(b) for b in answers.body_ids],
+        body_other=answers.body_other,
+        comment=answers.comment,
+    )
+
+
+# --- problems -> field ids -------------------------------------------------------------
+
+# Which input a link problem points at; the partner choice covers the organisation,
+# the service and the write-in as a whole.
+_LINK_FIELD_IDS = {
+    "partner_organisation_id": "partner",
+    "partner_service_id": "partner",
+    "write_in": "partner",
+    "write_in.name": "write_in_name",
+    "write_in.type": "write_in_type",
+    "write_in.commune": "write_in_commune",
+}
+
+
+def field_id(path: str, slot_of: list[int]) -> str:
+    """The HTML id of the field a problem path ("links.2.nature") is about."""
+    parts = path.split(".")
+    if parts[0] == "links" and len(parts) >= 3 and parts[1].isdigit():
+        index = int(parts[1])
+        slot = slot_of[index] if index < len(slot_of) else index
+        rest = ".".join(parts[2:])
+        name = _LINK_FIELD_IDS.get(rest, parts[2])
+        return f"l{slot}-{name}"
+    if parts[0] == "links":
+        return "f-links"
+    return f"f-{parts[0]}"

@@ -1,0 +1,191 @@
+"""Administrator pages: territories, accounts, audit log."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from sqlalchemy import case, func
+from sqlmodel import col, select
+
+from app.db import SessionDep
+from app.security import AdminUser, CsrfChecked, audit
+from app.templating import templates
+from survey import accounts
+from survey.accounts import ROLE_LABELS, User
+from survey.models import Territory
+
+router = APIRouter(prefix="/admin", include_in_schema=False)
+
+Text = Annotated[str, Form(max_length=300)]
+
+
+def _flash(request: Request, message: str) -> None:
+    request.session["flash"] = message
+
+
+def _page(request: Request, template: str, status: int = 200, **context) -> HTMLResponse:
+    context.setdefault("errors", {})
+    context.setdefault("values", {})
+    context["flash"] = request.session.pop("flash", None)
+    context["role_labels"] = ROLE_LABELS
+    return templates.TemplateResponse(request, template, context, status_code=status)
+
+
+# --- territories ---------------------------------------------------------------------------
+
+
+def _territories(session) -> list[tuple[Territory, int, int]]:
+    coordinators = func.sum(case((col(User.role) == "coordinator", 1), else_=0))
+    rows = session.exec(
+        select(Territory, func.count(col(User.id)), coordinators)
+        .join(User, col(User.territory_id) == col(Territory.id), isouter=True)
+        .group_by(col(Territory.id))
+        .order_by(Territory.code)
+    ).all()
+    return [(t, n or 0, c or 0) for t, n, c in rows]
+
+
+@router.get("/territoires", response_class=HTMLResponse)
+def territories(request: Request, admin: AdminUser, session: SessionDep):
+    return _page(request, "admin/territories.html", rows=_territories(session), section="t")
+
+
+@router.post("/territoires", response_class=HTMLResponse, dependencies=[CsrfChecked])
+def territory_create(
+    request: Request, admin: AdminUser, session: SessionDep, code: Text = "", name: Text = ""
+):
+    try:
+        territory = accounts.create_territory(session, code, name)
+    except accounts.AccountError as exc:
+        session.rollback()
+        return _page(
+            request,
+            "admin/territories.html",
+            400,
+            rows=_territories(session),
+            section="t",
+            errors={exc.field: exc.message},
+            values={"code": code, "name": name},
+        )
+    audit(session, admin, "territory.create", target=f"{territory.code} — {territory.name}",
+          territory_id=territory.id)  # fmt: skip
+    session.commit()
+    _flash(request, f"Territoire {territory.code} — {territory.name} créé.")
+    return RedirectResponse("/admin/territoires", status_code=303)
+
+
+# --- accounts ------------------------------------------------------------------------------
+
+
+def _accounts_page(request: Request, session, status: int = 200, **context) -> HTMLResponse:
+    territories = session.exec(select(Territory).order_by(Territory.code)).all()
+    return _page(
+        request,
+        "admin/accounts.html",
+        status,
+        rows=accounts.list_users(session),
+        territories=territories,
+        section="c",
+        **context,
+    )
+
+
+@router.get("/comptes", response_class=HTMLResponse)
+def account_list(request: Request, admin: AdminUser, session: SessionDep):
+    return _accounts_page(request, session)
+
+
+@router.post("/comptes", response_class=HTMLResponse, dependencies=[CsrfChecked])
+def account_create(
+    request: Request,
+    admin: AdminUser,
+    session: SessionDep,
+    email: Text = "",
+    full_name: Text = "",
+    role: Text = "",
+    territory: Text = "",
+    password: Text = "",
+):
+    values = {"email": email, "full_name": full_name, "role": role, "territory": territory}
+    try:
+        found = accounts.territory_by_code(session, territory) if territory else None
+        if territory and found is None:
+            raise accounts.AccountError("Ce territoire n'existe pas.", "territory")
+        user = accounts.create_user(session, email, password, role, found, full_name=full_name)
+    except accounts.AccountError as exc:
+        session.rollback()
+        return _accounts_page(
+            request, session, 400, errors={exc.field or "email": exc.message}, values=values
+        )
+    audit(session, admin, "user.create", target=user.email,
+          detail=f"rôle {user.role}", territory_id=user.territory_id)  # fmt: skip
+    session.commit()
+    _flash(request, f"Compte {user.email} créé. Transmettez-lui son mot de passe de vive voix.")
+    return RedirectResponse("/admin/comptes", status_code=303)
+
+
+def _user_or_404(session, user_id: int) -> User:
+    user = session.get(User, user_id)
+    if user is None:
+        raise HTTPException(status_code=404, detail="Ce compte n'existe pas.")
+    return user
+
+
+@router.post("/comptes/{user_id}/actif", response_class=HTMLResponse, dependencies=[CsrfChecked])
+def account_active(
+    request: Request,
+    user_id: int,
+    admin: AdminUser,
+    session: SessionDep,
+    active: Annotated[bool, Form()] = False,
+):
+    user = _user_or_404(session, user_id)
+    if user.id == admin.id and not active:
+        _flash(request, "Vous ne pouvez pas désactiver votre propre compte.")
+        return RedirectResponse("/admin/comptes", status_code=303)
+    accounts.set_active(user, active)
+    audit(session, admin, "user.activate" if active else "user.deactivate", target=user.email,
+          territory_id=user.territory_id)  # fmt: skip
+    session.commit()
+    _flash(request, f"Compte {user.email} {'réactivé' if active else 'désactivé'}.")
+    return RedirectResponse("/admin/comptes", status_code=303)
+
+
+@router.post(
+    "/comptes/{user_id}/mot-de-passe", response_class=HTMLResponse, dependencies=[CsrfChecked]
+)
+def account_reset_password(
+    request: Request, user_id: int, admin: AdminUser, session: SessionDep, new_password: Text = ""
+):
+    user = _user_or_404(session, user_id)
+    try:
+        accounts.set_password(user, new_password)
+    except accounts.AccountError as exc:
+        session.rollback()
+        return _accounts_page(
+            request,
+            session,
+            400,
+            errors={f"new_password-{user.id}": exc.message},
+            open_reset=user.id,
+        )
+    audit(session, admin, "user.password_reset", target=user.email,
+          territory_id=user.territory_id)  # fmt: skip
+    session.commit()
+    _flash(request, f"Mot de passe de {user.email} réinitialisé ; ses sessions sont fermées.")
+    return RedirectResponse("/admin/comptes", status_code=303)
+
+
+# --- audit log -----------------------------------------------------------------------------
+
+
+@router.get("/journal", response_class=HTMLResponse)
+def audit_log(
+    request: Request,
+    admin: AdminUser,
+    session: SessionDep,
+    page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
+):
+    return _page(request, "admin/journal.html", log=accounts.audit_page(session, page), section="j")

@@ -1,0 +1,537 @@
+"""The partnership graph in the workspace: map, table view, figures, structure page,
+year over year, exports. Thin: parse the query, call reports/, render.
+
+Every page reads with ViewerScope (coordinators and viewers of the territory; 404 for
+others). Nothing here shows a professional's name: the graph is at structure level.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlencode
+
+import networkx as nx
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import HTMLResponse, Response
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from app.db import SessionDep
+from app.security import Scope, ViewerScope, audit
+from app.templating import templates
+from reports import exports, figures, svg
+from reports import structure as structure_view
+from reports.compare import compare
+from reports.graph import NO_FILTER, GraphFilter, build_graph
+from survey import vocab
+from survey.models import Campaign, Organisation
+from survey.models import Response as Answer
+
+router = APIRouter(include_in_schema=False)
+
+NATURE_FILTERS = {"formal": "Formel (ou les deux)", "informal": "Informel (ou les deux)"}
+EXPORT_FORMATS = {
+    "graphml": ("GraphML (Gephi, yEd)", "application/graphml+xml"),
+    "gexf": ("GEXF (Gephi)", "application/xml"),
+    "csv": ("CSV pour Excel : structures et liens (archive zip)", "application/zip"),
+    "json": ("JSON nœuds-liens", "application/json"),
+}
+
+# --- query parsing (shared with the JSON API) ----------------------------------------------
+
+
+def bad_request(message: str) -> HTTPException:
+    return HTTPException(status_code=400, detail=message)
+
+
+def parse_year(raw: str | None, name: str = "annee") -> int | None:
+    """None when absent or empty; 400 in French when not a plausible year."""
+    if raw is None or raw.strip() == "":
+        return None
+    raw = raw.strip()
+    if not raw.isdigit() or len(raw) != 4:
+        raise bad_request(f"L'année « {raw[:20]} » (paramètre {name}) n'est pas une année valide.")
+    return int(raw)
+
+
+def parse_id(raw: str, what: str = "structure") -> int:
+    if not raw.isdigit() or len(raw) > 12:
+        raise HTTPException(status_code=404, detail=f"Cette {what} n'existe pas.")
+    return int(raw)
+
+
+def parse_filter(request: Request) -> GraphFilter:
+    """type (repeatable), nature, thematique, frequence: 400 in French on an unknown value."""
+    q = request.query_params
+    types = frozenset(t for t in q.getlist("type") if t)
+    unknown = sorted(t for t in types if t not in vocab.ORG_TYPES)
+    if unknown:
+        raise bad_request(f"Type de structure inconnu : « {unknown[0][:60]} ».")
+    nature = q.get("nature") or None
+    if nature and nature not in NATURE_FILTERS:
+        raise bad_request(
+            f"Nature de lien inconnue : « {nature[:40]} » (valeurs possibles : formal, informal)."
+        )
+    thematique = q.get("thematique") or None
+    if thematique and thematique not in vocab.THEMATIQUES:
+        raise bad_request(f"Thématique inconnue : « {thematique[:60]} ».")
+    frequency = q.get("frequence") or None
+    if frequency and frequency not in vocab.FREQUENCIES:
+        raise bad_request(
+            f"Fréquence inconnue : « {frequency[:40]} » (valeurs possibles : "
+            + ", ".join(vocab.FREQUENCIES)
+            + ")."
+        )
+    return GraphFilter(org_types=types, nature=nature, thematique=thematique, frequency=frequency)
+
+
+def filter_query(flt: GraphFilter) -> list[tuple[str, str]]:
+    """The query parameters that reproduce `flt` (for links that keep the filters)."""
+    pairs = [("type", t) for t in sorted(flt.org_types)]
+    for key, value in (("nature", flt.nature), ("thematique", flt.thematique),
+                       ("frequence", flt.frequency)):  # fmt: skip
+        if value:
+            pairs.append((key, value))
+    return pairs
+
+
+def filter_labels(flt: GraphFilter) -> list[str]:
+    out = []
+    if flt.org_types:
+        out.append("types : " + ", ".join(sorted(vocab.org_type_label(t) for t in flt.org_types)))
+    if flt.nature:
+        out.append("nature : " + NATURE_FILTERS[flt.nature].lower())
+    if flt.thematique:
+        out.append("thématique : " + vocab.THEMATIQUES[flt.thematique])
+    if flt.frequency:
+        out.append("fréquence : " + vocab.FREQUENCIES[flt.frequency].lower())
+    return out
+
+
+# --- campaigns -----------------------------------------------------------------------------
+
+
+def campaigns_of(session: Session, territory_id: int) -> list[Campaign]:
+    return list(
+        session.exec(
+            select(Campaign)
+            .where(Campaign.territory_id == territory_id)
+            .order_by(col(Campaign.year).desc())
+        ).all()
+    )
+
+
+def campaign_or_404(session: Session, territory_id: int, year: int) -> Campaign:
+    campaign = session.exec(
+        select(Campaign).where(Campaign.territory_id == territory_id, Campaign.year == year)
+    ).first()
+    if campaign is None:
+        raise HTTPException(status_code=404, detail=f"Aucune campagne {year} pour ce territoire.")
+    return campaign
+
+
+def default_campaign(session: Session, territory_id: int) -> Campaign | None:
+    """The latest campaign with at least one submitted response, else the latest one."""
+    with_answers = session.exec(
+        select(Campaign)
+        .join(Answer, col(Answer.campaign_id) == col(Campaign.id))
+        .where(Campaign.territory_id == territory_id, Answer.status == "submitted")
+        .group_by(col(Campaign.id))
+        .having(func.count() > 0)
+        .order_by(col(Campaign.year).desc())
+    ).first()
+    if with_answers:
+        return with_answers
+    return session.exec(
+        select(Campaign)
+        .where(Campaign.territory_id == territory_id)
+        .order_by(col(Campaign.year).desc())
+    ).first()
+
+
+def previous_campaign(session: Session, campaign: Campaign) -> Campaign | None:
+    return session.exec(
+        select(Campaign)
+        .where(Campaign.territory_id == campaign.territory_id, Campaign.year < campaign.year)
+        .order_by(col(Campaign.year).desc())
+    ).first()
+
+
+def chosen_campaign(session: Session, scope: Scope, raw_year: str | None) -> Campaign | None:
+    year = parse_year(raw_year)
+    if year is None:
+        return default_campaign(session, scope.territory.id)
+    return campaign_or_404(session, scope.territory.id, year)
+
+
+# --- shared view data ----------------------------------------------------------------------
+
+
+@dataclass
+class GraphView:
+    """A campaign's graph as shown: filtered graph, its figures, stable positions."""
+
+    campaign: Campaign
+    flt: GraphFilter
+    graph: nx.DiGraph
+    figures: dict
+    positions: dict
+
+    @property
+    def filtered(self) -> bool:
+        return self.flt != NO_FILTER
+
+
+def map_figures(g: nx.DiGraph) -> dict:
+    """What the map and the table view show: the headline and the cheap figures. The
+    heavy ones (betweenness, communities) are for the figures page and the API."""
+    part, size, frag = figures.participation(g), figures.size(g), figures.fragility(g)
+    # Same values as figures.headline(g), without computing participation and fragility twice.
+    headline = {
+        "response_rate": part["rate"],
+        "links": size["links"],
+        "reciprocity": figures.reciprocity(g)["rate"],
+        "formal_share": figures.formal_share(g)["share"],
+        "fragile_share": frag["share"],
+    }
+    return {"headline": headline, "size": size, "participation": part, "fragility": frag}
+
+
+def graph_view(
+    session: Session, campaign: Campaign, flt: GraphFilter, everything: bool = True
+) -> GraphView:
+    """The filtered graph and its figures (all of them, or only `map_figures`), with the
+    positions of the unfiltered graph (only built when needed for the layout)."""
+    g = build_graph(session, campaign, flt)
+    pos = svg.map_positions(session, campaign, g if flt == NO_FILTER else None)
+    figs = figures.all_figures(g) if everything else map_figures(g)
+    return GraphView(campaign, flt, g, figs, pos)
+
+
+def node_stats(view: GraphView) -> dict:
+    """Per-structure figures for the side panel (data-* attributes on each node)."""
+    frag = {r["id"]: r["fragile_links"] for r in view.figures["fragility"]["structures"]}
+    return {n: {"fragile": frag.get(n, 0)} for n in view.graph.nodes}
+
+
+def types_present(session: Session, territory_id: int) -> list[tuple[str, str, svg.Family]]:
+    """(code, label, family) of the structure types used in the territory, by family."""
+    codes = session.exec(
+        select(Organisation.type)
+        .where(
+            Organisation.territory_id == territory_id, col(Organisation.merged_into_id).is_(None)
+        )
+        .distinct()
+    ).all()
+    rows = [(c, vocab.org_type_label(c), svg.family_of(c)) for c in codes]
+    order = {f.code: i for i, f in enumerate(svg.FAMILIES)}
+    return sorted(rows, key=lambda r: (order[r[2].code], r[1].lower()))
+
+
+def _context(request: Request, session: Session, scope: Scope, view: GraphView, **extra) -> dict:
+    campaigns = campaigns_of(session, scope.territory.id)
+    query = filter_query(view.flt)
+    return {
+        "scope": scope,
+        "section": "carte",
+        "view": view,
+        "campaign": view.campaign,
+        "campaigns": campaigns,
+        "flt": view.flt,
+        "filter_labels": filter_labels(view.flt),
+        "filter_qs": urlencode(query),
+        "year_qs": urlencode([("annee", view.campaign.year), *query]),
+        "types": types_present(session, scope.territory.id),
+        "nature_filters": NATURE_FILTERS,
+        "headline": view.figures["headline"],
+        "size": view.figures["size"],
+        "participation": view.figures["participation"],
+        **extra,
+    }
+
+
+def _base(scope: Scope) -> str:
+    return f"/t/{scope.territory.code}"
+
+
+def _no_campaign(request: Request, scope: Scope) -> HTMLResponse:
+    return templates.TemplateResponse(
+        request, "graph/empty.html", {"scope": scope, "section": "carte"}
+    )
+
+
+# --- pages ---------------------------------------------------------------------------------
+
+
+@router.get("/t/{code}/carte", response_class=HTMLResponse)
+def map_page(request: Request, scope: ViewerScope, session: SessionDep):
+    flt = parse_filter(request)
+    campaign = chosen_campaign(session, scope, request.query_params.get("annee"))
+    if campaign is None:
+        return _no_campaign(request, scope)
+    view = graph_view(session, campaign, flt, everything=False)
+    search = (request.query_params.get("recherche") or "").strip()[:100]
+    found = []
+    if search:
+        needle = search.lower()
+        found = sorted(
+            (n for n, a in view.graph.nodes(data=True) if needle in str(a["name"]).lower()),
+            key=lambda n: str(view.graph.nodes[n]["name"]).lower(),
+        )
+    base = _base(scope)
+    year = campaign.year
+    map_svg = svg.render(
+        view.graph,
+        view.positions,
+        svg.MapOptions(
+            href=lambda n: f"{base}/structures/{n}?annee={year}",
+            highlight=frozenset(found),
+            title=(
+                f"Carte des partenariats {year} : {view.graph.number_of_nodes()} structures, "
+                f"{view.figures['size']['links']} liens"
+            ),
+        ),
+        stats=node_stats(view),
+    )
+    names = sorted(str(a["name"]) for _, a in view.graph.nodes(data=True))
+    return templates.TemplateResponse(
+        request,
+        "graph/map.html",
+        _context(
+            request,
+            session,
+            scope,
+            view,
+            map_svg=map_svg,
+            families=svg.families_present(view.graph),
+            swatch=svg.swatch,
+            line_swatch=svg.line_swatch,
+            search=search,
+            found=[(n, view.graph.nodes[n]["name"]) for n in found],
+            names=names,
+            page="carte",
+        ),
+    )
+
+
+@router.get("/t/{code}/carte/tableau", response_class=HTMLResponse)
+def table_page(request: Request, scope: ViewerScope, session: SessionDep):
+    flt = parse_filter(request)
+    campaign = chosen_campaign(session, scope, request.query_params.get("annee"))
+    if campaign is None:
+        return _no_campaign(request, scope)
+    view = graph_view(session, campaign, flt, everything=False)
+    g = view.graph
+    structures = [
+        {
+            **r,
+            "degree": len(set(g.successors(r["id"])) | set(g.predecessors(r["id"]))),
+            "out_degree": g.out_degree(r["id"]),
+            "in_degree": g.in_degree(r["id"]),
+        }
+        for r in view.figures["participation"]["structures"]
+    ]
+    link_rows = []
+    for x in figures.links(g):
+        ties = [t for t in (x.ab, x.ba) if t]
+        freqs: dict[str, int] = {}
+        for t in ties:
+            for c, n in (t.get("frequencies") or {}).items():
+                freqs[c] = freqs.get(c, 0) + n
+        natures = {c: sum(t.get(c, 0) for t in ties) for c in vocab.NATURES}
+        both_answered = g.nodes[x.a].get("answered") and g.nodes[x.b].get("answered")
+        src, dst = (x.a, x.b) if x.ab else (x.b, x.a)
+        link_rows.append(
+            {
+                "a": src,
+                "b": dst,
+                "a_name": g.nodes[src]["name"],
+                "b_name": g.nodes[dst]["name"],
+                "carriers": x.carriers,
+                "natures": natures,
+                "formal": x.formal,
+                "frequencies": [(vocab.FREQUENCIES[c], n) for c, n in freqs.items() if n],
+                "mutual": x.mutual,
+                "one_sided": not x.mutual and both_answered,
+                "undetermined": not x.mutual and not both_answered,
+                "fragile": x.carriers == 1,
+            }
+        )
+    link_rows.sort(key=lambda r: (str(r["a_name"]).lower(), str(r["b_name"]).lower()))
+    return templates.TemplateResponse(
+        request,
+        "graph/table.html",
+        _context(
+            request, session, scope, view, structures=structures, links=link_rows, page="tableau"
+        ),
+    )
+
+
+@router.get("/t/{code}/figures", response_class=HTMLResponse)
+def figures_default(request: Request, scope: ViewerScope, session: SessionDep):
+    campaign = default_campaign(session, scope.territory.id)
+    if campaign is None:
+        return _no_campaign(request, scope)
+    return figures_page(str(campaign.year), request, scope, session)
+
+
+@router.get("/t/{code}/figures/{year}", response_class=HTMLResponse)
+def figures_page(year: str, request: Request, scope: ViewerScope, session: SessionDep):
+    y = parse_year(year, "année")
+    if y is None:
+        raise HTTPException(status_code=404)
+    flt = parse_filter(request)
+    campaign = campaign_or_404(session, scope.territory.id, y)
+    view = graph_view(session, campaign, flt)
+    obstacles = figures.obstacles(session, campaign, flt.org_types)
+    return templates.TemplateResponse(
+        request,
+        "graph/figures.html",
+        _context(
+            request,
+            session,
+            scope,
+            view,
+            f=view.figures,
+            obstacles=obstacles,
+            obstacle_codes=[c for c in vocab.OBSTACLES],
+            page="figures",
+        ),
+    )
+
+
+@router.get("/t/{code}/structures/{org_id}", response_class=HTMLResponse)
+def structure_page(org_id: str, request: Request, scope: ViewerScope, session: SessionDep):
+    oid = parse_id(org_id)
+    org = session.get(Organisation, oid)
+    if org is None or org.territory_id != scope.territory.id:
+        raise HTTPException(status_code=404, detail="Cette structure n'existe pas.")
+    campaign = chosen_campaign(session, scope, request.query_params.get("annee"))
+    base = _base(scope)
+    ctx: dict = {"scope": scope, "section": "carte", "org": org, "campaign": campaign}
+    ctx["campaigns"] = campaigns_of(session, scope.territory.id)
+    if org.merged_into_id is not None:
+        ctx["merged_into"] = session.get(Organisation, org.merged_into_id)
+    if campaign is not None and org.merged_into_id is None:
+        g = build_graph(session, campaign)
+        if oid in g:
+            figs = figures.all_figures(g)
+            ctx["s"] = structure_view.summary(g, oid, figs)
+            previous = previous_campaign(session, campaign)
+            if previous is not None:
+                cmp = compare(session, previous, campaign)
+                ctx["previous"] = previous
+                ctx["evo"] = structure_view.evolution(cmp, oid)
+                before = build_graph(session, previous)
+                ctx["degree_before"] = (
+                    len(set(before.successors(oid)) | set(before.predecessors(oid)))
+                    if oid in before
+                    else None
+                )
+                ctx["answered_before"] = oid in before and bool(before.nodes[oid]["answered"])
+            ego = structure_view.ego(g, oid)
+            pos = svg.cached_positions(ego)
+            ctx["ego_svg"] = svg.render(
+                ego,
+                pos,
+                svg.MapOptions(
+                    href=lambda n: f"{base}/structures/{n}?annee={campaign.year}",
+                    id_prefix="ego",
+                    labels_max=12,
+                    highlight=frozenset({oid}),
+                    title=f"{org.name} et ses partenaires en {campaign.year}",
+                ),
+            )
+    return templates.TemplateResponse(request, "graph/structure.html", ctx)
+
+
+@router.get("/t/{code}/evolution", response_class=HTMLResponse)
+def evolution_page(request: Request, scope: ViewerScope, session: SessionDep):
+    flt = parse_filter(request)
+    campaigns = campaigns_of(session, scope.territory.id)
+    ctx: dict = {"scope": scope, "section": "carte", "campaigns": campaigns, "page": "evolution"}
+    ctx.update(flt=flt, filter_labels=filter_labels(flt), filter_qs=urlencode(filter_query(flt)))
+    pair = evolution_pair(session, scope, request)
+    if pair is None:
+        return templates.TemplateResponse(request, "graph/evolution.html", ctx)
+    before, after = pair
+    ctx.update(before=before, after=after, cmp=compare(session, before, after, flt))
+    ctx["types"] = types_present(session, scope.territory.id)
+    ctx["nature_filters"] = NATURE_FILTERS
+    ctx["campaign"] = after
+    return templates.TemplateResponse(request, "graph/evolution.html", ctx)
+
+
+def evolution_pair(
+    session: Session, scope: Scope, request: Request
+) -> tuple[Campaign, Campaign] | None:
+    """The two campaigns to compare (de, a); defaults: the last two. None if fewer than two."""
+    start = parse_year(request.query_params.get("de"), "de")
+    end = parse_year(request.query_params.get("a"), "a")
+    campaigns = campaigns_of(session, scope.territory.id)
+    if end is None:
+        if start is not None:
+            later = [c for c in campaigns if c.year > start]
+            if not later:
+                raise bad_request(f"Aucune campagne après {start} pour comparer.")
+            after = later[-1]
+        elif len(campaigns) < 2:
+            return None
+        else:
+            after = campaigns[0]
+    else:
+        after = campaign_or_404(session, scope.territory.id, end)
+    if start is None:
+        earlier = [c for c in campaigns if c.year < after.year]
+        if not earlier:
+            raise bad_request(f"Aucune campagne avant {after.year} pour comparer.")
+        before = earlier[0]
+    else:
+        before = campaign_or_404(session, scope.territory.id, start)
+    if before.year >= after.year:
+        raise bad_request("L'année de départ (de) doit être antérieure à l'année d'arrivée (a).")
+    return before, after
+
+
+@router.get("/t/{code}/exports", response_class=HTMLResponse)
+def exports_page(request: Request, scope: ViewerScope, session: SessionDep):
+    campaign = chosen_campaign(session, scope, request.query_params.get("annee"))
+    return templates.TemplateResponse(
+        request,
+        "graph/exports.html",
+        {
+            "scope": scope,
+            "section": "carte",
+            "page": "exports",
+            "campaign": campaign,
+            "campaigns": campaigns_of(session, scope.territory.id),
+            "formats": EXPORT_FORMATS,
+            "notice": exports.NOTICE,
+        },
+    )
+
+
+@router.get("/t/{code}/exports/{year}/{fmt}")
+def export_download(year: str, fmt: str, request: Request, scope: ViewerScope, session: SessionDep):
+    y = parse_year(year, "année")
+    if y is None or fmt not in EXPORT_FORMATS:
+        raise HTTPException(status_code=404, detail="Ce format d'export n'existe pas.")
+    flt = parse_filter(request)
+    campaign = campaign_or_404(session, scope.territory.id, y)
+    g = build_graph(session, campaign, flt)
+    name = f"carte-{scope.territory.code}-{y}"
+    with tempfile.TemporaryDirectory(prefix="carte-export-") as tmp:
+        target = Path(tmp) / (f"{name}.zip" if fmt == "csv" else f"{name}.{fmt}")
+        (written,) = exports.export(g, fmt, target)
+        body = written.read_bytes()
+    audit(session, scope.user, "graph.export", target=f"{scope.territory.code}/{y}", detail=fmt,
+          territory_id=scope.territory.id)  # fmt: skip
+    session.commit()
+    filename = target.name
+    return Response(
+        body,
+        media_type=EXPORT_FORMATS[fmt][1],
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )

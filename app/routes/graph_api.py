@@ -1,0 +1,144 @@
+"""JSON API of the partnership graph: the same data as the pages, for other tools.
+
+Authentication: the session cookie of a signed-in coordinator or viewer of the territory
+(401 when signed out, 404 for another territory). Errors are French JSON `{"detail": …}`.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, HTTPException, Query, Request
+
+from app.db import SessionDep
+from app.routes.graph import (
+    campaign_or_404,
+    evolution_pair,
+    graph_view,
+    parse_filter,
+    parse_year,
+)
+from app.security import ViewerScope
+from reports import figures, svg
+from reports.compare import compare
+
+router = APIRouter(prefix="/api/v1/t/{code}", tags=["graphe"])
+
+ERRORS = {
+    400: {"description": "Paramètre incorrect (année, filtre) : message en français."},
+    401: {"description": "Connexion requise (cookie de session)."},
+    404: {"description": "Territoire inaccessible ou campagne inconnue."},
+}
+
+# Documented once here, declared on every route for OpenAPI (parse_filter reads them).
+TypeQ = Query(None, description="Type(s) de structure (répétable), codes de survey.vocab")
+NatureQ = Query(None, description="formal ou informal (chacun inclut « les deux »)")
+ThematiqueQ = Query(None, description="Code de thématique data·inclusion")
+FrequenceQ = Query(None, description="weekly, monthly, quarterly ou occasional")
+
+
+def _year(year: str) -> int:
+    y = parse_year(year, "année")
+    if y is None:
+        raise HTTPException(status_code=404)
+    return y
+
+
+@router.get("/figures/{year}", responses=ERRORS, summary="Tous les chiffres d'une campagne")
+def api_figures(
+    year: str,
+    request: Request,
+    scope: ViewerScope,
+    session: SessionDep,
+    type: list[str] | None = TypeQ,  # noqa: A002 - the public parameter name
+    nature: str | None = NatureQ,
+    thematique: str | None = ThematiqueQ,
+    frequence: str | None = FrequenceQ,
+) -> dict:
+    """Every figure of docs/metrics.md for what the filters show, plus obstacles.
+    Non-response is explicit (`answered`, `with_non_respondent`…), never read as "no link"."""
+    flt = parse_filter(request)
+    campaign = campaign_or_404(session, scope.territory.id, _year(year))
+    view = graph_view(session, campaign, flt)
+    return {
+        "territory": scope.territory.code,
+        "year": campaign.year,
+        "campaign_status": campaign.status,
+        "filters": flt.as_dict(),
+        **view.figures,
+        "obstacles": figures.obstacles(session, campaign, flt.org_types),
+    }
+
+
+@router.get("/graph/{year}", responses=ERRORS, summary="Le graphe nœuds-liens, avec positions")
+def api_graph(
+    year: str,
+    request: Request,
+    scope: ViewerScope,
+    session: SessionDep,
+    type: list[str] | None = TypeQ,  # noqa: A002
+    nature: str | None = NatureQ,
+    thematique: str | None = ThematiqueQ,
+    frequence: str | None = FrequenceQ,
+) -> dict:
+    """Structures (nodes, with x, y in [0, 1] stable across years, family of type) and
+    directed ties (links) with their attributes. No professional is named."""
+    flt = parse_filter(request)
+    campaign = campaign_or_404(session, scope.territory.id, _year(year))
+    view = graph_view(session, campaign, flt, everything=False)
+    g = view.graph
+    nodes = []
+    for n, a in g.nodes(data=True):
+        x, y = view.positions.get(n, (None, None))
+        fam = svg.family_of(a.get("type"))
+        nodes.append(
+            {
+                "id": n,
+                **a,
+                "family": fam.code,
+                "family_label": fam.label,
+                "degree": len(set(g.successors(n)) | set(g.predecessors(n))),
+                "x": x,
+                "y": y,
+            }
+        )
+    links = [
+        {
+            "source": u,
+            "target": v,
+            **d,
+            "mutual": g.has_edge(v, u),
+        }
+        for u, v, d in g.edges(data=True)
+    ]
+    return {
+        "territory": scope.territory.code,
+        "year": campaign.year,
+        "directed": True,
+        "filters": flt.as_dict(),
+        "nodes": nodes,
+        "links": links,
+    }
+
+
+@router.get("/evolution", responses=ERRORS, summary="Ce qui a changé entre deux campagnes")
+def api_evolution(
+    request: Request,
+    scope: ViewerScope,
+    session: SessionDep,
+    de: str | None = Query(None, description="Année de départ (par défaut : l'avant-dernière)"),
+    a: str | None = Query(None, description="Année d'arrivée (par défaut : la dernière)"),
+    type: list[str] | None = TypeQ,  # noqa: A002
+    nature: str | None = NatureQ,
+    thematique: str | None = ThematiqueQ,
+    frequence: str | None = FrequenceQ,
+) -> dict:
+    """New, lost, kept, strengthened links; links that survived their carriers leaving or
+    were lost with them; change of each headline figure."""
+    flt = parse_filter(request)
+    pair = evolution_pair(session, scope, request)
+    if pair is None:
+        raise HTTPException(
+            status_code=404, detail="Il faut au moins deux campagnes pour comparer."
+        )
+    before, after = pair
+    result = compare(session, before, after, flt)
+    return {"territory": scope.territory.code, "filters": flt.as_dict(), **result}

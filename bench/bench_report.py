@@ -1,0 +1,85 @@
+"""Time and peak memory of the annual PDF report on synthetic territories (bench/synth.py).
+
+    .venv/bin/python -m bench.synth --scale large --url sqlite:////tmp/carte_bench/large.sqlite3
+    .venv/bin/python -m bench.bench_report --url sqlite:////tmp/carte_bench/large.sqlite3
+
+Measures reports.pdf.build_report for the latest campaign of a territory compared with the
+one before: wall time per step (the progress callback), total, PDF size and pages, Python's
+peak memory (tracemalloc, in a second run) and the process's maximum resident size. Not a
+test: numbers for docs/performance.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import platform
+import resource
+import time
+import tracemalloc
+
+from pypdf import PdfReader
+from sqlmodel import Session, col, select
+
+from reports import pdf
+from survey.db import make_engine
+from survey.models import Campaign, Territory
+
+
+def _campaign(session: Session, code: str | None) -> Campaign:
+    q = select(Territory).order_by(Territory.id)
+    territory = session.exec(q.where(Territory.code == code) if code else q).first()
+    if territory is None:
+        raise SystemExit("Aucun territoire dans cette base : lancez d'abord bench.synth.")
+    return session.exec(
+        select(Campaign)
+        .where(Campaign.territory_id == territory.id)
+        .order_by(col(Campaign.year).desc())
+    ).first()
+
+
+def run(url: str, code: str | None = None) -> dict:
+    engine = make_engine(url)
+    pdf.register_fonts()  # one-off, not part of a report
+    with Session(engine) as session:
+        campaign = _campaign(session, code)
+        previous = pdf.previous_campaign(session, campaign)
+        steps: list[tuple[str, float]] = []
+        t0 = time.perf_counter()
+        data = pdf.build_report(
+            session, campaign, previous, progress=lambda s: steps.append((s, time.perf_counter()))
+        )
+        total = time.perf_counter() - t0
+        tracemalloc.start()
+        pdf.build_report(session, campaign, previous)
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+    ends = [t for _, t in steps[1:]] + [t0 + total]
+    return {
+        "structures_and_year": f"{campaign.year} vs {previous.year if previous else '—'}",
+        "steps": {name: end - start for (name, start), end in zip(steps, ends, strict=True)},
+        "total_s": total,
+        "pdf_kb": len(data) // 1024,
+        "pages": len(PdfReader(io.BytesIO(data)).pages),
+        "python_peak_mb": peak / 1e6,
+        "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description="Mesurer la production du rapport PDF.")
+    p.add_argument("--url", required=True)
+    p.add_argument("--territory", help="code du territoire (défaut : le premier)")
+    args = p.parse_args()
+    print(f"machine: {platform.processor() or platform.machine()}, {platform.python_version()}")
+    out = run(args.url, args.territory)
+    for key, value in out.items():
+        if isinstance(value, dict):
+            for name, seconds in value.items():
+                print(f"  {name:40} {seconds:.2f} s")
+        else:
+            print(f"{key:26} {value:.2f}" if isinstance(value, float) else f"{key:26} {value}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,177 @@
+"""The report's charts: matplotlib (Agg), raster at 200 dpi, sized for the page they go on.
+
+Every chart must survive a black-and-white photocopy: bars carry hatching patterns and their
+value is written at their end (direct labels), never colour alone. A chart is drawn at its
+final size in the PDF, so 9 pt in matplotlib is 9 pt on paper. The encoder is deterministic:
+the same data give the same bytes.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib import rcParams  # noqa: E402
+
+DPI = 200
+CM = 1 / 2.54  # inches per centimetre
+INK = "#1f3b57"  # dark blue: reads as near-black on a grey printer
+GREY = "#8a9aa9"
+LIGHT = "#dfe6ec"
+HATCHES = ("", "///", "...", "xx", "\\\\", "oo", "--", "++")
+# (fill, hatch) per series: distinct in grey levels AND in pattern.
+SERIES = (("#1f3b57", ""), ("#b9c7d4", "///"), ("#ffffff", "..."), ("#6b8299", "xx"))
+
+rcParams.update(
+    {
+        "font.family": "DejaVu Sans",
+        "font.size": 8.5,
+        "axes.titlesize": 9.5,
+        "axes.edgecolor": "#555555",
+        "axes.linewidth": 0.6,
+        "hatch.linewidth": 0.6,
+        "svg.hashsalt": "carte",
+        "path.simplify": True,
+    }
+)
+
+
+@dataclass(frozen=True)
+class Chart:
+    """A rendered chart: image bytes (JPEG) and its size on paper, in points."""
+
+    image: bytes
+    width: float
+    height: float
+
+
+def save(fig) -> Chart:
+    buf = io.BytesIO()
+    width, height = fig.get_size_inches()
+    # JPEG at high quality without chroma subsampling: ReportLab embeds it as it is, where
+    # a PNG would be decoded and compressed again on every layout pass (seconds per map).
+    fig.savefig(
+        buf, format="jpeg", dpi=DPI, facecolor="white",
+        pil_kwargs={"quality": 92, "subsampling": 0, "optimize": False},
+    )  # fmt: skip
+    plt.close(fig)
+    return Chart(buf.getvalue(), width * 72, height * 72)
+
+
+def _clean(ax) -> None:
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    ax.tick_params(length=0)
+
+
+def hbars(
+    items: list[tuple[str, float, str]],
+    xlabel: str = "",
+    width_cm: float = 16.0,
+    hatch: str = "",
+    fill: str = INK,
+    max_value: float | None = None,
+) -> Chart:
+    """Horizontal bars, biggest first as given: (label, value, printed value)."""
+    n = max(len(items), 1)
+    fig, ax = plt.subplots(figsize=(width_cm * CM, (0.9 + 0.55 * n) * CM))
+    labels = [label for label, _, _ in items]
+    values = [v for _, v, _ in items]
+    y = list(range(n))[: len(items)]
+    ax.barh(y, values, color=fill, hatch=hatch, edgecolor=INK, linewidth=0.6, height=0.62)
+    top = max_value or max(values, default=1) or 1
+    for yi, (_, v, printed) in zip(y, items, strict=True):
+        ax.text(v + top * 0.01, yi, printed, va="center", ha="left", fontsize=8.5)
+    ax.set_yticks(y, labels)
+    ax.invert_yaxis()
+    ax.set_xlim(0, top * 1.14)
+    ax.set_xticks([])
+    ax.spines["bottom"].set_visible(False)
+    if xlabel:
+        ax.set_xlabel(xlabel, fontsize=8, color="#333333")
+    _clean(ax)
+    fig.tight_layout(pad=0.3)
+    return save(fig)
+
+
+def stacked_share(
+    parts: list[tuple[str, int]], width_cm: float = 16.0, printed=lambda v, share: ""
+) -> Chart:
+    """One horizontal bar split into parts (label, count), each part with its own fill and
+    pattern, its share written inside (or above when too narrow) and a legend below."""
+    total = sum(v for _, v in parts) or 1
+    fig, ax = plt.subplots(figsize=(width_cm * CM, 2.9 * CM))
+    left = 0.0
+    handles = []
+    for i, (label, value) in enumerate(parts):
+        fill, hatch = SERIES[i % len(SERIES)]
+        share = value / total
+        bar = ax.barh(
+            0, share, left=left, color=fill, hatch=hatch, edgecolor=INK, linewidth=0.6, height=0.6
+        )
+        handles.append((bar, f"{label} : {printed(value, share)}"))
+        if share >= 0.08:
+            dark = fill in ("#1f3b57", "#6b8299")
+            ax.text(
+                left + share / 2,
+                0,
+                printed(value, share).split(" (")[0],
+                ha="center",
+                va="center",
+                fontsize=8.5,
+                color="white" if dark else "black",
+                bbox=None if dark else {"facecolor": "white", "edgecolor": "none", "pad": 1},
+            )
+        left += share
+    ax.set_xlim(0, 1)
+    ax.set_ylim(-0.5, 0.5)
+    ax.axis("off")
+    ax.legend(
+        [h for h, _ in handles],
+        [t for _, t in handles],
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.02),
+        ncol=min(len(parts), 2),
+        frameon=False,
+        fontsize=8,
+        handlelength=2.2,
+        handleheight=1.2,
+    )
+    fig.subplots_adjust(left=0.01, right=0.99, top=0.98, bottom=0.45)
+    return save(fig)
+
+
+def paired_bars(
+    labels: list[str],
+    before: list[float],
+    after: list[float],
+    names: tuple[str, str],
+    printed=lambda v: str(v),
+    width_cm: float = 16.0,
+) -> Chart:
+    """Two bars per category (last year, this year), patterns differ, values written."""
+    n = max(len(labels), 1)
+    fig, ax = plt.subplots(figsize=(width_cm * CM, (1.6 + 0.95 * n) * CM))
+    top = max([*before, *after, 0]) or 1
+    for i, (series, (fill, hatch)) in enumerate(((before, (SERIES[1])), (after, (SERIES[0])))):
+        y = [k + (i - 0.5) * 0.38 for k in range(len(labels))]
+        ax.barh(
+            y, series, height=0.36, color=fill, hatch=hatch, edgecolor=INK, linewidth=0.6,
+            label=names[i],
+        )  # fmt: skip
+        for yi, v in zip(y, series, strict=True):
+            ax.text(v + top * 0.01, yi, printed(v), va="center", fontsize=8)
+    ax.set_yticks(range(len(labels)), labels)
+    ax.invert_yaxis()
+    ax.set_xlim(0, top * 1.18)
+    ax.set_xticks([])
+    ax.spines["bottom"].set_visible(False)
+    ax.legend(loc="lower right", frameon=False, fontsize=8)
+    _clean(ax)
+    fig.tight_layout(pad=0.3)
+    return save(fig)

@@ -1,0 +1,193 @@
+"""Year over year: what changed in the partnership between two campaigns of a territory.
+
+Links are unordered pairs of structures (see reports.figures.links). A pair that disappears
+while neither of its structures answered the later campaign is "not observed", not lost; a
+pair that appears while neither answered the earlier one is "newly observed", not new:
+non-response is never read as a change of partnership.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+
+import networkx as nx
+from sqlalchemy import and_, case, exists, func, select
+from sqlmodel import Session
+
+from reports import figures
+from reports.graph import NO_FILTER, GraphFilter, build_graph, canonical_cte, declarations_cte
+from survey.models import Campaign, Professional, Response
+
+Pair = tuple[Hashable, Hashable]
+
+# Figures whose change is reported (the headline, then the size of the network).
+CHANGED_FIGURES = (
+    "response_rate",
+    "links",
+    "reciprocity",
+    "formal_share",
+    "fragile_share",
+    "structures",
+    "ties",
+    "density",
+    "components",
+    "isolated_count",
+    "degree_centralisation",
+)
+
+
+def _figures(g: nx.DiGraph) -> dict:
+    s = figures.size(g)
+    return {
+        **figures.headline(g),
+        **{k: s[k] for k in ("structures", "ties", "density", "components", "isolated_count")},
+        "degree_centralisation": figures.degree_centralisation(figures.undirected(g)),
+    }
+
+
+def _answered(g: nx.DiGraph, n: Hashable) -> bool:
+    return n in g and bool(g.nodes[n].get("answered"))
+
+
+def _row(g1: nx.DiGraph, g2: nx.DiGraph, pair: Pair, **extra) -> dict:
+    a, b = pair
+    name = lambda n: (g2.nodes[n] if n in g2 else g1.nodes[n]).get("name", str(n))  # noqa: E731
+    return {"a": a, "b": b, "a_name": name(a), "b_name": name(b), **extra}
+
+
+def compare_graphs(
+    before: nx.DiGraph,
+    after: nx.DiGraph,
+    carriers_left: dict[Pair, bool] | None = None,
+) -> dict:
+    """Pure comparison of two graphs. `carriers_left` maps an earlier pair to True when every
+    professional who carried it has left (see `carrier_departures`)."""
+    p1 = {(x.a, x.b): x for x in figures.links(before)}
+    p2 = {(x.a, x.b): x for x in figures.links(after)}
+    kept, new, newly_observed, lost, not_observed = [], [], [], [], []
+    strengthened, weakened = [], []
+    for pair in sorted(p2.keys() - p1.keys(), key=str):
+        seen_before = any(_answered(before, n) for n in pair)
+        (new if seen_before else newly_observed).append(
+            _row(before, after, pair, carriers=p2[pair].carriers, formal=p2[pair].formal)
+        )
+    for pair in sorted(p1.keys() - p2.keys(), key=str):
+        seen_after = any(_answered(after, n) for n in pair)
+        (lost if seen_after else not_observed).append(
+            _row(before, after, pair, carriers=p1[pair].carriers, formal=p1[pair].formal)
+        )
+    for pair in sorted(p1.keys() & p2.keys(), key=str):
+        x1, x2 = p1[pair], p2[pair]
+        row = _row(
+            before,
+            after,
+            pair,
+            carriers_before=x1.carriers,
+            carriers_after=x2.carriers,
+            formal_before=x1.formal,
+            formal_after=x2.formal,
+            became_formal=x2.formal and not x1.formal,
+            more_carriers=x2.carriers > x1.carriers,
+        )
+        kept.append(row)
+        if row["became_formal"] or row["more_carriers"]:
+            strengthened.append(row)
+        if (x1.formal and not x2.formal) or x2.carriers < x1.carriers:
+            weakened.append(row)
+    survived, lost_with_carriers = [], []
+    for pair, all_left in sorted((carriers_left or {}).items(), key=lambda x: str(x[0])):
+        if all_left and pair in p1:
+            row = _row(before, after, pair, carriers_before=p1[pair].carriers)
+            (survived if pair in p2 else lost_with_carriers).append(row)
+    f1, f2 = _figures(before), _figures(after)
+    changes = {
+        k: {
+            "before": f1[k],
+            "after": f2[k],
+            "change": None if f1[k] is None or f2[k] is None else f2[k] - f1[k],
+        }
+        for k in CHANGED_FIGURES
+    }
+    return {
+        "years": (before.graph.get("year"), after.graph.get("year")),
+        "kept": kept,
+        "new": new,
+        "newly_observed": newly_observed,
+        "lost": lost,
+        "not_observed": not_observed,
+        "strengthened": strengthened,
+        "weakened": weakened,
+        "survived_carrier_leaving": survived,
+        "lost_with_carriers": lost_with_carriers,
+        "counts": {
+            k: len(v)
+            for k, v in (
+                ("kept", kept),
+                ("new", new),
+                ("newly_observed", newly_observed),
+                ("lost", lost),
+                ("not_observed", not_observed),
+                ("strengthened", strengthened),
+                ("became_formal", [r for r in kept if r["became_formal"]]),
+                ("more_carriers", [r for r in kept if r["more_carriers"]]),
+                ("weakened", weakened),
+                ("survived_carrier_leaving", survived),
+                ("lost_with_carriers", lost_with_carriers),
+            )
+        },
+        "figures": changes,
+    }
+
+
+def carrier_departures(
+    session: Session, before: Campaign, after: Campaign, flt: GraphFilter = NO_FILTER
+) -> dict[Pair, bool]:
+    """For every pair of the earlier campaign: True when all its carriers have left, i.e.
+    none of them is still active AND answered the later campaign from the same structure.
+    Aggregated in SQL (one row per pair)."""
+    canon = canonical_cte(before.territory_id)
+    d = declarations_cte(before, flt, canon)
+    later = Response.__table__.alias("later")
+    pro = Professional.__table__
+    c2 = canon.alias("c2")
+    stayed_expr = case(
+        (
+            exists()
+            .select_from(later.join(c2, c2.c.id == later.c.organisation_id))
+            .where(
+                later.c.professional_id == d.c.pro,
+                later.c.campaign_id == after.id,
+                later.c.status == "submitted",
+                c2.c.root == d.c.src,
+            )
+            & exists().where(and_(pro.c.id == d.c.pro, pro.c.active.is_(True))),
+            1,
+        ),
+        else_=0,
+    )
+    a = case((d.c.src < d.c.dst, d.c.src), else_=d.c.dst).label("a")
+    b = case((d.c.src < d.c.dst, d.c.dst), else_=d.c.src).label("b")
+    per_carrier = (
+        select(a, b, d.c.pro, func.max(stayed_expr).label("stayed"))
+        .group_by(a, b, d.c.pro)
+        .subquery()
+    )
+    rows = session.execute(
+        select(per_carrier.c.a, per_carrier.c.b, func.sum(per_carrier.c.stayed)).group_by(
+            per_carrier.c.a, per_carrier.c.b
+        )
+    ).all()
+    return {(r[0], r[1]): int(r[2] or 0) == 0 for r in rows}
+
+
+def compare(
+    session: Session, before: Campaign, after: Campaign, flt: GraphFilter = NO_FILTER
+) -> dict:
+    """Everything that changed between two campaigns of the same territory."""
+    if before.territory_id != after.territory_id:
+        raise ValueError("campaigns of different territories")
+    return compare_graphs(
+        build_graph(session, before, flt),
+        build_graph(session, after, flt),
+        carrier_departures(session, before, after, flt),
+    )

@@ -1,0 +1,192 @@
+"""Exports of a graph: GEXF and GraphML (Gephi), CSV nodes and links (Excel), JSON node-link.
+
+Exports are at structure (or service) level: the graph holds no professional's name, e-mail
+or id, so nothing personal can be written. Nested attributes (frequencies, practices,
+thématiques) are flattened to one scalar column per code, always the whole vocabulary so
+every file has the same columns; missing values (no quality given) are left out in
+GEXF/GraphML and empty in CSV.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import zipfile
+from pathlib import Path
+
+import networkx as nx
+
+from survey import vocab
+
+FORMATS = ("gexf", "graphml", "csv", "json")
+
+NOTICE = (
+    "Export de la carte partenariale au niveau des structures : aucun nom ni adresse de "
+    "professionnel·le. Contenu : les structures (type, commune, personnes invitées et "
+    "répondantes) et les liens déclarés entre elles (nombre de professionnel·les qui les "
+    "déclarent, formel / informel, fréquence, ce qui est construit ensemble, thématiques, "
+    "qualité moyenne)."
+)
+
+_FLAT = {
+    "frequencies": ("freq", tuple(vocab.FREQUENCIES)),
+    "practices": ("practice", tuple(vocab.PRACTICES)),
+    "thematiques": ("thematique", tuple(vocab.THEMATIQUES)),
+}
+
+# CSV headers in French (what Excel users read); GEXF/GraphML keep the code names.
+_CSV_NODE_COLUMNS = {
+    "id": "id",
+    "name": "nom",
+    "type": "type",
+    "type_label": "type (libellé)",
+    "commune": "commune",
+    "proposed": "proposée",
+    "invited": "invité·es",
+    "responded": "répondant·es",
+    "answered": "a répondu",
+    "link_carriers": "professionnel·les portant ses liens",
+    "degree": "partenaires (degré)",
+}
+_CSV_EDGE_COLUMNS = {
+    "source": "source (id)",
+    "source_name": "source",
+    "target": "cible (id)",
+    "target_name": "cible",
+    "carriers": "professionnel·les déclarant",
+    "declarations": "déclarations",
+    "formal": "formel",
+    "informal": "informel",
+    "both": "les deux",
+    "quality_mean": "qualité moyenne",
+}
+
+
+def _flatten(attrs: dict) -> dict:
+    out: dict[str, object] = {}
+    for key, value in attrs.items():
+        if key in _FLAT:
+            prefix, codes = _FLAT[key]
+            value = value or {}
+            for code in codes:
+                out[f"{prefix}_{code}"] = int(value.get(code, 0))
+        elif isinstance(value, dict | list | tuple | set):
+            continue  # nothing else nested is exported
+        elif value is not None:
+            out[key] = value
+    return out
+
+
+def flat_graph(g: nx.DiGraph) -> nx.DiGraph:
+    """A copy with scalar attributes only, a `label` per node (Gephi) and a `degree`."""
+    h = nx.DiGraph()
+    h.graph.update(
+        {k: v for k, v in g.graph.items() if isinstance(v, str | int | float) and v is not None}
+    )
+    h.graph["notice"] = NOTICE
+    partners = {n: len(set(g.successors(n)) | set(g.predecessors(n))) for n in g.nodes}
+    for n, a in g.nodes(data=True):
+        flat = _flatten(a)
+        flat["label"] = str(a.get("name", n))
+        flat["degree"] = partners[n]
+        h.add_node(n, **flat)
+    for u, v, a in g.edges(data=True):
+        h.add_edge(u, v, **_flatten(a))
+    return h
+
+
+def write_graphml(g: nx.DiGraph, path: Path) -> None:
+    nx.write_graphml(flat_graph(g), path, named_key_ids=True)
+
+
+def write_gexf(g: nx.DiGraph, path: Path) -> None:
+    nx.write_gexf(flat_graph(g), path)
+
+
+def write_json(g: nx.DiGraph, path: Path) -> None:
+    data = nx.node_link_data(g, edges="links")
+    data["notice"] = NOTICE
+    path.write_text(json.dumps(data, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
+
+
+def _cell(value: object) -> object:
+    if isinstance(value, bool):
+        return "oui" if value else "non"
+    if isinstance(value, float):
+        return f"{value:.3f}".replace(".", ",")  # French Excel reads a decimal comma
+    return "" if value is None else value
+
+
+def _csv_text(header: list[str], rows: list[list[object]]) -> str:
+    buf = io.StringIO()
+    writer = csv.writer(buf, delimiter=";", lineterminator="\r\n")
+    writer.writerow(header)
+    writer.writerows([[_cell(v) for v in row] for row in rows])
+    return "\ufeff" + buf.getvalue()  # BOM: Excel then reads UTF-8
+
+
+def csv_tables(g: nx.DiGraph) -> tuple[str, str]:
+    """(nodes CSV, links CSV): UTF-8 with BOM, semicolon, decimal comma."""
+    h = flat_graph(g)
+    flat_keys = [f"{p}_{c}" for p, codes in _FLAT.values() for c in codes]
+    labels = {
+        **{f"freq_{c}": f"fréquence : {lab}" for c, lab in vocab.FREQUENCIES.items()},
+        **{f"practice_{c}": f"pratique : {lab}" for c, lab in vocab.PRACTICES.items()},
+        **{f"thematique_{c}": f"thématique : {lab}" for c, lab in vocab.THEMATIQUES.items()},
+    }
+    node_rows = [
+        [n if k == "id" else a.get(k) for k in _CSV_NODE_COLUMNS]
+        for n, a in sorted(h.nodes(data=True), key=lambda x: str(x[1].get("label", "")).lower())
+    ]
+    edge_rows = []
+    for u, v, a in sorted(
+        h.edges(data=True),
+        key=lambda e: (h.nodes[e[0]]["label"].lower(), h.nodes[e[1]]["label"].lower()),
+    ):
+        ends = {
+            "source": u,
+            "source_name": h.nodes[u]["label"],
+            "target": v,
+            "target_name": h.nodes[v]["label"],
+        }
+        edge_rows.append(
+            [ends.get(k, a.get(k)) for k in _CSV_EDGE_COLUMNS] + [a.get(k, 0) for k in flat_keys]
+        )
+    return (
+        _csv_text(list(_CSV_NODE_COLUMNS.values()), node_rows),
+        _csv_text(list(_CSV_EDGE_COLUMNS.values()) + [labels[k] for k in flat_keys], edge_rows),
+    )
+
+
+def csv_paths(output: Path) -> tuple[Path, Path]:
+    """PATH-noeuds.csv and PATH-liens.csv (a trailing .csv on PATH is dropped)."""
+    stem = output.with_suffix("") if output.suffix.lower() == ".csv" else output
+    return stem.with_name(stem.name + "-noeuds.csv"), stem.with_name(stem.name + "-liens.csv")
+
+
+def write_csv(g: nx.DiGraph, output: Path) -> list[Path]:
+    """Two files next to each other, or one zip (noeuds.csv, liens.csv, LISEZMOI.txt) when
+    PATH ends with .zip."""
+    nodes, edges = csv_tables(g)
+    if output.suffix.lower() == ".zip":
+        with zipfile.ZipFile(output, "w", zipfile.ZIP_DEFLATED) as z:
+            z.writestr("noeuds.csv", nodes.encode("utf-8"))
+            z.writestr("liens.csv", edges.encode("utf-8"))
+            z.writestr("LISEZMOI.txt", NOTICE + "\n")
+        return [output]
+    nodes_path, edges_path = csv_paths(output)
+    nodes_path.write_bytes(nodes.encode("utf-8"))
+    edges_path.write_bytes(edges.encode("utf-8"))
+    return [nodes_path, edges_path]
+
+
+def export(g: nx.DiGraph, fmt: str, output: Path) -> list[Path]:
+    """Write `g` in `fmt` (one of FORMATS) at `output`; returns the files written."""
+    if fmt not in FORMATS:
+        raise ValueError(fmt)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    if fmt == "csv":
+        return write_csv(g, output)
+    {"gexf": write_gexf, "graphml": write_graphml, "json": write_json}[fmt](g, output)
+    return [output]

@@ -1,0 +1,519 @@
+"""The figures of docs/metrics.md, one pure function of the graph each.
+
+Every function takes the DiGraph built by `reports.graph` (or a hand-made one with the same
+attributes) and returns plain dicts and lists, ready for JSON, templates and the PDF.
+Vocabulary: a *tie* is a directed edge A→B; a *link* is an unordered pair {A, B} with a tie
+in at least one direction. Only `obstacles` reads the database (obstacles are answers of
+respondents, not attributes of ties).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+
+import networkx as nx
+from sqlalchemy import distinct, func, select
+from sqlmodel import Session
+
+from reports.graph import canonical_cte
+from survey import vocab
+from survey.models import Campaign, Organisation, Response, ResponseObstacle
+
+LOUVAIN_SEED = 42
+BETWEENNESS_SEED = 42
+
+
+def _ratio(num: float, den: float) -> float | None:
+    return None if not den else num / den
+
+
+def _name(g: nx.DiGraph, n: Hashable) -> str:
+    return str(g.nodes[n].get("name", n))
+
+
+class Link:
+    """An unordered pair {a, b} (a sorted before b) and its ties in both directions."""
+
+    __slots__ = ("a", "b", "ab", "ba")
+
+    def __init__(self, a: Hashable, b: Hashable, ab: dict | None, ba: dict | None):
+        self.a, self.b = a, b
+        self.ab = ab  # attributes of the tie a→b, None when a does not name b
+        self.ba = ba
+
+    @property
+    def carriers(self) -> int:
+        return (self.ab["carriers"] if self.ab else 0) + (self.ba["carriers"] if self.ba else 0)
+
+    @property
+    def mutual(self) -> bool:
+        return self.ab is not None and self.ba is not None
+
+    @property
+    def formal(self) -> bool:
+        return any(t.get("formal", 0) + t.get("both", 0) > 0 for t in (self.ab, self.ba) if t)
+
+
+def links(g: nx.DiGraph) -> list[Link]:
+    """The unordered pairs of the graph, sorted (node keys of one graph are comparable)."""
+    succ = g.succ
+    out = []
+    for u, nbrs in succ.items():
+        for v, d in nbrs.items():
+            back = succ[v].get(u)
+            if back is None:
+                out.append(Link(u, v, d, None) if u < v else Link(v, u, None, d))
+            elif u < v:
+                out.append(Link(u, v, d, back))
+    out.sort(key=lambda x: (x.a, x.b))
+    return out
+
+
+def undirected(g: nx.DiGraph) -> nx.Graph:
+    """One edge per link, weighted by its carriers (both directions)."""
+    u = nx.Graph()
+    u.add_nodes_from(g.nodes(data=True))
+    u.add_edges_from((x.a, x.b, {"weight": x.carriers}) for x in links(g))
+    return u
+
+
+def _pair_row(g: nx.DiGraph, a: Hashable, b: Hashable) -> dict:
+    return {"source": a, "target": b, "source_name": _name(g, a), "target_name": _name(g, b)}
+
+
+# --- participation -------------------------------------------------------------------------
+
+
+def participation(g: nx.DiGraph) -> dict:
+    """Invited, responded and response rate per structure, per type and in total."""
+    rows = []
+    by_type: dict[str, dict] = {}
+    for n, a in sorted(g.nodes(data=True), key=lambda x: _name(g, x[0]).lower()):
+        invited, responded = a.get("invited", 0), a.get("responded", 0)
+        rows.append(
+            {
+                "id": n,
+                "name": _name(g, n),
+                "type": a.get("type"),
+                "type_label": a.get("type_label"),
+                "invited": invited,
+                "responded": responded,
+                "rate": _ratio(responded, invited),
+                "answered": bool(a.get("answered")),
+            }
+        )
+        t = by_type.setdefault(
+            a.get("type"),
+            {
+                "type": a.get("type"),
+                "type_label": a.get("type_label"),
+                "structures": 0,
+                "structures_answered": 0,
+                "invited": 0,
+                "responded": 0,
+            },
+        )
+        t["structures"] += 1
+        t["structures_answered"] += bool(a.get("answered"))
+        t["invited"] += invited
+        t["responded"] += responded
+    for t in by_type.values():
+        t["rate"] = _ratio(t["responded"], t["invited"])
+    invited = sum(r["invited"] for r in rows)
+    responded = sum(r["responded"] for r in rows)
+    return {
+        "structures": rows,
+        "by_type": sorted(by_type.values(), key=lambda t: str(t["type_label"]).lower()),
+        "invited": invited,
+        "responded": responded,
+        "rate": _ratio(responded, invited),
+        "structures_total": len(rows),
+        "structures_answered": sum(r["answered"] for r in rows),
+    }
+
+
+# --- size ----------------------------------------------------------------------------------
+
+
+def size(g: nx.DiGraph) -> dict:
+    """Structures, links, ties, densities, components and isolated structures."""
+    n = g.number_of_nodes()
+    ties = g.number_of_edges()
+    n_links = len(links(g))
+    isolated = sorted((x for x in g.nodes if g.degree(x) == 0), key=lambda x: _name(g, x).lower())
+    components = list(nx.weakly_connected_components(g)) if n else []
+    return {
+        "structures": n,
+        "links": n_links,
+        "ties": ties,
+        "density": _ratio(ties, n * (n - 1)),
+        "link_density": _ratio(n_links, n * (n - 1) / 2),
+        "components": len(components),
+        "components_with_links": sum(1 for c in components if len(c) > 1),
+        "largest_component": max((len(c) for c in components), default=0),
+        "isolated": [
+            {"id": x, "name": _name(g, x), "answered": bool(g.nodes[x].get("answered"))}
+            for x in isolated
+        ],
+        "isolated_count": len(isolated),
+        "isolated_answered": sum(1 for x in isolated if g.nodes[x].get("answered")),
+        "isolated_not_answered": sum(1 for x in isolated if not g.nodes[x].get("answered")),
+    }
+
+
+# --- reciprocity ---------------------------------------------------------------------------
+
+
+def reciprocity(g: nx.DiGraph) -> dict:
+    """Share of links named from both sides, among links whose two structures answered.
+    Links with a structure that did not answer are counted apart: silence is not "no"."""
+    mutual = 0
+    one_sided = []
+    undetermined = []
+    for x in links(g):
+        both_answered = g.nodes[x.a].get("answered") and g.nodes[x.b].get("answered")
+        if not both_answered:
+            src, dst = (x.a, x.b) if x.ab else (x.b, x.a)
+            undetermined.append(_pair_row(g, src, dst) | {"mutual": x.mutual})
+        elif x.mutual:
+            mutual += 1
+        else:
+            src, dst = (x.a, x.b) if x.ab else (x.b, x.a)
+            one_sided.append(_pair_row(g, src, dst))
+    return {
+        "rate": _ratio(mutual, mutual + len(one_sided)),
+        "observable_links": mutual + len(one_sided),
+        "mutual": mutual,
+        "one_sided_count": len(one_sided),
+        "one_sided": one_sided,
+        "with_non_respondent_count": len(undetermined),
+        "with_non_respondent": undetermined,
+    }
+
+
+# --- formal share --------------------------------------------------------------------------
+
+
+def formal_share(g: nx.DiGraph) -> dict:
+    """Share of links with at least one declaration "formal" or "both" (either direction),
+    and declarations by nature."""
+    all_links = links(g)
+    formal = sum(1 for x in all_links if x.formal)
+    decl = {c: sum(d.get(c, 0) for _, _, d in g.edges(data=True)) for c in vocab.NATURES}
+    total = sum(d.get("declarations", 0) for _, _, d in g.edges(data=True))
+    return {
+        "links": len(all_links),
+        "formal_links": formal,
+        "share": _ratio(formal, len(all_links)),
+        "declarations": total,
+        "declarations_by_nature": decl | {"unknown": total - sum(decl.values())},
+    }
+
+
+# --- what is built together ----------------------------------------------------------------
+
+
+def _tag_table(g: nx.DiGraph, attr: str, labels: dict[str, str]) -> list[dict]:
+    decl: dict[str, int] = {}
+    pairs: dict[str, set] = {}
+    nodes: dict[str, set] = {}
+    for u, v, d in g.edges(data=True):
+        tags = d.get(attr)
+        if not tags:
+            continue
+        pair = (u, v) if u < v else (v, u)
+        for code, n in tags.items():
+            if n:
+                decl[code] = decl.get(code, 0) + n
+                pairs.setdefault(code, set()).add(pair)
+                nodes.setdefault(code, set()).update(pair)
+    rows = [
+        {
+            "code": code,
+            "label": labels.get(code, code),
+            "declarations": decl[code],
+            "links": len(pairs[code]),
+            "structures": len(nodes[code]),
+        }
+        for code in decl
+    ]
+    return sorted(rows, key=lambda r: (-r["declarations"], r["label"].lower()))
+
+
+def built_together(g: nx.DiGraph) -> dict:
+    """Per practice and per thématique: declarations citing it, links and structures of its
+    sub-graph (the links where at least one declaration cites it)."""
+    return {
+        "practices": _tag_table(g, "practices", vocab.PRACTICES),
+        "thematiques": _tag_table(g, "thematiques", vocab.THEMATIQUES),
+    }
+
+
+# --- centrality ----------------------------------------------------------------------------
+
+
+def degree_centralisation(u: nx.Graph) -> float | None:
+    """Freeman: sum over nodes of (max degree - degree) / ((n-1)(n-2)); 1 for a star."""
+    n = u.number_of_nodes()
+    if n < 3:
+        return None
+    degrees = [d for _, d in u.degree()]
+    top = max(degrees)
+    return sum(top - d for d in degrees) / ((n - 1) * (n - 2))
+
+
+def betweenness_dense(u: nx.Graph) -> dict[Hashable, float]:
+    """Exact normalised betweenness of an unweighted undirected graph, as networkx computes
+    it, with Brandes' algorithm run for all sources at once on dense numpy matrices (one
+    matrix product per distance level). O(n² memory): for graphs up to DENSE_MAX nodes."""
+    import numpy as np
+
+    nodes = list(u)
+    n = len(nodes)
+    if n < 3:
+        return dict.fromkeys(nodes, 0.0)
+    index = {v: i for i, v in enumerate(nodes)}
+    adj = np.zeros((n, n))
+    for a, b in u.edges():
+        if a != b:
+            adj[index[a], index[b]] = adj[index[b], index[a]] = 1.0
+    dist = np.full((n, n), -1, dtype=np.int32)
+    np.fill_diagonal(dist, 0)
+    sigma = np.eye(n)  # sigma[s, v]: number of shortest paths from s to v
+    frontier = np.eye(n)
+    depth = 0
+    while True:
+        reach = frontier @ adj
+        new = (reach > 0) & (dist < 0)
+        if not new.any():
+            break
+        depth += 1
+        dist[new] = depth
+        frontier = np.where(new, reach, 0.0)
+        sigma += frontier
+    delta = np.zeros((n, n))
+    for d in range(depth, 0, -1):
+        level = dist == d
+        coef = np.zeros((n, n))
+        coef[level] = (1.0 + delta[level]) / sigma[level]
+        parents = dist == d - 1
+        delta[parents] += (sigma * (coef @ adj))[parents]
+    np.fill_diagonal(delta, 0.0)
+    scores = delta.sum(axis=0) / ((n - 1) * (n - 2))
+    return {v: float(scores[i]) for v, i in index.items()}
+
+
+DENSE_MAX = 1500  # above this many structures, networkx (optionally sampled) is used
+
+
+def centrality(g: nx.DiGraph, top: int = 10, betweenness_k: int | None = None) -> dict:
+    """Degree (distinct partners), names given and received, betweenness (normalised, on the
+    undirected graph of links) and Freeman degree centralisation.
+
+    Betweenness is exact (dense numpy Brandes) up to DENSE_MAX structures; above, networkx
+    computes it, exactly or, with betweenness_k, from k sampled pivots (seeded)."""
+    u = undirected(g)
+    n = u.number_of_nodes()
+    k = None
+    if n <= DENSE_MAX:
+        btw = betweenness_dense(u)
+    else:
+        k = betweenness_k if betweenness_k and betweenness_k < n else None
+        btw = nx.betweenness_centrality(u, k=k, normalized=True, seed=BETWEENNESS_SEED)
+    rows = [
+        {
+            "id": n,
+            "name": _name(g, n),
+            "degree": u.degree(n),
+            "out_degree": g.out_degree(n),
+            "in_degree": g.in_degree(n),
+            "betweenness": btw.get(n, 0.0),
+        }
+        for n in g.nodes
+    ]
+    by_degree = sorted(rows, key=lambda r: (-r["degree"], -r["in_degree"], r["name"].lower()))
+    brokers = sorted(
+        (r for r in rows if r["betweenness"] > 0),
+        key=lambda r: (-r["betweenness"], r["name"].lower()),
+    )
+    return {
+        "structures": by_degree,
+        "most_connected": by_degree[:top],
+        "brokers": brokers[:top],
+        "degree_centralisation": degree_centralisation(u),
+        "betweenness_exact": k is None,
+    }
+
+
+# --- communities ---------------------------------------------------------------------------
+
+
+def communities(g: nx.DiGraph) -> dict:
+    """Louvain communities (seed 42, weight = carriers) of structures having at least one
+    link; isolated structures are listed apart."""
+    u = undirected(g)
+    linked = u.subgraph([n for n in u if u.degree(n) > 0])
+    if linked.number_of_edges() == 0:
+        parts: list[set] = []
+        modularity = None
+    else:
+        parts = nx.community.louvain_communities(linked, weight="weight", seed=LOUVAIN_SEED)
+        modularity = nx.community.modularity(linked, parts, weight="weight")
+    groups = [
+        {
+            "size": len(p),
+            "members": sorted(p, key=lambda n: _name(g, n).lower()),
+            "names": sorted(_name(g, n) for n in p),
+        }
+        for p in parts
+    ]
+    groups.sort(key=lambda c: (-c["size"], c["names"][0].lower()))
+    for i, c in enumerate(groups, start=1):
+        c["number"] = i
+    return {
+        "count": len(groups),
+        "modularity": modularity,
+        "communities": groups,
+        "isolated": sorted((n for n in u if u.degree(n) == 0), key=lambda n: _name(g, n).lower()),
+    }
+
+
+def community_of(g: nx.DiGraph) -> dict[Hashable, int]:
+    """Node → community number (1 = largest), for colouring a map."""
+    return {n: c["number"] for c in communities(g)["communities"] for n in c["members"]}
+
+
+# --- fragility -----------------------------------------------------------------------------
+
+
+def fragility(g: nx.DiGraph) -> dict:
+    """Links carried by a single professional (both directions counted), the share of each
+    structure's links in that case, and structures whose links all hang on one person
+    (one single professional carries every tie they are part of)."""
+    all_links = links(g)
+    fragile = [x for x in all_links if x.carriers == 1]
+    per: dict[Hashable, list[int]] = {n: [0, 0] for n in g.nodes}
+    for x in all_links:
+        for n in (x.a, x.b):
+            per[n][0] += 1
+            per[n][1] += x.carriers == 1
+    fragile_rows = []
+    for x in fragile:
+        src, dst = (x.a, x.b) if x.ab else (x.b, x.a)
+        fragile_rows.append(
+            _pair_row(g, src, dst) | {"partner_answered": bool(g.nodes[dst].get("answered"))}
+        )
+    structures = sorted(
+        (
+            {
+                "id": n,
+                "name": _name(g, n),
+                "links": total,
+                "fragile_links": weak,
+                "share": _ratio(weak, total),
+            }
+            for n, (total, weak) in per.items()
+            if total
+        ),
+        key=lambda r: (-(r["share"] or 0), -r["links"], r["name"].lower()),
+    )
+    one_person = sorted(
+        (n for n in g.nodes if per[n][0] and g.nodes[n].get("link_carriers") == 1),
+        key=lambda n: _name(g, n).lower(),
+    )
+    return {
+        "links": len(all_links),
+        "fragile_count": len(fragile),
+        "share": _ratio(len(fragile), len(all_links)),
+        "fragile": fragile_rows,
+        "fragile_with_non_respondent": sum(1 for r in fragile_rows if not r["partner_answered"]),
+        "structures": structures,
+        "all_links_fragile": [r["id"] for r in structures if r["share"] == 1],
+        "hanging_on_one_person": [
+            {"id": n, "name": _name(g, n), "links": per[n][0]} for n in one_person
+        ],
+    }
+
+
+# --- obstacles (database) ------------------------------------------------------------------
+
+
+def obstacles(
+    session: Session, campaign: Campaign, org_types: frozenset[str] = frozenset()
+) -> dict:
+    """Obstacles cited in submitted responses, per type of the respondent's structure."""
+    canon = canonical_cte(campaign.territory_id)
+    org = Organisation.__table__
+    resp = Response.__table__
+    obs = ResponseObstacle.__table__
+    base = resp.join(canon, canon.c.id == resp.c.organisation_id).join(
+        org, org.c.id == canon.c.root
+    )
+    where = [resp.c.campaign_id == campaign.id, resp.c.status == "submitted"]
+    if org_types:
+        where.append(org.c.type.in_(sorted(org_types)))
+    respondents = dict(
+        session.execute(
+            select(org.c.type, func.count(distinct(resp.c.id)))
+            .select_from(base)
+            .where(*where)
+            .group_by(org.c.type)
+        ).all()
+    )
+    counts = session.execute(
+        select(org.c.type, obs.c.code, func.count(distinct(resp.c.id)))
+        .select_from(base.join(obs, obs.c.response_id == resp.c.id))
+        .where(*where)
+        .group_by(org.c.type, obs.c.code)
+    ).all()
+    by_type: dict[str, dict] = {
+        t: {
+            "type": t,
+            "type_label": vocab.org_type_label(t),
+            "respondents": int(n),
+            "obstacles": {},
+        }
+        for t, n in respondents.items()
+    }
+    totals: dict[str, int] = {}
+    for t, code, n in counts:
+        by_type[t]["obstacles"][code] = int(n)
+        totals[code] = totals.get(code, 0) + int(n)
+    return {
+        "respondents": sum(respondents.values()),
+        "totals": [
+            {"code": c, "label": vocab.OBSTACLES.get(c, c), "responses": n}
+            for c, n in sorted(totals.items(), key=lambda x: (-x[1], x[0]))
+        ],
+        "by_type": sorted(by_type.values(), key=lambda t: t["type_label"].lower()),
+    }
+
+
+# --- headline ------------------------------------------------------------------------------
+
+
+def headline(g: nx.DiGraph) -> dict:
+    """The five numbers that matter: response rate, links, reciprocity, formal share and
+    share of links carried by a single professional."""
+    return {
+        "response_rate": participation(g)["rate"],
+        "links": len(links(g)),
+        "reciprocity": reciprocity(g)["rate"],
+        "formal_share": formal_share(g)["share"],
+        "fragile_share": fragility(g)["share"],
+    }
+
+
+def all_figures(g: nx.DiGraph, betweenness_k: int | None = None) -> dict:
+    """Every graph figure at once (what a figures page or the API serves)."""
+    return {
+        "headline": headline(g),
+        "participation": participation(g),
+        "size": size(g),
+        "reciprocity": reciprocity(g),
+        "formal_share": formal_share(g),
+        "built_together": built_together(g),
+        "centrality": centrality(g, betweenness_k=betweenness_k),
+        "communities": communities(g),
+        "fragility": fragility(g),
+    }

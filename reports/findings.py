@@ -1,0 +1,227 @@
+"""The three findings of the report's summary: plain French sentences derived from the data.
+
+A small rules engine: each rule looks at the figures and proposes zero or more candidate
+findings with a score in [0, 1] (how much it should worry or interest a decision maker);
+the summary keeps the best three, at most one per kind, so the three sentences say three
+different things. Rules only read structure-level figures: no sentence can name a person.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import networkx as nx
+
+from reports import privacy
+from reports import typography as t
+from reports.svg import FAMILIES
+
+
+@dataclass(frozen=True)
+class Finding:
+    kind: str
+    score: float
+    sentence: str
+
+
+@dataclass
+class Facts:
+    """What the rules read (computed once by the report)."""
+
+    graph: nx.DiGraph
+    figures: dict  # reports.figures.all_figures
+    obstacles: dict  # reports.figures.obstacles
+    comparison: dict | None  # reports.compare.compare, None without a previous year
+    previous_year: int | None
+
+
+Rule = Callable[[Facts], list[Finding]]
+
+
+def _fragile_links(f: Facts) -> list[Finding]:
+    fr = f.figures["fragility"]
+    n = fr["fragile_count"]
+    if not n:
+        return []
+    sentence = (
+        f"{t.plural(n, 'partenariat')} sur {t.integer(fr['links'])} "
+        f"({t.percent(fr['share'])}) {'ne tient' if n == 1 else 'ne tiennent'} qu'à une "
+        "seule personne : si elle change de poste, le lien risque de disparaître."
+    )
+    return [Finding("fragility", 0.35 + 0.6 * (fr["share"] or 0), sentence)]
+
+
+def _hanging_structures(f: Facts) -> list[Finding]:
+    rows = f.figures["fragility"]["hanging_on_one_person"]
+    if not rows:
+        return []
+    names = ", ".join(t.quote(r["name"]) for r in rows[:3])
+    more = f" et {t.integer(len(rows) - 3)} autres" if len(rows) > 3 else ""
+    verb = "repose" if len(rows) == 1 else "reposent"
+    sentence = f"Tous les partenariats de {names}{more} {verb} sur une seule et même personne."
+    return [Finding("fragility", 0.5 + min(len(rows), 10) * 0.04, sentence)]
+
+
+def _silent_structures(f: Facts) -> list[Finding]:
+    silent = [
+        r for r in f.figures["participation"]["structures"] if r["invited"] and not r["responded"]
+    ]
+    if not silent:
+        return []
+    total = sum(1 for r in f.figures["participation"]["structures"] if r["invited"])
+    n = len(silent)
+    sentence = (
+        f"{t.plural(n, 'structure')} invitée{'s' if n > 1 else ''} sur {t.integer(total)} "
+        f"{'n’a répondu pour aucun de ses' if n == 1 else 'n’ont répondu pour aucun de leurs'} "
+        "professionnels : on ne les connaît que par ce qu'en disent leurs partenaires."
+    )
+    return [Finding("participation", 0.3 + 0.6 * n / max(total, 1), sentence)]
+
+
+def _low_response(f: Facts) -> list[Finding]:
+    rate = f.figures["participation"]["rate"]
+    if rate is None or rate >= 0.6:
+        return []
+    p = f.figures["participation"]
+    sentence = (
+        f"Seuls {t.percent(rate)} des professionnels invités ont répondu "
+        f"({privacy.people(p['responded'])} sur {privacy.people(p['invited'])}) : "
+        "les chiffres qui suivent décrivent une partie du réseau seulement."
+    )
+    return [Finding("participation", 0.9 - rate, sentence)]
+
+
+def _family_never_cites(f: Facts) -> list[Finding]:
+    """« Aucune structure d'hébergement ne cite la CAF »: a central structure that a whole
+    family of answering structures never names."""
+    g = f.graph
+    families: dict[str, set] = {}
+    for n, a in g.nodes(data=True):
+        for fam in FAMILIES:
+            if a.get("type") in fam.types:
+                families.setdefault(fam.label, set()).add(n)
+    out = []
+    central = f.figures["centrality"]["most_connected"][:8]
+    for rank, row in enumerate(central):
+        x = row["id"]
+        x_type = g.nodes[x].get("type")
+        for fam in FAMILIES:
+            if x_type in fam.types or fam.code == "autre":
+                continue
+            answering = [n for n in families.get(fam.label, ()) if g.nodes[n].get("answered")]
+            if len(answering) < 2:
+                continue
+            if any(g.has_edge(n, x) for n in answering):
+                continue
+            family_name = fam.label[0].lower() + fam.label[1:]
+            sentence = (
+                f"{t.quote(row['name'])} compte parmi les structures les plus reliées, mais "
+                f"aucune des {t.integer(len(answering))} structures « {family_name} » qui ont "
+                "répondu ne la cite comme partenaire."
+            )
+            out.append(Finding("gap", 0.75 - rank * 0.05 + 0.02 * len(answering), sentence))
+    return out
+
+
+def _reciprocity(f: Facts) -> list[Finding]:
+    r = f.figures["reciprocity"]
+    if not r["observable_links"] or r["rate"] is None or r["rate"] >= 0.7:
+        return []
+    sentence = (
+        f"Quand les deux structures ont répondu, {t.percent(1 - r['rate'])} des liens ne "
+        f"sont cités que d'un seul côté ({t.integer(r['one_sided_count'])} sur "
+        f"{t.integer(r['observable_links'])}) : l'un compte sur un partenaire qui ne le "
+        "mentionne pas."
+    )
+    return [Finding("reciprocity", 0.3 + 0.5 * (1 - r["rate"]), sentence)]
+
+
+def _isolated(f: Facts) -> list[Finding]:
+    s = f.figures["size"]
+    if not s["isolated_count"]:
+        return []
+    n = s["isolated_count"]
+    sentence = (
+        f"{t.plural(n, 'structure')} du répertoire {'n’a' if n == 1 else 'n’ont'} aucun "
+        "partenaire déclaré cette année, ni cité ni citant."
+    )
+    return [Finding("isolated", 0.45 + min(n, 10) * 0.03, sentence)]
+
+
+def _change(f: Facts) -> list[Finding]:
+    c = f.comparison
+    if not c:
+        return []
+    k = c["counts"]
+    out = []
+    if k["became_formal"]:
+        out.append(
+            Finding(
+                "change",
+                0.4 + min(k["became_formal"], 20) * 0.01,
+                f"Depuis {f.previous_year}, {t.plural(k['became_formal'], 'lien')} "
+                f"{'est devenu formel' if k['became_formal'] == 1 else 'sont devenus formels'} "
+                "(convention, commission, protocole ou réunion planifiée).",
+            )
+        )
+    if k["lost_with_carriers"] >= 3:
+        # Read with care while answers are missing: a carrier who did not answer this year
+        # has not necessarily left, so the score falls with the response rate.
+        rate = f.figures["participation"]["rate"] or 0
+        n = k["lost_with_carriers"]
+        out.append(
+            Finding(
+                "change",
+                (0.45 + min(n, 30) * 0.01) * rate,
+                f"{t.plural(n, 'lien')} de {f.previous_year} {'a' if n == 1 else 'ont'} "
+                "disparu alors qu'aucun des professionnels qui les portaient n'a répondu cette "
+                "année depuis la même structure : départ, changement de poste ou silence.",
+            )
+        )
+    return out
+
+
+def _top_obstacle(f: Facts) -> list[Finding]:
+    totals = f.obstacles["totals"]
+    respondents = f.obstacles["respondents"]
+    top = [row for row in totals if row["code"] != "other"]
+    if not top or privacy.is_small(respondents) or privacy.is_small(top[0]["responses"]):
+        return []
+    row = top[0]
+    sentence = (
+        f"Le frein le plus cité est {t.quote(row['label'].lower())} : "
+        f"{privacy.people(row['responses'])} répondants sur {privacy.people(respondents)} "
+        "le mentionnent."
+    )
+    return [Finding("obstacle", 0.3 + 0.4 * row["responses"] / max(respondents, 1), sentence)]
+
+
+RULES: tuple[Rule, ...] = (
+    _fragile_links,
+    _hanging_structures,
+    _silent_structures,
+    _low_response,
+    _family_never_cites,
+    _reciprocity,
+    _isolated,
+    _change,
+    _top_obstacle,
+)
+
+
+def candidates(facts: Facts) -> list[Finding]:
+    """Every candidate, best first (ties broken by sentence, for a stable order)."""
+    found = [x for rule in RULES for x in rule(facts)]
+    return sorted(found, key=lambda x: (-x.score, x.sentence))
+
+
+def top_findings(facts: Facts, count: int = 3) -> list[Finding]:
+    """The best `count` findings, one per kind."""
+    chosen: list[Finding] = []
+    for x in candidates(facts):
+        if all(c.kind != x.kind for c in chosen):
+            chosen.append(x)
+        if len(chosen) == count:
+            break
+    return chosen

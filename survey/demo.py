@@ -1,0 +1,951 @@
+"""The demo territory « 23 — Creuse ».
+
+Structures are those named by the professionals of the source (CAF, CARSAT, CCAS, Mission
+locale, MSA, SIAO, UDAF, UTAS…) plus a few plausible others; the people are fictitious
+(e-mails on the reserved domain example.org). There is a closed 2025 campaign and an open
+2026 one whose answers are drawn from one `random.Random(SEED)` in a fixed order: two loads
+into two empty databases give the same answers. Answers are written straight into the
+tables, in one transaction, and every coded value comes from `survey.vocab`.
+"""
+
+from __future__ import annotations
+
+import random
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+
+from sqlalchemy import case, func, insert
+from sqlmodel import Session, col, select
+
+from survey import links, vocab
+from survey.models import (
+    Body,
+    Campaign,
+    DeclaredLink,
+    LinkTag,
+    Organisation,
+    Professional,
+    Response,
+    ResponseBody,
+    ResponseObstacle,
+    Service,
+    Territory,
+)
+
+TERRITORY_CODE = "23"
+TERRITORY_NAME = "Creuse"
+SEED = 2322  # any fixed value: the demo must not change between runs
+PREVIOUS_YEAR = 2025
+CURRENT_YEAR = 2026
+EMAIL_DOMAIN = "example.org"  # reserved for examples (RFC 2606): never a real inbox
+
+# --- the directory -----------------------------------------------------------------------
+
+# Function key -> (masculine, feminine) French job title.
+FUNCTIONS: dict[str, tuple[str, str]] = {
+    "as": ("Assistant de service social", "Assistante de service social"),
+    "cesf": (
+        "Conseiller en économie sociale et familiale",
+        "Conseillère en économie sociale et familiale",
+    ),
+    "es": ("Éducateur spécialisé", "Éducatrice spécialisée"),
+    "chef": ("Responsable de service", "Responsable de service"),
+    "utas": ("Responsable d'UTAS", "Responsable d'UTAS"),
+    "cip": (
+        "Conseiller en insertion professionnelle",
+        "Conseillère en insertion professionnelle",
+    ),
+    "emploi": ("Conseiller emploi", "Conseillère emploi"),
+    "entreprise": ("Conseiller entreprises", "Conseillère entreprises"),
+    "mjpm": (
+        "Mandataire judiciaire à la protection des majeurs",
+        "Mandataire judiciaire à la protection des majeurs",
+    ),
+    "dpf": ("Délégué aux prestations familiales", "Déléguée aux prestations familiales"),
+    "cpip": (
+        "Conseiller pénitentiaire d'insertion et de probation",
+        "Conseillère pénitentiaire d'insertion et de probation",
+    ),
+    "ecoute": ("Écoutant du 115", "Écoutante du 115"),
+    "animation": ("Animateur du centre de jour", "Animatrice du centre de jour"),
+    "coord": ("Coordinateur", "Coordinatrice"),
+    "psyen": (
+        "Psychologue de l'Éducation nationale",
+        "Psychologue de l'Éducation nationale",
+    ),
+    "formation": ("Formateur", "Formatrice"),
+    "recrutement": ("Chargé de recrutement", "Chargée de recrutement"),
+    "agri": ("Conseiller d'entreprise agricole", "Conseillère d'entreprise agricole"),
+    "benevole": ("Bénévole responsable", "Bénévole responsable"),
+    "habitat": ("Chargé de mission habitat", "Chargée de mission habitat"),
+    "gls": ("Chargé de gestion locative sociale", "Chargée de gestion locative sociale"),
+    "assurance": (
+        "Conseiller service de l'Assurance maladie",
+        "Conseillère service de l'Assurance maladie",
+    ),
+    "retraite": ("Conseiller retraite", "Conseillère retraite"),
+    "prevention": ("Conseiller en prévention", "Conseillère en prévention"),
+    "fs": ("Conseiller France services", "Conseillère France services"),
+    "referent": ("Référent insertion professionnelle", "Référente insertion professionnelle"),
+    "juriste": ("Juriste", "Juriste"),
+}
+
+
+@dataclass(frozen=True)
+class _Org:
+    key: str
+    name: str
+    type: str
+    commune: str
+    missions: str
+    services: tuple[str, ...] = ()
+    staff: tuple[tuple[str | None, str], ...] = ()  # (service name or None, function key)
+    status: str = "active"
+
+
+UTAS = ("UTAS de Guéret", "UTAS d'Aubusson", "UTAS de La Souterraine", "UTAS de Bourganeuf")
+SIAO_115, DAY_CENTRE = "115", "Centre de jour"
+CARSAT_HEALTH, CARSAT_PENSION = "Service social maladie", "Service social retraite"
+HOSPITAL_SOCIAL = "Service social hospitalier"
+
+ORGS: tuple[_Org, ...] = (
+    _Org("caf", "CAF de la Creuse", "caf", "Guéret",
+         "Prestations familiales et sociales, accompagnement des familles (séparation, deuil, "
+         "impayés de loyer), aides au logement et aux vacances.",
+         staff=((None, "as"), (None, "as"), (None, "cesf"), (None, "cesf"), (None, "chef"))),
+    _Org("carsat", "CARSAT Centre-Ouest", "carsat", "Guéret",
+         "Retraite du régime général, prévention de la perte d'autonomie, service social de "
+         "l'Assurance maladie (maintien dans l'emploi, accès aux soins).",
+         services=(CARSAT_HEALTH, CARSAT_PENSION),
+         staff=((CARSAT_HEALTH, "as"), (CARSAT_HEALTH, "as"), (CARSAT_PENSION, "as"),
+                (CARSAT_PENSION, "retraite"))),
+    _Org("ccas_gueret", "CCAS de Guéret", "ccas-cias", "Guéret",
+         "Aides facultatives, domiciliation, instruction des demandes d'aide sociale, "
+         "épicerie sociale et accompagnement budgétaire.",
+         staff=((None, "cesf"), (None, "as"), (None, "chef"))),
+    _Org("ccas_aubusson", "CCAS d'Aubusson", "ccas-cias", "Aubusson",
+         "Aides facultatives, domiciliation, accueil et orientation des habitants.",
+         staff=((None, "cesf"), (None, "as"))),
+    _Org("ml", "Mission locale de la Creuse", "mission-locale", "Guéret",
+         "Accompagnement des jeunes de 16 à 25 ans : emploi, formation, logement, santé, "
+         "mobilité ; Contrat d'engagement jeune.",
+         staff=((None, "cip"), (None, "cip"), (None, "cip"), (None, "chef"))),
+    _Org("msa", "MSA du Limousin", "mutualite-sociale-agricole", "Guéret",
+         "Protection sociale agricole ; travail social auprès des exploitants et salariés "
+         "agricoles en difficulté, cellule de prévention.",
+         staff=((None, "as"), (None, "as"), (None, "as"), (None, "prevention"))),
+    _Org("siao", "SIAO de la Creuse", "siao", "Guéret",
+         "Service intégré d'accueil et d'orientation : 115, centre de jour, orientation vers "
+         "l'hébergement d'urgence et d'insertion et le logement accompagné.",
+         services=(SIAO_115, DAY_CENTRE),
+         staff=((SIAO_115, "ecoute"), (SIAO_115, "ecoute"), (DAY_CENTRE, "animation"),
+                (DAY_CENTRE, "es"), (None, "coord"))),
+    _Org("udaf", "UDAF de la Creuse", "udaf", "Guéret",
+         "Protection juridique des majeurs, aide à la gestion du budget familial, "
+         "accompagnement social lié au logement, point conseil budget.",
+         staff=((None, "mjpm"), (None, "mjpm"), (None, "cesf"), (None, "dpf"))),
+    _Org("cd", "Conseil départemental de la Creuse", "services-departement", "Guéret",
+         "Action sociale de proximité par les UTAS : polyvalence de secteur, protection de "
+         "l'enfance, insertion (RSA), aides financières, FSL.",
+         services=UTAS,
+         staff=((UTAS[0], "as"), (UTAS[0], "as"), (UTAS[0], "es"), (UTAS[0], "utas"),
+                (UTAS[1], "as"), (UTAS[1], "es"), (UTAS[1], "cesf"),
+                (UTAS[2], "as"), (UTAS[2], "es"), (UTAS[2], "cesf"),
+                (UTAS[3], "as"), (UTAS[3], "cesf"))),
+    _Org("ft", "France Travail Guéret", "france-travail", "Guéret",
+         "Inscription et indemnisation des demandeurs d'emploi, accompagnement vers l'emploi, "
+         "accompagnement global avec le Département.",
+         staff=((None, "emploi"), (None, "emploi"), (None, "emploi"), (None, "entreprise"))),
+    _Org("cpam", "CPAM de la Creuse", "cpam", "Guéret",
+         "Assurance maladie : ouverture des droits, complémentaire santé solidaire, mission "
+         "accompagnement santé contre le renoncement aux soins.",
+         staff=((None, "assurance"), (None, "assurance"), (None, "chef"))),
+    _Org("cio", "CIO de Guéret", "education-nationale", "Guéret",
+         "Information et conseil en orientation scolaire et professionnelle, suivi des "
+         "jeunes sortis du système scolaire sans diplôme.",
+         staff=((None, "psyen"), (None, "psyen"))),
+    _Org("spip", "SPIP de la Creuse", "spip", "Guéret",
+         "Suivi des personnes placées sous main de justice, préparation à la sortie, "
+         "insertion et prévention de la récidive.",
+         staff=((None, "cpip"), (None, "cpip"))),
+    _Org("pjj", "PJJ — unité éducative de milieu ouvert de Guéret", "pjj", "Guéret",
+         "Suivi éducatif des mineurs sous mandat judiciaire, investigations, insertion.",
+         staff=((None, "es"), (None, "es"))),
+    _Org("afpa", "AFPA, centre de Guéret", "afpa", "Guéret",
+         "Formations qualifiantes pour adultes, hébergement des stagiaires, "
+         "prépa-compétences.",
+         staff=((None, "formation"), (None, "recrutement"))),
+    _Org("chambre", "Chambre d'agriculture de la Creuse", "chambres-consulaires", "Ahun",
+         "Conseil aux exploitants agricoles, installation et transmission, appui aux "
+         "exploitations en difficulté.",
+         staff=((None, "agri"), (None, "agri"))),
+    _Org("restos", "Restos du cœur de la Creuse", "restos-du-coeur", "Guéret",
+         "Aide alimentaire, accompagnement vers l'accès aux droits, ateliers et relais "
+         "d'information.",
+         staff=((None, "benevole"), (None, "benevole"))),
+    _Org("secours", "Secours populaire de la Creuse", "secours-populaire", "Guéret",
+         "Aide alimentaire et vestimentaire, accès aux vacances et à la culture, "
+         "permanences d'accueil.",
+         staff=((None, "benevole"), (None, "benevole"))),
+    _Org("ddt", "DDT de la Creuse", "services-etat", "Guéret",
+         "Politiques du logement et de l'habitat, lutte contre l'habitat indigne, "
+         "commission de médiation DALO.",
+         staff=((None, "habitat"), (None, "habitat"))),
+    _Org("chrs", "CHRS La Passerelle", "chrs", "Guéret",
+         "Hébergement et accompagnement social de personnes et familles sans logement, "
+         "places d'urgence et d'insertion.",
+         staff=((None, "es"), (None, "es"), (None, "cesf"))),
+    _Org("creusalis", "Creusalis, office public de l'habitat", "bailleur-social", "Guéret",
+         "Logement social : attribution, gestion locative, prévention des expulsions.",
+         staff=((None, "gls"), (None, "gls"))),
+    _Org("mdph", "MDPH de la Creuse", "mdph", "Guéret",
+         "Accueil et droits des personnes handicapées : AAH, PCH, orientations, "
+         "reconnaissance de la qualité de travailleur handicapé.",
+         staff=((None, "as"), (None, "referent"))),
+    _Org("fs_boussac", "France services de Boussac", "france-service", "Boussac",
+         "Accompagnement aux démarches administratives et numériques de proximité.",
+         staff=((None, "fs"),)),
+    _Org("fs_bourganeuf", "France services de Bourganeuf", "france-service", "Bourganeuf",
+         "Accompagnement aux démarches administratives et numériques de proximité.",
+         staff=((None, "fs"),)),
+    _Org("ch", "Centre hospitalier de Guéret", "sante", "Guéret",
+         "Soins hospitaliers ; le service social prépare les sorties et l'accès aux droits "
+         "des patients.",
+         services=(HOSPITAL_SOCIAL,),
+         staff=((HOSPITAL_SOCIAL, "as"), (HOSPITAL_SOCIAL, "as"))),
+    _Org("cap", "Cap emploi Creuse", "cap-emploi-reseau-cheops", "Guéret",
+         "Accompagnement vers l'emploi et maintien dans l'emploi des personnes handicapées.",
+         staff=((None, "cip"),)),
+    _Org("cidff", "CIDFF de la Creuse", "cidff", "Guéret",
+         "Information juridique, accompagnement des femmes victimes de violences, "
+         "soutien à la parentalité.",
+         staff=((None, "juriste"),)),
+    # Written in by respondents: proposed structures for a coordinator to confirm.
+    _Org("epicerie", "Épicerie solidaire de Bourganeuf", "association", "Bourganeuf", "",
+         status="proposed"),
+    _Org("garage", "Garage solidaire de La Souterraine", "association", "La Souterraine", "",
+         status="proposed"),
+    _Org("entraide", "Collectif d'entraide de Felletin", "association", "Felletin", "",
+         status="proposed"),
+)  # fmt: skip
+
+# Staff slots (org key, index in staff) whose holder left after answering in 2025: the
+# current holder took over from them (the turnover the source keeps coming back to).
+TURNOVER_SLOTS: tuple[tuple[str, int], ...] = (("caf", 0), ("cd", 4), ("ml", 0), ("siao", 0))
+
+BODIES: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
+    ("siao", "Commission SIAO", "Hebdomadaire : orientations vers l'hébergement et le logement.",
+     ("siao", "cd", "chrs", "udaf", "ccas_gueret", "creusalis")),
+    ("ml_ft", "Commission Mission locale / France Travail",
+     "Mensuelle : point sur les dossiers communs, éviter un double accompagnement.",
+     ("ml", "ft", "cap")),
+    ("msa", "Cellule pluridisciplinaire MSA",
+     "Mensuelle : situations d'exploitants agricoles en difficulté, charte de confidentialité.",
+     ("msa", "chambre", "carsat", "cd", "ddt")),
+    ("logement", "Commission logement", "Département et DDT : FSL, prévention des expulsions.",
+     ("cd", "ddt", "creusalis", "udaf", "caf", "siao")),
+    ("aides", "Commission aides financières", "Département et CAF : aides financières.",
+     ("cd", "caf", "ccas_gueret", "ccas_aubusson", "udaf")),
+    ("enfance", "Réunion enfance en danger", "UTAS : situations d'enfants en danger.",
+     ("cd", "pjj", "cio", "ch", "caf")),
+)  # fmt: skip
+
+# How likely two kinds of structures are to work together (symmetric); others get BASE.
+BASE_AFFINITY = 0.4
+AFFINITY: dict[frozenset[str], float] = {
+    frozenset(pair): weight
+    for pair, weight in (
+        (("siao", "cd"), 7), (("siao", "chrs"), 7), (("siao", "ccas_gueret"), 4),
+        (("siao", "udaf"), 3), (("siao", "creusalis"), 3), (("siao", "restos"), 3),
+        (("siao", "secours"), 2), (("siao", "spip"), 3), (("siao", "ch"), 2),
+        (("ml", "ft"), 9), (("ml", "cio"), 4), (("ml", "afpa"), 4), (("ml", "cd"), 3),
+        (("ml", "pjj"), 3), (("ml", "spip"), 2), (("ml", "cap"), 2), (("ml", "caf"), 2),
+        (("msa", "chambre"), 9), (("msa", "ddt"), 3), (("msa", "cd"), 3),
+        (("msa", "carsat"), 3), (("msa", "cpam"), 2),
+        (("carsat", "caf"), 6), (("carsat", "cpam"), 7), (("carsat", "mdph"), 3),
+        (("carsat", "ccas_gueret"), 3), (("carsat", "ch"), 3),
+        (("udaf", "cd"), 6), (("udaf", "caf"), 3), (("udaf", "ccas_gueret"), 3),
+        (("udaf", "creusalis"), 3), (("udaf", "mdph"), 2),
+        (("cd", "caf"), 6), (("cd", "ccas_gueret"), 4), (("cd", "ccas_aubusson"), 4),
+        (("cd", "cpam"), 3), (("cd", "pjj"), 4), (("cd", "mdph"), 4),
+        (("cd", "creusalis"), 3), (("cd", "ddt"), 3), (("cd", "cidff"), 3), (("cd", "ch"), 3),
+        (("caf", "cpam"), 4), (("caf", "ccas_gueret"), 3), (("caf", "ccas_aubusson"), 2),
+        (("caf", "fs_boussac"), 2), (("caf", "fs_bourganeuf"), 2),
+        (("ft", "afpa"), 4), (("ft", "cap"), 4), (("ft", "cd"), 3),
+        (("spip", "pjj"), 2), (("spip", "chrs"), 3),
+        (("restos", "secours"), 4), (("restos", "ccas_gueret"), 3),
+        (("secours", "ccas_gueret"), 3), (("secours", "ccas_aubusson"), 2),
+        (("ddt", "creusalis"), 3), (("fs_boussac", "cpam"), 2), (("fs_bourganeuf", "cpam"), 2),
+        (("fs_boussac", "carsat"), 2), (("fs_bourganeuf", "ft"), 2),
+        (("mdph", "cpam"), 2), (("ch", "cpam"), 3), (("cidff", "caf"), 2),
+        (("epicerie", "cd"), 0.8), (("epicerie", "ccas_gueret"), 0.8),
+        (("epicerie", "fs_bourganeuf"), 3), (("epicerie", "restos"), 1),
+        (("garage", "ml"), 0.8), (("garage", "ft"), 0.8), (("garage", "cap"), 1),
+        (("entraide", "ccas_aubusson"), 3), (("entraide", "secours"), 1),
+    )
+}  # fmt: skip
+PROPOSED_BASE = 0.05  # a write-in is rarely named outside its neighbourhood
+
+# Pairs where an agreement or a standing commission frames the link (from the source).
+FRAMES_BY_PAIR: dict[frozenset[str], tuple[str, ...]] = {
+    frozenset(("ml", "ft")): ("commission", "agreement"),
+    frozenset(("msa", "chambre")): ("commission", "protocol"),
+    frozenset(("carsat", "caf")): ("agreement",),
+    frozenset(("carsat", "cpam")): ("agreement",),
+    frozenset(("siao", "cd")): ("commission",),
+    frozenset(("siao", "chrs")): ("commission",),
+    frozenset(("cd", "caf")): ("commission", "agreement"),
+    frozenset(("udaf", "cd")): ("commission", "planned_meeting"),
+    frozenset(("cd", "ddt")): ("commission",),
+}
+
+THEMATIQUES_BY_ORG: dict[str, tuple[str, ...]] = {
+    "caf": ("difficultes-financieres", "famille"),
+    "carsat": ("difficultes-administratives-ou-juridiques", "sante"),
+    "ccas_gueret": ("difficultes-financieres", "equipement-et-alimentation"),
+    "ccas_aubusson": ("difficultes-financieres",),
+    "ml": ("trouver-un-emploi", "se-former"),
+    "msa": ("difficultes-financieres", "sante"),
+    "siao": ("logement-hebergement",),
+    "udaf": ("difficultes-financieres", "famille"),
+    "cd": ("famille",),
+    "ft": ("trouver-un-emploi",),
+    "cpam": ("sante",),
+    "cio": ("choisir-un-metier",),
+    "spip": ("remobilisation",),
+    "pjj": ("famille",),
+    "afpa": ("se-former",),
+    "chambre": ("difficultes-financieres", "creer-une-entreprise"),
+    "restos": ("equipement-et-alimentation",),
+    "secours": ("equipement-et-alimentation",),
+    "ddt": ("logement-hebergement",),
+    "chrs": ("logement-hebergement",),
+    "creusalis": ("logement-hebergement",),
+    "mdph": ("sante",),
+    "fs_boussac": ("numerique", "difficultes-administratives-ou-juridiques"),
+    "fs_bourganeuf": ("numerique", "difficultes-administratives-ou-juridiques"),
+    "ch": ("sante",),
+    "cap": ("trouver-un-emploi",),
+    "cidff": ("difficultes-administratives-ou-juridiques", "famille"),
+    "epicerie": ("equipement-et-alimentation",),
+    "garage": ("mobilite",),
+    "entraide": ("equipement-et-alimentation",),
+}
+
+# Practices a partner of this kind makes more likely (weight multiplied by 3).
+PRACTICE_BOOSTS: dict[str, tuple[str, ...]] = {
+    "caf": ("rights_access",), "cpam": ("rights_access",), "carsat": ("rights_access",),
+    "msa": ("rights_access", "case_conference"), "mdph": ("rights_access",),
+    "fs_boussac": ("rights_access",), "fs_bourganeuf": ("rights_access",),
+    "chambre": ("case_conference", "shared_assessment"), "cd": ("case_conference", "joint_visits"),
+    "udaf": ("joint_visits", "joint_support"), "siao": ("handover", "referral"),
+    "chrs": ("handover", "joint_support"), "spip": ("handover",), "pjj": ("handover",),
+    "restos": ("collective_actions",), "secours": ("collective_actions",),
+    "cidff": ("collective_actions", "information_sharing"),
+}  # fmt: skip
+
+PRACTICE_WEIGHTS: dict[str, float] = {
+    "referral": 5, "mutual_information": 4, "information_sharing": 3, "rights_access": 3,
+    "shared_assessment": 2, "joint_support": 2, "joint_visits": 1, "case_conference": 1.5,
+    "handover": 1.5, "collective_actions": 0.7,
+}  # fmt: skip
+OBSTACLE_WEIGHTS: dict[str, float] = {
+    "lack_of_time": 5, "turnover": 4, "unknown_missions": 3, "admin_delays": 3,
+    "unreachable_platforms": 4, "information_sharing": 2, "no_coordination_body": 2.5,
+    "other": 0.6,
+}  # fmt: skip
+OBSTACLE_OTHER = (
+    "Distances et temps de trajet en zone rurale.",
+    "Pas de ligne directe vers les plateformes, seulement des numéros nationaux.",
+    "Fermeture de permanences de proximité.",
+)
+BODY_OTHER = (
+    "Comité de pilotage France services.",
+    "Groupe de travail du contrat local de santé.",
+)
+PRACTICE_OTHER = (
+    "Co-animation d'un atelier budget.",
+    "Accompagnement physique aux rendez-vous.",
+    "Préparation commune des sorties d'hospitalisation.",
+)
+COMMENTS = (
+    "Dès que la personne part, on perd le contact : un annuaire à jour nous aiderait beaucoup.",
+    "Les plateformes téléphoniques sont difficiles à joindre ; une adresse mail dédiée "
+    "fait gagner beaucoup de temps.",
+    "Il manque une instance de coordination où toutes les structures seraient présentes.",
+    "La commission SIAO fonctionne bien, mais la CAF et la CPAM n'y sont pas représentées.",
+    "Le partenariat repose beaucoup sur les relations personnelles, c'est fragile.",
+    "Des rencontres entre services, même une fois par an, seraient précieuses.",
+    "Le secret partagé reste flou selon les partenaires.",
+    "Petit département : on se connaît, les urgences se règlent souvent par téléphone.",
+)
+
+FEMALE_NAMES = (
+    "Marie", "Nathalie", "Isabelle", "Sylvie", "Catherine", "Sandrine", "Valérie", "Christine",
+    "Céline", "Stéphanie", "Aurélie", "Émilie", "Julie", "Camille", "Laure", "Sophie",
+    "Hélène", "Claire", "Anne", "Martine", "Virginie", "Élodie", "Lucie", "Pauline", "Manon",
+    "Chantal", "Agnès", "Delphine", "Karine", "Mélanie", "Solène", "Josiane",
+)  # fmt: skip
+MALE_NAMES = (
+    "Philippe", "Laurent", "Stéphane", "Thierry", "Pascal", "Olivier", "Nicolas", "Julien",
+    "Sébastien", "Christophe", "Frédéric", "Éric", "David", "Vincent", "Jérôme", "Mathieu",
+    "Romain", "Thomas", "Guillaume", "Hervé", "Yannick", "Damien",
+)  # fmt: skip
+SURNAMES = (
+    "Lavaud", "Chassagne", "Desfarges", "Boudet", "Mazeaud", "Pradeau", "Tixier", "Auclair",
+    "Lacour", "Delage", "Peyrot", "Chaussade", "Laporte", "Lavergne", "Aufort", "Bessaguet",
+    "Chabrat", "Dumontet", "Faucher", "Jouannaud", "Lamy", "Mignaton", "Nadaud", "Parrain",
+    "Rabeteau", "Sauviat", "Tabaraud", "Vergnaud", "Bonnaud", "Couturier", "Martin", "Bernard",
+    "Dubois", "Moreau", "Laurent", "Simon", "Michel", "Lefèvre", "Roux", "Fournier", "Girard",
+    "Mercier", "Bonnet", "Lambert", "Faure", "Rousseau", "Blanc", "Guérin", "Perrin", "Morin",
+    "Chevalier", "Masson", "Brunet", "Roche", "Meunier", "Marchand", "Barbier", "Dumas",
+    "Renard", "Aubert", "Giraud", "Picard", "Gaillard", "Lacroix", "Fabre", "Rivière",
+)  # fmt: skip
+
+# --- answers ------------------------------------------------------------------------------
+
+
+@dataclass
+class _Pro:
+    row: Professional
+    org: _Org
+    service: str | None
+    commune: str
+    years_in_post: str
+    predecessor: _Pro | None = None
+
+
+@dataclass
+class _LinkPlan:
+    partner: str
+    service: str | None
+    status: str = "new"
+    nature: str | None = None
+    frames: list[str] = field(default_factory=list)
+    channels: list[str] = field(default_factory=list)
+    frequency: str | None = None
+    practices: list[str] = field(default_factory=list)
+    practice_other: str = ""
+    thematiques: list[str] = field(default_factory=list)
+    has_named_contact: bool | None = None
+    contact_name: str = ""
+    contact_consent: bool = False
+    quality: int | None = None
+    carried_from: _LinkPlan | None = None
+    row: DeclaredLink | None = None
+
+
+@dataclass
+class _ResponsePlan:
+    pro: _Pro
+    status: str
+    when: datetime
+    links: list[_LinkPlan]
+    declared_partner_count: int | None
+    obstacles: list[str]
+    obstacle_other: str
+    bodies: list[str]
+    body_other: str
+    comment: str
+    row: Response | None = None
+
+
+def _pick(rng: random.Random, weights: dict) -> object:
+    return rng.choices(list(weights), weights=list(weights.values()))[0]
+
+
+def _sample(rng: random.Random, weights: dict[str, float], k: int) -> list[str]:
+    """k distinct keys drawn with the given weights (without replacement)."""
+    pool = dict(weights)
+    out: list[str] = []
+    while pool and len(out) < k:
+        key = _pick(rng, pool)
+        out.append(key)
+        del pool[key]
+    return out
+
+
+def _affinity(a: _Org, b: _Org) -> float:
+    base = PROPOSED_BASE if b.status == "proposed" else BASE_AFFINITY
+    return AFFINITY.get(frozenset((a.key, b.key)), base)
+
+
+class _Generator:
+    """Draws the whole demo from one seeded generator, in a fixed order."""
+
+    def __init__(self, rng: random.Random):
+        self.rng = rng
+        self.orgs = {o.key: o for o in ORGS}
+        self.staff_names: dict[str, list[str]] = {}
+
+    # -- people --
+
+    def names(self, count: int) -> list[tuple[str, bool]]:
+        """`count` distinct invented (full name, is_female) pairs."""
+        out: list[tuple[str, bool]] = []
+        seen: set[str] = set()
+        while len(out) < count:
+            female = self.rng.random() < 0.72  # social work is a mostly female trade
+            first = self.rng.choice(FEMALE_NAMES if female else MALE_NAMES)
+            name = f"{first} {self.rng.choice(SURNAMES)}"
+            if name not in seen:
+                seen.add(name)
+                out.append((name, female))
+        return out
+
+    def years_in_post(self) -> str:
+        return _pick(self.rng, {"lt1": 0.1, "1to3": 0.3, "3to10": 0.35, "gt10": 0.25})
+
+    # -- one partner --
+
+    def partner_service(self, partner: _Org, pro: _Pro) -> str | None:
+        rng = self.rng
+        if partner.key == "cd":
+            local = {
+                "Guéret": UTAS[0], "Ahun": UTAS[0], "Boussac": UTAS[0], "Aubusson": UTAS[1],
+                "Felletin": UTAS[1], "La Souterraine": UTAS[2], "Bourganeuf": UTAS[3],
+            }.get(pro.commune, UTAS[0])  # fmt: skip
+            return local if rng.random() < 0.8 else rng.choice(UTAS)
+        if partner.key == "siao":
+            return _pick(rng, {SIAO_115: 0.4, DAY_CENTRE: 0.35, None: 0.25})
+        if partner.key == "carsat":
+            return _pick(rng, {CARSAT_PENSION: 0.4, CARSAT_HEALTH: 0.4, None: 0.2})
+        if partner.key == "ch":
+            return HOSPITAL_SOCIAL if rng.random() < 0.7 else None
+        return None
+
+    def describe(self, pro: _Pro, partner: _Org) -> _LinkPlan:
+        rng = self.rng
+        weight = _affinity(pro.org, partner)
+        pair = frozenset((pro.org.key, partner.key))
+        link = _LinkPlan(partner=partner.key, service=self.partner_service(partner, pro))
+        if weight >= 6:
+            natures = {"formal": 0.3, "both": 0.4, "informal": 0.3}
+            freqs = {"weekly": 0.35, "monthly": 0.45, "quarterly": 0.15, "occasional": 0.05}
+        elif weight >= 3:
+            natures = {"formal": 0.1, "both": 0.25, "informal": 0.65}
+            freqs = {"weekly": 0.1, "monthly": 0.35, "quarterly": 0.3, "occasional": 0.25}
+        else:
+            natures = {"formal": 0.05, "both": 0.1, "informal": 0.85}
+            freqs = {"weekly": 0.03, "monthly": 0.15, "quarterly": 0.3, "occasional": 0.52}
+        link.nature = _pick(rng, natures)
+        link.frequency = _pick(rng, freqs)
+        if link.nature in ("formal", "both"):
+            link.frames = self.frames(pair)
+        if link.nature in ("informal", "both"):
+            link.channels = self.channels()
+        boosts = PRACTICE_BOOSTS.get(partner.key, ())
+        weights = {p: w * (3 if p in boosts else 1) for p, w in PRACTICE_WEIGHTS.items()}
+        link.practices = _sample(rng, weights, _pick(rng, {1: 0.3, 2: 0.4, 3: 0.2, 4: 0.1}))
+        if rng.random() < 0.04:
+            link.practice_other = rng.choice(PRACTICE_OTHER)
+        themes = THEMATIQUES_BY_ORG.get(partner.key, ())
+        if themes and rng.random() < 0.5:
+            link.thematiques = sorted(rng.sample(themes, rng.randint(1, len(themes))))
+        link.has_named_contact = _pick(rng, {True: 0.55, False: 0.3, None: 0.15})
+        names = self.staff_names.get(partner.key)
+        if link.has_named_contact and names and rng.random() < 0.35:
+            link.contact_name = rng.choice(names)
+            link.contact_consent = True
+        link.quality = _pick(rng, {None: 0.2, 1: 0.06, 2: 0.17, 3: 0.37, 4: 0.2})
+        return link
+
+    def frames(self, pair: frozenset[str]) -> list[str]:
+        known = FRAMES_BY_PAIR.get(pair)
+        if known:
+            return sorted(known[: self.rng.randint(1, len(known))])
+        weights = {"agreement": 0.3, "commission": 0.3, "protocol": 0.15, "planned_meeting": 0.25}
+        return sorted(_sample(self.rng, weights, _pick(self.rng, {1: 0.75, 2: 0.25})))
+
+    def channels(self) -> list[str]:
+        rng = self.rng
+        chosen = [
+            c
+            for c, p in (("phone", 0.9), ("email", 0.7), ("meeting", 0.3), ("personal", 0.15))
+            if rng.random() < p
+        ]
+        return chosen or ["phone"]
+
+    # -- one response --
+
+    def fresh_links(self, pro: _Pro, exclude: list[str], k: int) -> list[_LinkPlan]:
+        weights = {
+            o.key: _affinity(pro.org, o)
+            for o in ORGS
+            if o.key != pro.org.key and o.key not in exclude
+        }
+        return [self.describe(pro, self.orgs[key]) for key in _sample(self.rng, weights, k)]
+
+    def partner_count(self) -> int:
+        return round(self.rng.triangular(3, 15, 6))
+
+    def declared(self, listed: int) -> int:
+        """Usually the number listed; sometimes a rough figure (a gentle warning, not an error)."""
+        if self.rng.random() < 0.75:
+            return listed
+        return max(0, listed + self.rng.choice((-2, -1, 1, 2, 3)))
+
+    def obstacles(self) -> tuple[list[str], str]:
+        codes = _sample(
+            self.rng, OBSTACLE_WEIGHTS, _pick(self.rng, {0: 0.15, 1: 0.35, 2: 0.35, 3: 0.15})
+        )
+        codes.sort(key=list(vocab.OBSTACLES).index)
+        other = self.rng.choice(OBSTACLE_OTHER) if "other" in codes else ""
+        return codes, other
+
+    def bodies(self, pro: _Pro) -> list[str]:
+        return [
+            key
+            for key, _, _, members in BODIES
+            if pro.org.key in members and self.rng.random() < 0.55
+        ]
+
+    def when(self, first_day: date, span_days: int) -> datetime:
+        day = first_day + timedelta(days=self.rng.randrange(span_days))
+        return datetime(
+            day.year,
+            day.month,
+            day.day,
+            self.rng.randint(8, 17),
+            self.rng.randrange(60),
+            tzinfo=UTC,
+        )
+
+    def response(
+        self, pro: _Pro, status: str, plans: list[_LinkPlan], when: datetime
+    ) -> _ResponsePlan:
+        rng = self.rng
+        listed = sum(1 for lk in plans if lk.status != "ended")
+        obstacles, obstacle_other = self.obstacles()
+        complete = status == "submitted" or rng.random() < 0.5
+        return _ResponsePlan(
+            pro=pro,
+            status=status,
+            when=when,
+            links=plans,
+            declared_partner_count=self.declared(listed) if complete else None,
+            obstacles=obstacles if complete else [],
+            obstacle_other=obstacle_other if complete else "",
+            bodies=self.bodies(pro),
+            body_other=rng.choice(BODY_OTHER) if rng.random() < 0.05 else "",
+            comment=rng.choice(COMMENTS) if complete and rng.random() < 0.15 else "",
+        )
+
+    def first_year(self, pro: _Pro, status: str) -> _ResponsePlan:
+        plans = self.fresh_links(pro, [], self.partner_count())
+        if status == "draft":  # started, never finished: the last partners half described
+            for lk in plans[len(plans) // 2 :]:
+                lk.frequency = None
+                lk.practices = []
+        return self.response(pro, status, plans, self.when(date(2025, 3, 3), 110))
+
+    def carried(self, pro: _Pro, previous: _ResponsePlan, status: str) -> _ResponsePlan:
+        """This year's answers starting from last year's: most confirmed, a few changes."""
+        rng = self.rng
+        plans: list[_LinkPlan] = []
+        for old in previous.links:
+            if old.status == "ended":
+                continue
+            lk = _LinkPlan(**{**old.__dict__, "carried_from": old, "row": None})
+            lk.frames, lk.channels = list(old.frames), list(old.channels)
+            lk.practices, lk.thematiques = list(old.practices), list(old.thematiques)
+            if status == "draft" and rng.random() < 0.5:
+                lk.status = "pending"  # not looked at yet
+            elif rng.random() < 0.08:
+                lk.status = "ended"
+            else:
+                lk.status = "confirmed"
+                if lk.nature == "informal" and rng.random() < 0.15:
+                    lk.nature = _pick(rng, {"both": 0.7, "formal": 0.3})
+                    lk.frames = self.frames(frozenset((pro.org.key, lk.partner)))
+                    if lk.nature == "formal":
+                        lk.channels = []
+                if rng.random() < 0.12:
+                    lk.frequency = rng.choice(list(vocab.FREQUENCIES))
+                if lk.quality is not None and rng.random() < 0.15:
+                    lk.quality = max(1, min(4, lk.quality + rng.choice((-1, 1))))
+            plans.append(lk)
+        added = _pick(rng, {0: 0.45, 1: 0.4, 2: 0.15})
+        plans += self.fresh_links(pro, [lk.partner for lk in plans], added)
+        plan = self.response(pro, status, plans, self.when(date(2026, 3, 2), 250))
+        if rng.random() < 0.8:
+            plan.bodies = list(previous.bodies)
+        return plan
+
+    def new_in_current_year(self, pro: _Pro, status: str) -> _ResponsePlan:
+        plans = self.fresh_links(pro, [], self.partner_count())
+        if status == "draft":
+            plans = plans[: max(1, len(plans) // 2)]
+            for lk in plans[1:]:
+                lk.nature, lk.frames, lk.channels, lk.frequency = None, [], [], None
+        return self.response(pro, status, plans, self.when(date(2026, 3, 2), 250))
+
+
+# --- writing ------------------------------------------------------------------------------
+
+
+def _email(full_name: str, taken: set[str]) -> str:
+    ascii_name = unicodedata.normalize("NFKD", full_name).encode("ascii", "ignore").decode()
+    local = ".".join(part.lower() for part in ascii_name.replace("'", "").split(" ", 1))
+    local = local.replace(" ", "-")
+    email, n = f"{local}@{EMAIL_DOMAIN}", 2
+    while email in taken:
+        email, n = f"{local}{n}@{EMAIL_DOMAIN}", n + 1
+    taken.add(email)
+    return email
+
+
+def load(session: Session, secret: str) -> bool:
+    """Create the demo territory; False (and nothing written) if territory 23 already exists.
+
+    One transaction: on any error nothing is left behind.
+    """
+    if session.exec(select(Territory.id).where(Territory.code == TERRITORY_CODE)).first():
+        return False
+    try:
+        _build(session, secret)
+        session.commit()
+    except Exception:
+        session.rollback()
+        raise
+    return True
+
+
+def _build(session: Session, secret: str) -> None:
+    gen = _Generator(random.Random(SEED))
+    rng = gen.rng
+
+    territory = Territory(code=TERRITORY_CODE, name=TERRITORY_NAME)
+    session.add(territory)
+    session.flush()
+
+    orgs = {
+        o.key: Organisation(
+            territory_id=territory.id, name=o.name, type=o.type, commune=o.commune,
+            missions=o.missions, status=o.status,
+        )
+        for o in ORGS
+    }  # fmt: skip
+    session.add_all(orgs.values())
+    session.flush()
+    services = {
+        (o.key, name): Service(organisation_id=orgs[o.key].id, name=name)
+        for o in ORGS
+        for name in o.services
+    }
+    session.add_all(services.values())
+    bodies = {
+        key: Body(territory_id=territory.id, name=name, description=description)
+        for key, name, description, _ in BODIES
+    }
+    session.add_all(bodies.values())
+    previous = Campaign(
+        territory_id=territory.id, year=PREVIOUS_YEAR, status="closed",
+        opens_on=date(2025, 3, 1), closes_on=date(2025, 6, 30),
+        introduction="Première carte partenariale de la Creuse : avec combien de partenaires "
+        "travaillez-vous, de façon formelle ou informelle, et que construisez-vous ensemble "
+        "autour de la personne ?",
+    )  # fmt: skip
+    current = Campaign(
+        territory_id=territory.id, year=CURRENT_YEAR, status="open",
+        opens_on=date(2026, 3, 1), closes_on=date(2026, 12, 15),
+        introduction="Comme chaque année, dites-nous avec quels partenaires vous travaillez et "
+        "ce que vous construisez ensemble autour des personnes. Vos réponses de l'an dernier "
+        "sont reprises : il suffit de les confirmer ou de les corriger. Comptez un quart d'heure.",
+    )  # fmt: skip
+    session.add_all([previous, current])
+
+    # People: one per staff slot, plus the predecessors of the turnover slots.
+    slots = [(o, i, svc, fn) for o in ORGS for i, (svc, fn) in enumerate(o.staff)]
+    names = gen.names(len(slots) + len(TURNOVER_SLOTS))
+    emails: set[str] = set()
+    pros: list[_Pro] = []
+    leavers: list[_Pro] = []
+
+    def person(o: _Org, svc: str | None, fn: str, name: tuple[str, bool], active: bool) -> _Pro:
+        full_name, female = name
+        commune = (
+            svc.removeprefix("UTAS de ").removeprefix("UTAS d'") if o.key == "cd" else o.commune
+        )
+        row = Professional(
+            territory_id=territory.id, full_name=full_name, email=_email(full_name, emails),
+            function=FUNCTIONS[fn][female], organisation_id=orgs[o.key].id,
+            service_id=services[(o.key, svc)].id if svc else None, active=active,
+        )  # fmt: skip
+        return _Pro(row, o, svc, commune, gen.years_in_post())
+
+    session.flush()  # service ids
+    for n, (o, i, svc, fn) in enumerate(slots):
+        pro = person(o, svc, fn, names[n], active=True)
+        if (o.key, i) in TURNOVER_SLOTS:
+            pro.predecessor = person(o, svc, fn, names[len(slots) + len(leavers)], active=False)
+            pro.years_in_post = "lt1"
+            leavers.append(pro.predecessor)
+        pros.append(pro)
+        gen.staff_names.setdefault(o.key, []).append(pro.row.full_name)
+    session.add_all([p.row for p in leavers])
+    session.flush()  # successors point to their predecessors
+    for pro in pros:
+        if pro.predecessor is not None:
+            pro.row.took_over_from_id = pro.predecessor.row.id
+    session.add_all([p.row for p in pros])
+    session.flush()
+
+    # 2025: the predecessors all answered (so their successors inherit their partners);
+    # about 70 % of the others submitted, a few left a draft.
+    others = [p for p in pros if p.predecessor is None]  # successors arrived after 2025
+    rng.shuffle(others)
+    n_submitted = round(0.70 * (len(others) + len(leavers))) - len(leavers)
+    plans_2025: dict[int, _ResponsePlan] = {}
+    for pro in leavers + others[:n_submitted]:
+        plans_2025[id(pro)] = gen.first_year(pro, "submitted")
+    for pro in others[n_submitted : n_submitted + 4]:
+        plans_2025[id(pro)] = gen.first_year(pro, "draft")
+
+    # 2026: about 45 % submitted and 10 % drafts, mostly people with last year's answers
+    # (their own or their predecessor's) to start from.
+    def source(pro: _Pro) -> _ResponsePlan | None:
+        own = plans_2025.get(id(pro))
+        if own is not None and own.status == "submitted":
+            return own
+        if pro.predecessor is not None:
+            return plans_2025.get(id(pro.predecessor))
+        return None
+
+    with_source = [p for p in pros if source(p) is not None]
+    without = [p for p in pros if source(p) is None]
+    rng.shuffle(with_source)
+    rng.shuffle(without)
+    n_sub, n_draft = round(0.45 * len(pros)), round(0.10 * len(pros))
+    sub_a = round(0.8 * n_sub)
+    draft_a = round(0.6 * n_draft)
+    plans_2026: list[_ResponsePlan] = []
+    for pro in with_source[:sub_a]:
+        plans_2026.append(gen.carried(pro, source(pro), "submitted"))
+    for pro in with_source[sub_a : sub_a + draft_a]:
+        plans_2026.append(gen.carried(pro, source(pro), "draft"))
+    for pro in without[: n_sub - sub_a]:
+        plans_2026.append(gen.new_in_current_year(pro, "submitted"))
+    for pro in without[n_sub - sub_a : n_sub - sub_a + n_draft - draft_a]:
+        plans_2026.append(gen.new_in_current_year(pro, "draft"))
+
+    ordered_2025 = [plans_2025[id(p)] for p in leavers + others if id(p) in plans_2025]
+    _write_year(session, previous, ordered_2025, orgs, services, bodies)
+    _write_year(session, current, plans_2026, orgs, services, bodies)
+
+    # A write-in is proposed by the first professional who named it.
+    for plan in ordered_2025 + plans_2026:
+        for lk in plan.links:
+            org = orgs[lk.partner]
+            if org.status == "proposed" and org.proposed_by_id is None:
+                org.proposed_by_id = plan.pro.row.id
+    with session.no_autoflush:  # nobody has a link yet: no need to flush before each look-up
+        for pro in pros:
+            links.issue(session, secret, current, pro.row)
+    session.flush()
+
+
+def _write_year(
+    session: Session,
+    campaign: Campaign,
+    plans: list[_ResponsePlan],
+    orgs: dict[str, Organisation],
+    services: dict[tuple[str, str], Service],
+    bodies: dict[str, Body],
+) -> None:
+    for plan in plans:
+        pro = plan.pro.row
+        plan.row = Response(
+            campaign_id=campaign.id, professional_id=pro.id,
+            organisation_id=pro.organisation_id, service_id=pro.service_id,
+            status=plan.status, questionnaire_version=vocab.QUESTIONNAIRE_VERSION,
+            function=pro.function, years_in_post=plan.pro.years_in_post,
+            declared_partner_count=plan.declared_partner_count,
+            obstacle_other=plan.obstacle_other, body_other=plan.body_other,
+            comment=plan.comment, created_at=plan.when - timedelta(days=2, hours=3),
+            updated_at=plan.when,
+            submitted_at=plan.when if plan.status == "submitted" else None,
+        )  # fmt: skip
+    session.add_all([p.row for p in plans])
+    session.flush()
+    for plan in plans:
+        for position, lk in enumerate(plan.links):
+            lk.row = DeclaredLink(
+                response_id=plan.row.id, position=position,
+                partner_organisation_id=orgs[lk.partner].id,
+                partner_service_id=services[(lk.partner, lk.service)].id if lk.service else None,
+                status=lk.status, nature=lk.nature, frequency=lk.frequency,
+                practice_other=lk.practice_other, has_named_contact=lk.has_named_contact,
+                contact_name=lk.contact_name, contact_consent=lk.contact_consent,
+                quality=lk.quality,
+                carried_from_id=lk.carried_from.row.id if lk.carried_from else None,
+            )  # fmt: skip
+    session.add_all([lk.row for plan in plans for lk in plan.links])
+    session.flush()
+    # Thousands of small rows: plain multi-row inserts, without building ORM objects.
+    tags, obstacles, sat_in = [], [], []
+    for plan in plans:
+        for lk in plan.links:
+            for kind, codes in (
+                ("frame", lk.frames),
+                ("channel", lk.channels),
+                ("practice", lk.practices),
+                ("thematique", lk.thematiques),
+            ):
+                tags += [{"link_id": lk.row.id, "kind": kind, "code": c} for c in codes]
+        obstacles += [{"response_id": plan.row.id, "code": c} for c in plan.obstacles]
+        sat_in += [{"response_id": plan.row.id, "body_id": bodies[b].id} for b in plan.bodies]
+    for model, rows in ((LinkTag, tags), (ResponseObstacle, obstacles), (ResponseBody, sat_in)):
+        if rows:
+            session.execute(insert(model), rows)
+
+
+# --- the demo respondent ------------------------------------------------------------------
+
+
+def sample_token(session: Session, secret: str) -> str | None:
+    """The 2026 link of a demo professional who submitted in 2025 and has not started 2026:
+    their questionnaire opens pre-filled with last year's partners. None without the demo.
+
+    The choice is deterministic: preferably someone with 5 to 10 partners (a readable first
+    screen), then by e-mail.
+    """
+    territory = session.exec(select(Territory).where(Territory.code == TERRITORY_CODE)).first()
+    if territory is None:
+        return None
+    campaigns = {
+        c.year: c
+        for c in session.exec(
+            select(Campaign).where(
+                Campaign.territory_id == territory.id,
+                col(Campaign.year).in_([PREVIOUS_YEAR, CURRENT_YEAR]),
+            )
+        )
+    }
+    if PREVIOUS_YEAR not in campaigns or CURRENT_YEAR not in campaigns:
+        return None
+    started = select(Response.professional_id).where(
+        Response.campaign_id == campaigns[CURRENT_YEAR].id
+    )
+    partners = func.count(DeclaredLink.id)
+    pro = session.exec(
+        select(Professional)
+        .join(Response, Response.professional_id == Professional.id)
+        .join(DeclaredLink, DeclaredLink.response_id == Response.id)
+        .where(
+            Professional.territory_id == territory.id,
+            Professional.active,
+            Response.campaign_id == campaigns[PREVIOUS_YEAR].id,
+            Response.status == "submitted",
+            DeclaredLink.status != "ended",
+            col(Professional.id).not_in(started),
+        )
+        .group_by(Professional.id)
+        .order_by(case((partners.between(5, 10), 0), else_=1), Professional.email)
+    ).first()
+    if pro is None:
+        return None
+    token = links.ensure(session, secret, campaigns[CURRENT_YEAR], pro)
+    session.commit()
+    return token

@@ -1,0 +1,58 @@
+"""Accounts for tests: create a user, sign in through the real login form."""
+
+from __future__ import annotations
+
+import re
+
+from pwdlib import PasswordHash
+from pwdlib.hashers.argon2 import Argon2Hasher
+from sqlmodel import Session
+
+from survey import accounts
+from survey.accounts import User
+from survey.models import Territory
+
+TEST_PASSWORD = "motdepasse-test-123"
+
+# Tests sign in hundreds of times: argon2id with a small cost keeps them fast. Production
+# keeps pwdlib's recommended parameters (survey.accounts._hasher).
+_FAST = PasswordHash((Argon2Hasher(time_cost=1, memory_cost=1024, parallelism=1),))
+accounts._hasher = lambda: _FAST  # type: ignore[method-assign]
+accounts._dummy_hash.cache_clear()
+_CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def make_user(
+    session: Session,
+    email: str,
+    password: str = TEST_PASSWORD,
+    role: str = "coordinator",
+    territory: Territory | None = None,
+) -> User:
+    """A committed account (admins get no territory)."""
+    user = accounts.create_user(
+        session, email, password, role, None if role == "admin" else territory
+    )
+    session.commit()
+    session.refresh(user)
+    return user
+
+
+def csrf_token(client, path: str = "/login") -> str:
+    """Read `path` with the client's session and return the CSRF token of its first form."""
+    response = client.get(path)
+    match = _CSRF.search(response.text)
+    assert match, f"no CSRF token on {path} (status {response.status_code})"
+    return match.group(1)
+
+
+def login(client, email: str, password: str = TEST_PASSWORD) -> None:
+    """Sign in through the login form; fails the test if the login is refused."""
+    client.cookies.clear()
+    token = csrf_token(client, "/login")
+    response = client.post(
+        "/login",
+        data={"email": email, "password": password, "csrf_token": token},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303, f"login refused for {email}: {response.status_code}"

@@ -1,0 +1,365 @@
+"""The demo territory « 23 — Creuse »: idempotent, plausible, valid, deterministic."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date
+
+from sqlalchemy import func
+from sqlalchemy.orm import aliased
+from sqlmodel import Session, SQLModel, col, select
+
+from survey import demo, links, migrate, questionnaire, vocab
+from survey.db import make_engine
+from survey.models import (
+    Body,
+    Campaign,
+    DeclaredLink,
+    Invitation,
+    LinkTag,
+    Organisation,
+    Professional,
+    Response,
+    ResponseBody,
+    ResponseObstacle,
+    Service,
+    Territory,
+)
+from tests.conftest import TEST_SECRET
+
+
+def load(session: Session) -> Territory:
+    assert demo.load(session, TEST_SECRET) is True
+    return session.exec(select(Territory).where(Territory.code == "23")).one()
+
+
+def campaign(session: Session, year: int) -> Campaign:
+    return session.exec(select(Campaign).where(Campaign.year == year)).one()
+
+
+def count(session: Session, model) -> int:
+    return session.exec(select(func.count()).select_from(model)).one()
+
+
+def row_counts(session: Session) -> dict[str, int]:
+    return {
+        t.name: session.exec(select(func.count()).select_from(t)).one()
+        for t in SQLModel.metadata.sorted_tables
+    }
+
+
+def responses(session: Session, year: int, status: str) -> int:
+    return session.exec(
+        select(func.count())
+        .select_from(Response)
+        .join(Campaign, Campaign.id == Response.campaign_id)
+        .where(Campaign.year == year, Response.status == status)
+    ).one()
+
+
+def test_load_twice_changes_nothing_the_second_time(session):
+    # Load time is measured in bench/, never asserted here (docs/performance.md).
+    load(session)
+    before = row_counts(session)
+    assert demo.load(session, TEST_SECRET) is False
+    assert row_counts(session) == before
+    assert before["territory"] == 1 and before["declaredlink"] > 500
+
+
+def test_sizes_are_those_of_a_small_departement(session):
+    territory = load(session)
+    assert territory.name == "Creuse"
+    active = session.exec(select(Organisation).where(Organisation.status == "active")).all()
+    assert 25 <= len(active) <= 30
+    names = {o.name for o in active}
+    for expected in ("CAF de la Creuse", "CARSAT Centre-Ouest", "CCAS de Guéret",
+                     "CCAS d'Aubusson", "Mission locale de la Creuse", "MSA du Limousin",
+                     "SIAO de la Creuse", "UDAF de la Creuse", "France Travail Guéret",
+                     "CPAM de la Creuse", "SPIP de la Creuse", "DDT de la Creuse"):  # fmt: skip
+        assert expected in names
+    siao = next(o for o in active if o.name == "SIAO de la Creuse")
+    assert set(
+        session.exec(select(Service.name).where(Service.organisation_id == siao.id)).all()
+    ) == {"115", "Centre de jour"}
+    utas = session.exec(select(Service.name).where(col(Service.name).startswith("UTAS"))).all()
+    assert len(utas) == 4
+    assert count(session, Body) == 6
+
+    pros = session.exec(select(Professional)).all()
+    assert 75 <= len(pros) <= 90
+    assert all(p.email.endswith("@example.org") and p.function for p in pros)
+    assert len({p.email for p in pros}) == len(pros)
+    leavers = {p.id for p in pros if not p.active}
+    successors = [p for p in pros if p.took_over_from_id in leavers]
+    assert len(leavers) >= 3 and len(successors) == len(leavers)
+    assert all(s.active for s in successors)
+
+    # 2025: about 70 % of the people there then submitted; 2026: ~45 % submitted, ~10 % drafts.
+    in_2025 = len(pros) - len(successors)
+    assert 0.6 <= responses(session, 2025, "submitted") / in_2025 <= 0.8
+    n_active = len(pros) - len(leavers)
+    assert 0.38 <= responses(session, 2026, "submitted") / n_active <= 0.52
+    assert 0.05 <= responses(session, 2026, "draft") / n_active <= 0.15
+
+    # 3 to 15 partners per 2025 respondent.
+    per_response = session.exec(
+        select(func.count(DeclaredLink.id))
+        .join(Response, Response.id == DeclaredLink.response_id)
+        .where(Response.campaign_id == campaign(session, 2025).id, Response.status == "submitted")
+        .group_by(Response.id)
+    ).all()
+    assert min(per_response) >= 3 and max(per_response) <= 15
+
+    # A live 2026 link for every active professional, and none for those who left.
+    invited = session.exec(
+        select(Invitation.professional_id).where(
+            Invitation.campaign_id == campaign(session, 2026).id, Invitation.revoked_at.is_(None)
+        )
+    ).all()
+    assert sorted(invited) == sorted(p.id for p in pros if p.active)
+
+
+def test_2025_is_closed_and_2026_open(session):
+    load(session)
+    last, this = campaign(session, 2025), campaign(session, 2026)
+    assert last.status == "closed"
+    assert last.opens_on.year == last.closes_on.year == 2025 and last.opens_on < last.closes_on
+    assert this.status == "open"
+    assert (this.opens_on, this.closes_on) == (date(2026, 3, 1), date(2026, 12, 15))
+    assert "partenaires" in this.introduction
+
+
+def test_every_stored_code_is_a_vocabulary_code(session):
+    load(session)
+
+    def distinct(column, *where) -> set:
+        return set(session.exec(select(column).where(*where).distinct()).all())
+
+    assert distinct(Organisation.type) <= set(vocab.ORG_TYPES)
+    assert distinct(Organisation.status) == {"active", "proposed"}
+    assert distinct(Response.status) == {"draft", "submitted"}
+    assert distinct(Response.questionnaire_version) == {vocab.QUESTIONNAIRE_VERSION}
+    assert distinct(Response.years_in_post) <= set(vocab.YEARS_IN_POST)
+    assert distinct(DeclaredLink.status) == set(vocab.LINK_STATUSES)
+    assert distinct(DeclaredLink.nature) - {None} == set(vocab.NATURES)
+    assert distinct(DeclaredLink.frequency) - {None} == set(vocab.FREQUENCIES)
+    assert distinct(DeclaredLink.quality) - {None} <= set(vocab.QUALITIES)
+    assert distinct(ResponseObstacle.code) <= set(vocab.OBSTACLES)
+    allowed = {
+        "frame": vocab.FRAMES,
+        "channel": vocab.CHANNELS,
+        "practice": vocab.PRACTICES,
+        "thematique": vocab.THEMATIQUES,
+    }
+    assert distinct(LinkTag.kind) == set(allowed)
+    for kind, codes in allowed.items():
+        used = distinct(LinkTag.code, LinkTag.kind == kind)
+        assert used and used <= set(codes), kind
+    # Frames only on formal links, channels only on informal ones.
+    framed = session.exec(
+        select(DeclaredLink.nature)
+        .join(LinkTag, LinkTag.link_id == DeclaredLink.id)
+        .where(LinkTag.kind == "frame")
+        .distinct()
+    ).all()
+    assert set(framed) <= {"formal", "both"}
+
+
+def test_submitted_answers_pass_the_questionnaire_rules(session):
+    territory = load(session)
+    submitted = session.exec(select(Response).where(Response.status == "submitted")).all()
+    assert submitted
+    for response in submitted:
+        r = questionnaire.Respondent(
+            invitation=None,
+            campaign=session.get(Campaign, response.campaign_id),
+            territory=territory,
+            professional=session.get(Professional, response.professional_id),
+            organisation=session.get(Organisation, response.organisation_id),
+            response=response,
+        )
+        answers = questionnaire.answers_of(session, response)
+        assert questionnaire.check(session, r, answers, submitting=True) == [], response.id
+
+
+def _org_edges(session: Session, year: int) -> dict[tuple[int, int], int]:
+    """(respondent structure, partner structure) -> number of professionals naming it."""
+    rows = session.exec(
+        select(
+            Response.organisation_id,
+            DeclaredLink.partner_organisation_id,
+            func.count(func.distinct(Response.professional_id)),
+        )
+        .join(DeclaredLink, DeclaredLink.response_id == Response.id)
+        .join(Campaign, Campaign.id == Response.campaign_id)
+        .where(
+            Campaign.year == year, Response.status == "submitted", DeclaredLink.status != "ended"
+        )
+        .group_by(Response.organisation_id, DeclaredLink.partner_organisation_id)
+    ).all()
+    return {(a, b): n for a, b, n in rows}
+
+
+def test_the_network_has_the_features_the_figures_need(session):
+    load(session)
+    for year in (2025, 2026):
+        edges = _org_edges(session, year)
+        carriers = list(edges.values())
+        assert carriers.count(1) >= 10, "links carried by a single professional"
+        assert sum(1 for n in carriers if n >= 2) >= 10
+        answering = {a for a, _ in edges}
+        one_sided = [(a, b) for a, b in edges if b in answering and (b, a) not in edges]
+        mutual = [(a, b) for a, b in edges if (b, a) in edges]
+        assert len(one_sided) >= 5 and len(mutual) >= 5
+
+    natures = dict(
+        session.exec(select(DeclaredLink.nature, func.count()).group_by(DeclaredLink.nature)).all()
+    )
+    assert natures["formal"] >= 30 and natures["both"] >= 30
+    assert natures["informal"] > natures["formal"] + natures["both"]  # many informal
+
+    proposed = session.exec(select(Organisation).where(Organisation.status == "proposed")).all()
+    assert "Épicerie solidaire de Bourganeuf" in {o.name for o in proposed}
+    for org in proposed:
+        assert org.proposed_by_id is not None
+        named = session.exec(
+            select(func.count()).where(DeclaredLink.partner_organisation_id == org.id)
+        ).one()
+        assert named >= 1
+
+    # 2026 carries 2025 with changes: confirmed, ended, new, informal -> formal.
+    old = aliased(DeclaredLink)
+    carried = session.exec(
+        select(DeclaredLink.status, old.nature, DeclaredLink.nature).join(
+            old, old.id == DeclaredLink.carried_from_id
+        )
+    ).all()
+    statuses = [s for s, _, _ in carried]
+    assert statuses.count("confirmed") > 10 * statuses.count("ended") / 2
+    assert statuses.count("ended") >= 3 and statuses.count("pending") >= 3
+    assert any(a == "informal" and b in ("formal", "both") for _, a, b in carried)
+    new_in_carried = session.exec(
+        select(func.count())
+        .select_from(DeclaredLink)
+        .where(
+            DeclaredLink.status == "new",
+            col(DeclaredLink.response_id).in_(
+                select(DeclaredLink.response_id).where(DeclaredLink.carried_from_id.is_not(None))
+            ),
+        )
+    ).one()
+    assert new_in_carried >= 5
+
+    assert count(session, ResponseObstacle) > 50 and count(session, ResponseBody) > 30
+    comments = session.exec(select(Response.comment).where(Response.comment != "")).all()
+    assert 3 <= len(comments) <= 30
+
+
+def test_sample_token_opens_a_carried_questionnaire(session, client):
+    assert demo.sample_token(session, TEST_SECRET) is None  # no demo yet
+    load(session)
+    token = demo.sample_token(session, TEST_SECRET)
+    assert token and demo.sample_token(session, TEST_SECRET) == token
+    invitation = links.find(session, token)
+    assert invitation is not None
+    r = questionnaire.load_respondent(session, invitation)
+    assert r.campaign.year == 2026 and r.professional.active and r.response is None
+    answers, source = questionnaire.current_answers(session, r)
+    assert source == "carried"
+    assert 5 <= len(answers.links) <= 10
+    assert {lk.status for lk in answers.links} == {"pending"}
+    # The page's API sees the same thing.
+    body = client.get(f"/api/v1/questionnaire/{token}").json()
+    assert body["source"] == "carried" and body["can_write"] is True
+    assert len(body["links"]) == len(answers.links)
+
+
+def digest(session: Session) -> str:
+    """Content of the demo, by names (never ids or creation times)."""
+    proposer, predecessor = aliased(Professional), aliased(Professional)
+    old, old_response, old_pro = aliased(DeclaredLink), aliased(Response), aliased(Professional)
+    parts: list = []
+    parts += session.exec(
+        select(Organisation.name, Organisation.type, Organisation.commune, Organisation.status,
+               Organisation.missions, proposer.email)
+        .select_from(Organisation)
+        .outerjoin(proposer, proposer.id == Organisation.proposed_by_id)
+    ).all()  # fmt: skip
+    parts += session.exec(
+        select(Professional.full_name, Professional.email, Professional.function,
+               Professional.active, Organisation.name, Service.name, predecessor.email)
+        .select_from(Professional)
+        .join(Organisation, Organisation.id == Professional.organisation_id)
+        .outerjoin(Service, Service.id == Professional.service_id)
+        .outerjoin(predecessor, predecessor.id == Professional.took_over_from_id)
+    ).all()  # fmt: skip
+
+    parts += session.exec(
+        select(Campaign.year, Professional.email, Response.status, Response.years_in_post,
+               Response.declared_partner_count, Response.comment, Response.obstacle_other,
+               Response.body_other, Response.submitted_at)
+        .select_from(Response)
+        .join(Campaign, Campaign.id == Response.campaign_id)
+        .join(Professional, Professional.id == Response.professional_id)
+    ).all()  # fmt: skip
+    org = aliased(Organisation)
+    parts += session.exec(
+        select(Campaign.year, Professional.email, DeclaredLink.position, org.name, Service.name,
+               DeclaredLink.status, DeclaredLink.nature, DeclaredLink.frequency,
+               DeclaredLink.quality, DeclaredLink.has_named_contact, DeclaredLink.contact_name,
+               DeclaredLink.practice_other, old.position, old_pro.email)
+        .select_from(DeclaredLink)
+        .join(Response, Response.id == DeclaredLink.response_id)
+        .join(Campaign, Campaign.id == Response.campaign_id)
+        .join(Professional, Professional.id == Response.professional_id)
+        .join(org, org.id == DeclaredLink.partner_organisation_id)
+        .outerjoin(Service, Service.id == DeclaredLink.partner_service_id)
+        .outerjoin(old, old.id == DeclaredLink.carried_from_id)
+        .outerjoin(old_response, old_response.id == old.response_id)
+        .outerjoin(old_pro, old_pro.id == old_response.professional_id)
+    ).all()  # fmt: skip
+    parts += session.exec(
+        select(Campaign.year, Professional.email, DeclaredLink.position, LinkTag.kind,
+               LinkTag.code)
+        .select_from(LinkTag)
+        .join(DeclaredLink, DeclaredLink.id == LinkTag.link_id)
+        .join(Response, Response.id == DeclaredLink.response_id)
+        .join(Campaign, Campaign.id == Response.campaign_id)
+        .join(Professional, Professional.id == Response.professional_id)
+    ).all()  # fmt: skip
+    parts += session.exec(
+        select(Campaign.year, Professional.email, ResponseObstacle.code)
+        .select_from(ResponseObstacle)
+        .join(Response, Response.id == ResponseObstacle.response_id)
+        .join(Campaign, Campaign.id == Response.campaign_id)
+        .join(Professional, Professional.id == Response.professional_id)
+    ).all()
+    parts += session.exec(
+        select(Campaign.year, Professional.email, Body.name)
+        .select_from(ResponseBody)
+        .join(Body, Body.id == ResponseBody.body_id)
+        .join(Response, Response.id == ResponseBody.response_id)
+        .join(Campaign, Campaign.id == Response.campaign_id)
+        .join(Professional, Professional.id == Response.professional_id)
+    ).all()
+    normalised = sorted(
+        repr(tuple(v.replace(tzinfo=None) if hasattr(v, "tzinfo") else v for v in row))
+        for row in parts
+    )
+    return hashlib.sha256("\n".join(normalised).encode()).hexdigest()
+
+
+def test_demo_is_deterministic(session, tmp_path):
+    load(session)
+    here = digest(session)
+    # A second, fresh database (SQLite, whatever the backend under test) holds the same answers.
+    url = f"sqlite:///{tmp_path / 'other.sqlite3'}"
+    migrate.upgrade(url)
+    engine = make_engine(url)
+    try:
+        with Session(engine) as other:
+            assert demo.load(other, "another-secret") is True
+            assert digest(other) == here
+            assert count(other, DeclaredLink) == count(session, DeclaredLink)
+    finally:
+        engine.dispose()

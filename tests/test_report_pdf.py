@@ -1,0 +1,315 @@
+"""The annual PDF report: content, numbers, privacy, reproducibility, the CLI and the button."""
+
+from __future__ import annotations
+
+import io
+import re
+from datetime import date
+
+import pytest
+from pypdf import PdfReader
+from sqlmodel import select
+from typer.testing import CliRunner
+
+from reports import figures, findings, pdf, privacy
+from reports import typography as t
+from reports.graph import build_graph
+from survey import demo
+from survey.campaigns import get_campaign
+from survey.models import DeclaredLink, Professional, Response, ResponseObstacle
+from tests.accounts_helpers import login, make_user
+from tests.conftest import TEST_SECRET
+from tests.factories import build_world
+
+SECTIONS = (
+    "Sommaire",
+    "L'essentiel",
+    "Les cinq chiffres clés",
+    "Trois constats",
+    "Qui a répondu",
+    "Participation par type de structure",
+    "Ce que cela veut dire pour la lecture",
+    "La carte des partenariats",
+    "Les liens formels seulement",
+    "Comment on travaille ensemble",
+    "Formel ou informel",
+    "Fréquence des échanges",
+    "Ce qui est construit ensemble autour de la personne",
+    "Thématiques",
+    "Fragilité : des liens qui tiennent à une personne",
+    "Réciprocité : qui cite qui",
+    "Évolution depuis 2025",
+    "Les freins rencontrés",
+    "Annexe : méthode, définitions et limites",
+)
+
+
+def plain(s: str) -> str:
+    """Extracted text with every kind of space made one plain space (for comparisons)."""
+    s = s.replace("\u202f", " ").replace("\u00a0", " ")
+    return re.sub(r"[ \t]+", " ", s)
+
+
+def pdf_text(data: bytes) -> tuple[PdfReader, list[str]]:
+    reader = PdfReader(io.BytesIO(data))
+    return reader, [plain(p.extract_text() or "") for p in reader.pages]
+
+
+# --- pure helpers --------------------------------------------------------------------------
+
+
+def test_french_typography():
+    assert t.text("Bonjour : ça va ? Oui ; « bien » !") == (
+        "Bonjour\u00a0: ça va\u202f? Oui\u202f; «\u00a0bien\u00a0»\u202f!"
+    )
+    assert t.text("a &amp; b") == "a &amp; b"  # an XML entity keeps its semicolon
+    assert t.text("voir https://example.org") == "voir https://example.org"
+    assert t.integer(12345) == "12\u202f345"
+    assert t.decimal(1234.56) == "1\u202f234,6"
+    assert t.percent(0.4256) == "43\u202f%"
+    assert t.percent(None) == "—"
+    assert t.signed(-3) == "\u22123" and t.signed(4) == "+4" and t.signed(0) == "0"
+    assert t.points(0.0772) == "+8\u00a0pts" and t.points(-0.01) == "\u22121\u00a0pt"
+    assert t.points(0.001) == "stable"
+    assert t.date_fr(date(2026, 3, 1)) == "1er\u00a0mars 2026"
+    assert t.plural(1, "lien") == "1\u00a0lien" and t.plural(2, "lien") == "2\u00a0liens"
+
+
+def test_small_counts_of_people_are_hidden():
+    assert [privacy.people(n) for n in (0, 1, 2, 3, 1200)] == ["0", "<\u00a03", "<\u00a03", "3", "1\u202f200"]
+    assert privacy.rate(1, 2) == "—" and privacy.rate(2, 5) == "—" and privacy.rate(3, 4) == "75\u202f%"
+    rows = [
+        {"type_label": "CAF", "respondents": 5, "obstacles": {"turnover": 2}},
+        {"type_label": "CPAM", "respondents": 1, "obstacles": {"turnover": 1}},
+        {"type_label": "MSA", "respondents": 2, "obstacles": {"turnover": 1, "other": 1}},
+    ]
+    pooled = privacy.pool_small_groups(rows, "respondents", "type_label", "Autres", ("obstacles",))
+    assert [r["type_label"] for r in pooled] == ["CAF", "Autres"]
+    assert pooled[1]["respondents"] == 3 and pooled[1]["obstacles"] == {"turnover": 2, "other": 1}
+
+
+def test_metrics_french_part_is_extracted(tmp_path):
+    doc = tmp_path / "metrics.md"
+    doc.write_text(
+        "# Indicateurs\n\n## Français\n\n### Réciprocité\n\nPart des **liens** cités.\n\n"
+        "- un point\n\n## English\n\n### Reciprocity\n\nShare of links.\n",
+        encoding="utf-8",
+    )
+    md = pdf.metrics_french(doc)
+    assert "Réciprocité" in md and "Part des **liens** cités." in md
+    assert "Reciprocity" not in md and "Share" not in md
+    assert pdf.metrics_french(tmp_path / "missing.md") is None
+
+
+# --- the demo report -----------------------------------------------------------------------
+
+
+@pytest.fixture
+def demo_report(session):
+    demo.load(session, TEST_SECRET)
+    campaign = get_campaign(session, demo.TERRITORY_CODE, demo.CURRENT_YEAR)
+    previous = pdf.previous_campaign(session, campaign)
+    steps: list[str] = []
+    data = pdf.build_report(session, campaign, previous, progress=steps.append)
+    assert steps == list(pdf.STEPS)
+    return campaign, data
+
+
+def test_demo_report_content_matches_the_figures(session, demo_report):
+    campaign, data = demo_report
+    assert data.startswith(b"%PDF-")
+    reader, pages = pdf_text(data)
+    text = "\n".join(pages)
+    assert len(reader.pages) >= 10
+
+    meta = reader.metadata
+    assert meta.title == "Carte partenariale — rapport 2026"
+    assert meta.author == demo.TERRITORY_NAME
+    assert "Creuse" in meta.subject
+    assert str(reader.trailer["/Root"].get("/Lang")) == "fr-FR"
+    assert reader.outline, "headings are PDF bookmarks"
+
+    for title in SECTIONS:
+        assert plain(t.text(title)) in text, title
+    # Table of contents: the second page lists the sections with page numbers.
+    toc = pages[1]
+    assert "Sommaire" in toc
+    for title in ("L'essentiel", "Qui a répondu", "Les freins rencontrés"):
+        assert plain(t.text(title)) in toc, title
+    assert len(re.findall(r"\. (\d+)\n", toc)) >= 10, "dot leaders and page numbers"
+
+    # The summary's five numbers are reports.figures.headline of 2026.
+    g = build_graph(session, campaign)
+    head = figures.headline(g)
+    summary = next(p for p in pages if "Indicateur" in p and "Trois constats" in p)
+    expected = [
+        ("Taux de réponse", plain(t.percent(head["response_rate"]))),
+        ("Partenariats entre structures", plain(t.integer(head["links"]))),
+        ("Liens réciproques", plain(t.percent(head["reciprocity"]))),
+        ("Liens formels", plain(t.percent(head["formal_share"]))),
+        ("Liens fragiles", plain(t.percent(head["fragile_share"]))),
+    ]
+    for label, value in expected:
+        line = summary[summary.index(label) :]
+        assert value in line[:300], (label, value)
+    # Three findings, derived from the data.
+    assert re.search(r"1\.\s", summary) and re.search(r"3\.\s", summary)
+    fragile = figures.fragility(g)["fragile_count"]
+    assert plain(t.integer(fragile)) in text
+
+    # No professional's name or e-mail anywhere; no free comment either.
+    people = session.exec(select(Professional.full_name, Professional.email)).all()
+    assert people
+    flat = re.sub(r"\s+", " ", text)
+    for name, email in people:
+        assert name not in flat, name
+        assert email not in flat, email
+    comments = session.exec(select(Response.comment).where(Response.comment != "")).all()
+    for comment in comments:
+        assert comment[:40] not in flat
+
+
+def test_demo_report_numbers_match_the_figures_api(session, client, demo_report):
+    campaign, data = demo_report
+    make_user(session, "coord@example.org", territory=campaign_territory(session, campaign))
+    login(client, "coord@example.org")
+    api = client.get("/api/v1/t/23/figures/2026")
+    if api.status_code == 404:
+        pytest.skip("figures API not available")
+    head = api.json()["headline"]
+    _, pages = pdf_text(data)
+    summary = next(p for p in pages if "Indicateur" in p and "Trois constats" in p)
+    for key in ("response_rate", "reciprocity", "formal_share", "fragile_share"):
+        assert plain(t.percent(head[key])) in summary, key
+    assert plain(t.integer(head["links"])) in summary
+
+
+def campaign_territory(session, campaign):
+    from survey.models import Territory
+
+    return session.get(Territory, campaign.territory_id)
+
+
+# --- small data sets: « < 3 », reproducibility, findings ------------------------------------
+
+
+def _answer_2026(session, world) -> None:
+    """Bruno (the only CAF professional) answers 2026: names the CCAS, cites turn-over."""
+    resp = Response(
+        campaign_id=world.this_year.id,
+        professional_id=world.pros["bruno"].id,
+        organisation_id=world.orgs["caf"].id,
+        status="submitted",
+        questionnaire_version="2026.1",
+    )
+    session.add(resp)
+    session.flush()
+    session.add(
+        DeclaredLink(
+            response_id=resp.id,
+            partner_organisation_id=world.orgs["ccas"].id,
+            status="new",
+            nature="formal",
+            frequency="monthly",
+        )
+    )
+    session.add(ResponseObstacle(response_id=resp.id, code="turnover"))
+    session.commit()
+
+
+def test_structures_with_one_or_two_people_show_less_than_three(session):
+    world = build_world(session)
+    _answer_2026(session, world)
+    data = pdf.build_report(session, world.this_year, world.last_year)
+    _, pages = pdf_text(data)
+    text = "\n".join(pages)
+    annex = text[text.rindex("Participation par structure") :]
+    caf_line = annex[annex.index("CAF de la Creuse") : annex.index("CCAS de Guéret")]
+    assert caf_line.count("< 3") == 2, caf_line  # invited and respondents
+    assert "100 %" not in caf_line  # the rate of one person is not given
+    freins = re.sub(r"\s+", " ", text[text.rindex(plain(t.text("Les freins rencontrés"))) :])
+    assert "< 3 répondants" in freins
+    assert "Autres types (moins de 3 répondants chacun)" in freins
+    assert "Alice" not in text and "Bruno" not in text and "@example.org" not in text
+
+
+def test_closed_campaign_report_is_reproducible(session):
+    world = build_world(session)
+    first = pdf.build_report(session, world.last_year, None, today=date(2030, 1, 1))
+    again = pdf.build_report(session, world.last_year, None, today=date(2031, 6, 6))
+    assert first == again
+    reader, pages = pdf_text(first)
+    assert "Première campagne" in "\n".join(pages)
+    assert "D:20250531" in str(reader.metadata.get("/CreationDate"))
+
+
+def test_findings_are_ranked_and_distinct(session):
+    world = build_world(session)
+    _answer_2026(session, world)
+    g = build_graph(session, world.this_year)
+    facts = findings.Facts(
+        g, figures.all_figures(g), figures.obstacles(session, world.this_year), None, None
+    )
+    top = findings.top_findings(facts)
+    assert 1 <= len(top) <= 3
+    assert len({x.kind for x in top}) == len(top)
+    scores = [x.score for x in top]
+    assert scores == sorted(scores, reverse=True)
+    assert any("seule personne" in x.sentence for x in findings.candidates(facts))
+
+
+# --- the CLI and the button ------------------------------------------------------------------
+
+
+@pytest.fixture
+def carte_report(database_url, engine, monkeypatch):
+    import typer
+
+    from app.cli_report import register
+    from app.settings import get_settings
+
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("SECRET_KEY", TEST_SECRET)
+    get_settings.cache_clear()
+    app = typer.Typer()
+    app.command("noop")(lambda: None)  # a group, so `report` is a sub-command
+    register(app)
+    runner = CliRunner()
+    yield lambda *args: runner.invoke(app, ["report", *args])
+    get_settings.cache_clear()
+
+
+def test_cli_writes_the_report(session, carte_report, tmp_path):
+    build_world(session)
+    out = tmp_path / "rapport.pdf"
+    result = carte_report("--territory", "23", "--year", "2026", "--output", str(out))
+    assert result.exit_code == 0, result.output
+    assert "comparé avec 2025" in result.output
+    assert out.read_bytes().startswith(b"%PDF-")
+
+    bad = carte_report("--territory", "99", "--year", "2026", "--output", str(out))
+    assert bad.exit_code == 2 and "Territoire « 99 » inconnu" in bad.output
+    bad = carte_report("--territory", "23", "--year", "2026", "--compare-with", "2027")
+    assert bad.exit_code == 2 and "antérieure" in bad.output
+    bad = carte_report("--territory", "23", "--year", "2024")
+    assert bad.exit_code == 2 and "Pas de campagne 2024" in bad.output
+
+
+def test_report_button_for_viewers_not_for_other_territories(session, client):
+    world = build_world(session)
+    make_user(session, "lecteur@example.org", role="viewer", territory=world.territory)
+    make_user(session, "autre@example.org", territory=world.other_territory)
+
+    login(client, "lecteur@example.org")
+    page = client.get("/t/23/")
+    assert 'href="/t/23/rapport/2026.pdf"' in page.text
+    response = client.get("/t/23/rapport/2026.pdf")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/pdf"
+    assert "rapport-23-2026.pdf" in response.headers["content-disposition"]
+    assert response.content.startswith(b"%PDF-")
+    assert client.get("/t/23/rapport/2019.pdf").status_code == 404
+    assert client.get("/t/23/rapport/abc.pdf").status_code == 404
+
+    login(client, "autre@example.org")
+    assert client.get("/t/23/rapport/2026.pdf").status_code == 404

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from sqlmodel import Session
 
-from app import cli_admin, cli_reports
+from app import cli_admin, cli_report, cli_reports
 from app.settings import get_settings
 from survey import campaigns, migrate
 from survey.db import make_engine
@@ -54,7 +54,8 @@ def demo(
 
     settings = get_settings()
     with _session() as session:
-        if if_empty and session.exec(select(Territory.id)).first() is not None:
+        has_demo = session.exec(select(Territory.id).where(Territory.code == "23")).first()
+        if if_empty and not has_demo and session.exec(select(Territory.id)).first() is not None:
             typer.echo("La base contient déjà des territoires : démonstration non chargée.")
             return
         created = demo_data.load(session, settings.resolved_secret())
@@ -125,6 +126,7 @@ def links(
 
 cli_admin.register(cli)
 cli_reports.register(cli)
+cli_report.register(cli)
 
 
 def main() -> None:

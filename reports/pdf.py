@@ -997,32 +997,51 @@ def _obstacles(d: ReportData, st) -> list[Flowable]:
 
 
 def metrics_french(path: Path = METRICS_DOC) -> str | None:
-    """The French part of docs/metrics.md (the same definitions as the documentation), or
-    None when the file is missing. The French part is the section whose heading says
-    « Français » / « French » / « (fr) »; a file without such a heading is taken whole
-    up to an English heading."""
+    """The French part of docs/metrics.md (the same definitions as the documentation) as
+    Markdown, or None when the file is missing.
+
+    docs/metrics.md gives each figure a heading « English — Français [`function`] » and two
+    paragraphs, « **FR.** … » and « **EN.** … »: the French heading and the FR paragraph are
+    kept. A file written the other way, with a « Français » section, gives that section."""
     if not path.exists():
         return None
     lines = path.read_text(encoding="utf-8").splitlines()
+    if any(line.startswith("**FR.**") for line in lines):
+        return _fr_paragraphs(lines)
     heading = re.compile(r"^(#{1,3})\s+(.*)$")
-    start, level = None, None
     for i, line in enumerate(lines):
         m = heading.match(line)
-        if m and re.search(r"fran[cç]ais|french|\(fr\)|\bFR\b", m.group(2), re.I):
-            start, level = i + 1, len(m.group(1))
-            break
-    if start is None:
-        start, level = 0, 1
-    out = []
-    for line in lines[start:]:
-        m = heading.match(line)
-        if m and len(m.group(1)) <= level and re.search(r"english|anglais|\(en\)|\bEN\b",
-                                                          m.group(2), re.I):  # fmt: skip
-            break
-        if m and start and len(m.group(1)) <= level:
-            break
-        out.append(line)
-    return "\n".join(out).strip() or None
+        if m and re.search(r"fran[cç]ais|\(fr\)", m.group(2), re.I):
+            level, out = len(m.group(1)), []
+            for rest in lines[i + 1 :]:
+                n = heading.match(rest)
+                if n and len(n.group(1)) <= level:
+                    break
+                out.append(rest)
+            return "\n".join(out).strip() or None
+    return None
+
+
+def _fr_paragraphs(lines: list[str]) -> str:
+    out: list[str] = []
+    keep = False
+    for line in lines:
+        if line.startswith("## "):
+            title = line[3:].split(" — ", 1)[-1]
+            title = re.sub(r"\s*[\[(]`[^`]*`[\])]\s*$", "", title).strip()
+            out += ["", f"### {title[:1].upper()}{title[1:]}", ""]
+            keep = False
+        elif line.startswith("**FR.**"):
+            keep = True
+            out.append(line.removeprefix("**FR.**").strip())
+        elif line.startswith("**EN.**") or line.startswith("#") or not line.strip():
+            keep = False if line.strip() or line.startswith("**EN.**") else keep
+            if not line.strip() and keep:
+                keep = False
+                out.append("")
+        elif keep:
+            out.append(line)
+    return "\n".join(out).strip()
 
 
 _INLINE = (

@@ -302,9 +302,10 @@ def _place_labels(
     """Permanent labels for up to `limit` of `candidates` (most connected first): each tries
     below, above, right and left of its node and is dropped when all four overlap a label
     already placed or a labelled node. Returns {node: (x, y, text-anchor)}."""
-    # Every node is an obstacle, so a label never covers a structure.
+    # The candidates' own marks are obstacles, so a label never covers a large structure.
     boxes = [
-        (x - radius[n], y - radius[n], x + radius[n], y + radius[n]) for n, (x, y) in xy.items()
+        (xy[n][0] - radius[n], xy[n][1] - radius[n], xy[n][0] + radius[n], xy[n][1] + radius[n])
+        for n in candidates
     ]
     out: dict[Hashable, tuple[float, float, str]] = {}
 
@@ -366,10 +367,16 @@ def render(
     )
     labelled = set(placed)
 
+    n_links = len(figures.links(g))
+    # Many links: fainter lines, so structures stay readable; hovering brings them back.
+    link_opacity = max(0.08, min(0.5, 150 / max(1, n_links)))
+    # Zoom level from which map.js shows every label (room enough between structures).
+    labels_zoom = max(2.5, math.sqrt(len(nodes)) / 3)
     out: list[str] = [
         f'<svg class="map-svg" id="{p}-svg" viewBox="0 0 {SIZE} {SIZE}" '
         f'xmlns="http://www.w3.org/2000/svg" role="group" aria-label="{escape(options.title)}" '
-        f'data-size="{SIZE}">',
+        f'data-size="{SIZE}" data-labels-zoom="{labels_zoom:.1f}" '
+        f'style="--lo:{link_opacity:.2f}">',
         f'<defs><marker id="{p}-arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="8" '
         f'markerHeight="8" markerUnits="userSpaceOnUse" orient="auto">'
         f'<path d="M0,1L10,5L0,9z" fill="#5b6370"/></marker></defs>',

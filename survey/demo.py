@@ -841,6 +841,9 @@ def _build(session: Session, secret: str) -> None:
             if org.status == "proposed" and org.proposed_by_id is None:
                 org.proposed_by_id = plan.pro.row.id
     with session.no_autoflush:  # nobody has a link yet: no need to flush before each look-up
+        # Everyone in post in 2025 was invited then (the follow-up counts invitations).
+        for pro in leavers + others:
+            links.issue(session, secret, previous, pro.row)
         for pro in pros:
             links.issue(session, secret, current, pro.row)
     session.flush()

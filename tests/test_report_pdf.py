@@ -76,8 +76,18 @@ def test_french_typography():
 
 
 def test_small_counts_of_people_are_hidden():
-    assert [privacy.people(n) for n in (0, 1, 2, 3, 1200)] == ["0", "<\u00a03", "<\u00a03", "3", "1\u202f200"]
-    assert privacy.rate(1, 2) == "—" and privacy.rate(2, 5) == "—" and privacy.rate(3, 4) == "75\u202f%"
+    assert [privacy.people(n) for n in (0, 1, 2, 3, 1200)] == [
+        "0",
+        "<\u00a03",
+        "<\u00a03",
+        "3",
+        "1\u202f200",
+    ]
+    assert (
+        privacy.rate(1, 2) == "—"
+        and privacy.rate(2, 5) == "—"
+        and privacy.rate(3, 4) == "75\u202f%"
+    )
     rows = [
         {"type_label": "CAF", "respondents": 5, "obstacles": {"turnover": 2}},
         {"type_label": "CPAM", "respondents": 1, "obstacles": {"turnover": 1}},
@@ -99,6 +109,15 @@ def test_metrics_french_part_is_extracted(tmp_path):
     assert "Réciprocité" in md and "Part des **liens** cités." in md
     assert "Reciprocity" not in md and "Share" not in md
     assert pdf.metrics_french(tmp_path / "missing.md") is None
+    # The layout of docs/metrics.md: « English — Français [`fn`] », then FR and EN paragraphs.
+    doc.write_text(
+        "# Figures — Indicateurs\n\n## Reciprocity — Réciprocité [`reciprocity`]\n\n"
+        "**FR.** Part des liens cités\ndes deux côtés.\n\n**EN.** Share of links.\n",
+        encoding="utf-8",
+    )
+    md = pdf.metrics_french(doc)
+    assert "### Réciprocité" in md and "Part des liens cités\ndes deux côtés." in md
+    assert "Share" not in md and "reciprocity" not in md
 
 
 # --- the demo report -----------------------------------------------------------------------

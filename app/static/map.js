@@ -15,6 +15,7 @@
   var status = document.getElementById("search-status");
   var view = { x: 0, y: 0, w: SIZE, h: SIZE };
   var MIN_W = SIZE / 12;
+  var LABELS_ZOOM = Number(svgEl.getAttribute("data-labels-zoom")) || 2.5;
 
   // --- index of structures and links ------------------------------------------------------
   var nodes = {};
@@ -50,7 +51,10 @@
     svgEl.setAttribute("viewBox", [view.x, view.y, view.w, view.h].map(function (v) {
       return Math.round(v * 10) / 10;
     }).join(" "));
-    svgEl.classList.toggle("zoomed", SIZE / view.w >= 2.5);
+    var z = SIZE / view.w;
+    // Labels and outlines keep their size on screen while the drawing is enlarged.
+    svgEl.style.setProperty("--zoom", z.toFixed(3));
+    svgEl.classList.toggle("zoomed", z >= LABELS_ZOOM);
   }
 
   function zoom(factor, cx, cy) {

@@ -48,6 +48,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             "`errors` (`field`, `message`)."
         ),
         version="0.1.0",
+        # hardening (helper I): Swagger UI/ReDoc load scripts from a CDN; /docs is api_docs.py
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.secret = settings.resolved_secret()
@@ -101,6 +104,20 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
 
     app.include_router(report_pages.router)
     # end report (helper G)
+
+    # rgpd (helper J)
+    from app.routes import rgpd
+
+    app.include_router(rgpd.router)
+    # end rgpd (helper J)
+
+    # hardening (helper I)
+    from app import headers
+    from app.routes import api_docs
+
+    headers.install(app)
+    app.include_router(api_docs.router)
+    # end hardening (helper I)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError):

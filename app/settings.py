@@ -38,6 +38,15 @@ class Settings(BaseSettings):
     mail_from: str = Field(default="", description="Sender address of invitations and reminders.")
     # end e-mail (helper F)
 
+    # retention (helper J)
+    personal_data_retention_months: int = Field(
+        default=36,
+        ge=1,
+        description="Months after which professionals who left and gave no answer since are "
+        "erased by `carte retention --apply` (docs/rgpd.md).",
+    )
+    # end retention (helper J)
+
     def resolved_secret(self) -> str:
         """The configured secret, or a development secret kept in `var/secret_key`.
 

@@ -4,6 +4,7 @@ from alembic import context
 from sqlmodel import SQLModel
 
 import survey.accounts  # noqa: F401
+import survey.link_throttle  # noqa: F401
 import survey.mailing  # noqa: F401
 import survey.models  # noqa: F401  (registers the tables)
 from survey.db import make_engine

@@ -505,9 +505,9 @@ def headline(g: nx.DiGraph) -> dict:
 
 
 def all_figures(g: nx.DiGraph, betweenness_k: int | None = None) -> dict:
-    """Every graph figure at once (what a figures page or the API serves)."""
-    return {
-        "headline": headline(g),
+    """Every graph figure at once (what a figures page or the API serves); the headline is
+    taken from the figures computed here rather than computed twice."""
+    out = {
         "participation": participation(g),
         "size": size(g),
         "reciprocity": reciprocity(g),
@@ -517,3 +517,11 @@ def all_figures(g: nx.DiGraph, betweenness_k: int | None = None) -> dict:
         "communities": communities(g),
         "fragility": fragility(g),
     }
+    out["headline"] = {
+        "response_rate": out["participation"]["rate"],
+        "links": out["size"]["links"],
+        "reciprocity": out["reciprocity"]["rate"],
+        "formal_share": out["formal_share"]["share"],
+        "fragile_share": out["fragility"]["share"],
+    }
+    return out

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from survey import links
 from survey.directory import (
     ImportLine,
     ImportPreview,
@@ -24,7 +25,7 @@ from survey.directory import (
     email_is_valid,
     normalize_name,
 )
-from survey.models import Organisation, Professional, Service
+from survey.models import Campaign, Organisation, Professional, Service
 from survey.tabular import Table, missing_columns
 
 PRO_COLUMNS = ["nom", "email", "structure", "service", "fonction"]
@@ -169,11 +170,19 @@ def update_professional(
 
 
 def deactivate(session: Session, pro: Professional) -> None:
-    """Left the post: no new invitation; past answers stay counted in their years."""
+    """Left the post: no new invitation, and the link of the open campaign stops working
+    (it may be in a shared mailbox); past answers stay counted in their years."""
     if not pro.active:
         raise Refused("Cette personne est déjà indiquée comme partie.")
     pro.active = False
     session.add(pro)
+    open_campaigns = session.exec(
+        select(Campaign.id).where(
+            Campaign.territory_id == pro.territory_id, Campaign.status == "open"
+        )
+    ).all()
+    for campaign_id in open_campaigns:
+        links.revoke(session, campaign_id, pro.id)
     session.flush()
 
 

@@ -121,3 +121,96 @@ def test_every_migration_file_is_in_the_chain():
     chain = [rev.revision for rev in script.walk_revisions()]
     files = sorted(Path(migrate.MIGRATIONS_DIR / "versions").glob("*.py"))
     assert len(chain) == len(files) and len(script.get_heads()) == 1
+
+
+# --- one revision at a time, with data added at each step (helper K) ---------------------
+
+# Rows written right after upgrading to a revision, in plain SQL (the models describe only
+# the head schema). 0001 gets the whole demo territory. A new migration adds its own entry.
+STEP_DATA: dict[str, list[str]] = {
+    "0002": [
+        "INSERT INTO account (email, full_name, password_hash, role, territory_id, active, "
+        "session_version, created_at) SELECT 'coord@example.org', 'Coordination', 'x', "
+        "'coordinator', min(id), true, 1, '2026-01-02 10:00:00' FROM territory",
+        "INSERT INTO auditevent (at, user_id, user_email, territory_id, action, target, detail) "
+        "VALUES ('2026-01-02 10:00:00', NULL, 'coord@example.org', NULL, 'login', '', '')",
+        "INSERT INTO loginattempt (at, email, ip, success) "
+        "VALUES ('2026-01-02 10:00:00', 'coord@example.org', '127.0.0.1', true)",
+    ],
+    "0003": [
+        "INSERT INTO emailtemplate (territory_id, kind, subject, body, updated_at) "
+        "SELECT min(id), 'invitation', 'Carte partenariale', 'Bonjour', '2026-01-02 10:00:00' "
+        "FROM territory",
+        "INSERT INTO emaillog (campaign_id, professional_id, kind, sent_at, status, error) "
+        "SELECT c.id, p.id, 'invitation', '2026-01-02 10:00:00', 'sent', '' FROM campaign c "
+        "JOIN professional p ON p.territory_id = c.territory_id "
+        "WHERE c.id = (SELECT min(id) FROM campaign)",
+    ],
+}
+
+
+def _snapshot(url: str) -> dict[str, list[tuple]]:
+    """Every row of every table (alembic_version aside), in a stable order, as text."""
+    engine = make_engine(url)
+    try:
+        out = {}
+        with engine.connect() as conn:
+            for name in inspect(conn).get_table_names():
+                if name == "alembic_version":
+                    continue
+                rows = conn.execute(text(f'SELECT * FROM "{name}"')).all()
+                out[name] = sorted(tuple(str(v) for v in row) for row in rows)
+        return out
+    finally:
+        engine.dispose()
+
+
+def _revisions() -> list[str]:
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory.from_config(migrate.alembic_config("sqlite://"))
+    return [rev.revision for rev in reversed(list(script.walk_revisions()))]
+
+
+def _add_step_data(url: str, revision: str) -> None:
+    engine = make_engine(url)
+    try:
+        if revision == _revisions()[0]:
+            with Session(engine) as s:
+                assert demo.load(s, TEST_SECRET) is True
+        with engine.begin() as conn:
+            for sql in STEP_DATA.get(revision, []):
+                assert conn.execute(text(sql)).rowcount >= 1, sql
+    finally:
+        engine.dispose()
+
+
+def test_each_step_up_and_down_keeps_the_data(fresh_url):
+    """Upgrade one revision at a time, adding rows at each step; every step keeps every row
+    already there. Then downgrade one at a time: each step drops only its own tables and
+    keeps every other row. Back up to head, the first revision's data are still whole."""
+    revisions = _revisions()
+    assert set(STEP_DATA) <= set(revisions)
+    snapshots: dict[str, dict] = {}
+    previous: dict = {}
+    for rev in revisions:
+        migrate.upgrade(fresh_url, rev)
+        now = _snapshot(fresh_url)
+        assert {t: now[t] for t in previous} == previous, f"upgrade to {rev} changed data"
+        _add_step_data(fresh_url, rev)
+        snapshots[rev] = _snapshot(fresh_url)
+        empty = [t for t in set(snapshots[rev]) - set(previous) if not snapshots[rev][t]]
+        assert empty == [], f"{rev}: give its new tables rows in STEP_DATA"
+        previous = snapshots[rev]
+    assert sum(len(rows) for rows in snapshots[revisions[0]].values()) > 1000
+
+    down = list(reversed(revisions))
+    for rev, below in zip(down, [*down[1:], "base"], strict=True):
+        migrate.downgrade(fresh_url, below)
+        now = _snapshot(fresh_url)
+        expected = snapshots.get(below, {})
+        assert set(now) == set(expected), f"downgrade of {rev}: tables {set(now) ^ set(expected)}"
+        assert now == expected, f"downgrade of {rev} changed data"
+
+    migrate.upgrade(fresh_url)
+    assert schema_differences(fresh_url) == []

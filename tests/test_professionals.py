@@ -65,7 +65,13 @@ def test_add_and_edit_with_french_messages(session):
 def test_leaving_keeps_past_answers_and_successor_inherits_partners(session):
     w = build_world(session)
     alice = w.pros["alice"]
+    from survey import links
+
+    assert links.find(session, w.tokens["alice"]) is not None
     p.deactivate(session, alice)
+    session.commit()
+    # The link of the open campaign stops working once the person has left the post.
+    assert links.find(session, w.tokens["alice"]) is None
     with pytest.raises(Refused):
         p.deactivate(session, alice)
     eva = p.add_professional(
@@ -89,7 +95,6 @@ def test_leaving_keeps_past_answers_and_successor_inherits_partners(session):
     rows = p.list_professionals(session, w.territory.id, active=False)
     assert [r.professional.full_name for r in rows] == ["Alice Martin"]
     # The newcomer's questionnaire starts from the predecessor's partners.
-    from survey import links
     from tests.conftest import TEST_SECRET
 
     token = links.issue(session, TEST_SECRET, w.this_year, eva)

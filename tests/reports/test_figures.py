@@ -203,3 +203,8 @@ def test_empty_graph_gives_no_rate_rather_than_errors():
         "fragile_share": None,
     }  # fmt: skip
     assert out["size"]["density"] is None and out["communities"]["count"] == 0
+
+
+def test_all_figures_headline_matches_headline():
+    for g in (five(), two_triangles(), star(3)):
+        assert figures.all_figures(g)["headline"] == figures.headline(g)

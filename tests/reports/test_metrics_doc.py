@@ -15,7 +15,7 @@ def test_every_figure_is_documented_once_and_exists():
     assert len(named) == len(set(named))
     for name in named:
         assert callable(getattr(figures, name)), name
-    documented = set(named)
-    assert set(figures.all_figures.__code__.co_names) & {n for n in dir(figures)} >= documented - {
-        "obstacles"
-    }
+    # all_figures serves every graph figure (obstacles read the database; the headline is
+    # rebuilt from the others and checked in test_figures).
+    served = set(figures.all_figures.__code__.co_names)
+    assert set(named) - {"obstacles", "headline"} <= served

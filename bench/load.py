@@ -1,0 +1,591 @@
+"""Load bench: concurrent respondents against a real server on loopback.
+
+    .venv/bin/python -m bench.load --url sqlite:////tmp/carte_load/load.sqlite3 --workers 2
+    .venv/bin/python -m bench.load --url postgresql+psycopg://postgres@127.0.0.1/carte_load
+
+It prepares a territory (structures, professionals, each with a personal link, one open
+campaign), starts the server itself as a subprocess (`carte serve`, or uvicorn without
+access log) on a free 127.0.0.1 port, then drives C concurrent respondents. Each one does
+GET -> PUT (a draft of 15 partners) -> POST submit (15 partners, complete), or only the
+POST submit with `--flow submit`. The run is bounded by the number of respondents and by
+`--duration`. It prints throughput and p50/p95/p99 latency per request kind, then checks in
+the database that every acknowledged (HTTP 200) submission is there, submitted and complete:
+the exact partners, attributes and tags that were sent, and no orphan row.
+
+The database must be dedicated to the bench (it is emptied first, and the bench refuses a
+database holding territories it did not make). The pieces (`prepare`, `answers_for`,
+`start_server`, `drive`, `check_database`) are reused by tests/test_durability.py.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import httpx
+from sqlalchemy import text
+from sqlalchemy.engine import Engine, make_url
+from sqlmodel import Session, select
+
+from survey import links, migrate, vocab
+from survey.db import make_engine
+from survey.models import (
+    Campaign,
+    DeclaredLink,
+    LinkTag,
+    Organisation,
+    Professional,
+    Response,
+    Service,
+    Territory,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH_CODE_PREFIX = "L"  # territories made by this bench: L0001…
+YEAR = 2026
+PARTNERS = 15
+ORG_TYPES = ["caf", "ccas-cias", "siao", "mutualite-sociale-agricole", "mission-locale",
+             "france-travail", "cpam", "carsat", "udaf", "services-departement", "chrs",
+             "association", "sante", "bailleur-social"]  # fmt: skip
+
+
+# --- data ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Job:
+    """One respondent of the run."""
+
+    professional_id: int
+    organisation_id: int
+    token: str
+
+
+@dataclass
+class LoadWorld:
+    campaign_id: int
+    organisation_ids: list[int]
+    jobs: list[Job]
+
+
+def prepare(
+    engine: Engine, secret: str, respondents: int = 400, structures: int = 60, code: str = "L0001"
+) -> LoadWorld:
+    """A territory with `structures` structures, `respondents` professionals with a personal
+    link each, and an open campaign; one transaction."""
+    with Session(engine) as s:
+        territory = Territory(code=code, name=f"Banc de charge {code}")
+        s.add(territory)
+        s.flush()
+        orgs = [
+            Organisation(
+                territory_id=territory.id,
+                name=f"Structure {i + 1:03d}",
+                type=ORG_TYPES[i % len(ORG_TYPES)],
+                commune="Guéret",
+            )
+            for i in range(structures)
+        ]
+        s.add_all(orgs)
+        s.flush()
+        s.add_all(Service(organisation_id=o.id, name="Accueil") for o in orgs[:10])
+        campaign = Campaign(
+            territory_id=territory.id,
+            year=YEAR,
+            status="open",
+            opens_on=date(YEAR, 1, 1),
+            closes_on=date(YEAR, 12, 31),
+        )
+        s.add(campaign)
+        pros = [
+            Professional(
+                territory_id=territory.id,
+                full_name=f"Pro {i + 1:05d}",
+                email=f"pro{i + 1}@example.org",
+                function="Conseillère",
+                organisation_id=orgs[i % structures].id,
+            )
+            for i in range(respondents)
+        ]
+        s.add_all(pros)
+        s.flush()
+        jobs = [Job(p.id, p.organisation_id, links.issue(s, secret, campaign, p)) for p in pros]
+        s.commit()
+        return LoadWorld(campaign.id, [o.id for o in orgs], jobs)
+
+
+def answers_for(job: Job, organisation_ids: list[int], variant: str) -> dict:
+    """The answers a respondent sends: deterministic per (professional, variant), complete,
+    15 partners other than their own structure. The draft and the final answers differ, so
+    a stored response tells which of the two it holds."""
+    rng = random.Random(f"{job.professional_id}:{variant}")
+    pool = [o for o in organisation_ids if o != job.organisation_id]
+    partners = rng.sample(pool, min(PARTNERS, len(pool)))
+    out_links = []
+    for org_id in partners:
+        nature = rng.choice(list(vocab.NATURES))
+        out_links.append(
+            {
+                "partner_organisation_id": org_id,
+                "status": "new",
+                "nature": nature,
+                "frames": rng.sample(list(vocab.FRAMES), rng.randint(1, 2))
+                if nature != "informal"
+                else [],
+                "channels": rng.sample(list(vocab.CHANNELS), rng.randint(1, 2))
+                if nature != "formal"
+                else [],
+                "frequency": rng.choice(list(vocab.FREQUENCIES)),
+                "practices": rng.sample(list(vocab.PRACTICES), rng.randint(1, 3)),
+                "thematiques": rng.sample(list(vocab.THEMATIQUES), 1) if rng.random() < 0.4 else [],
+                "has_named_contact": False,
+                "quality": rng.choice(list(vocab.QUALITIES)),
+            }
+        )
+    return {
+        "function": "Conseillère",
+        "years_in_post": rng.choice(list(vocab.YEARS_IN_POST)),
+        "declared_partner_count": len(out_links),
+        "links": out_links,
+        "obstacles": rng.sample([c for c in vocab.OBSTACLES if c != "other"], 2),
+        "comment": f"Réponse {variant} de banc de charge.",
+    }
+
+
+LinkKey = tuple  # (position, partner, nature, frequency, quality, tags)
+
+
+def signature(answers: dict) -> tuple[LinkKey, ...]:
+    """What the database must hold for these answers, link by link."""
+    out = []
+    for position, a in enumerate(answers["links"]):
+        tags = frozenset(
+            (kind, code)
+            for kind, key in (
+                ("frame", "frames"),
+                ("channel", "channels"),
+                ("practice", "practices"),
+                ("thematique", "thematiques"),
+            )
+            for code in a[key]
+        )
+        out.append(
+            (
+                position,
+                a["partner_organisation_id"],
+                a["nature"],
+                a["frequency"],
+                a["quality"],
+                tags,
+            )
+        )
+    return tuple(out)
+
+
+@dataclass(frozen=True)
+class Stored:
+    status: str
+    submitted_at_set: bool
+    links: tuple[LinkKey, ...]
+
+
+def stored_responses(engine: Engine, campaign_id: int) -> dict[int, Stored]:
+    """Every response of the campaign as stored, by professional (three queries)."""
+    with Session(engine) as s:
+        responses = s.exec(
+            select(Response.id, Response.professional_id, Response.status, Response.submitted_at)
+            .where(Response.campaign_id == campaign_id)
+        ).all()  # fmt: skip
+        rows = s.exec(
+            select(
+                DeclaredLink.id,
+                DeclaredLink.response_id,
+                DeclaredLink.position,
+                DeclaredLink.partner_organisation_id,
+                DeclaredLink.nature,
+                DeclaredLink.frequency,
+                DeclaredLink.quality,
+            )
+            .join(Response, Response.id == DeclaredLink.response_id)
+            .where(Response.campaign_id == campaign_id)
+        ).all()
+        tags: dict[int, set] = {}
+        for link_id, kind, code in s.exec(
+            select(LinkTag.link_id, LinkTag.kind, LinkTag.code)
+            .join(DeclaredLink, DeclaredLink.id == LinkTag.link_id)
+            .join(Response, Response.id == DeclaredLink.response_id)
+            .where(Response.campaign_id == campaign_id)
+        ):
+            tags.setdefault(link_id, set()).add((kind, code))
+    by_response: dict[int, list] = {}
+    for link_id, response_id, pos, org, nature, freq, quality in rows:
+        key = (pos, org, nature, freq, quality, frozenset(tags.get(link_id, ())))
+        by_response.setdefault(response_id, []).append(key)
+    return {
+        pro_id: Stored(status, submitted_at is not None, tuple(sorted(by_response.get(rid, []))))
+        for rid, pro_id, status, submitted_at in responses
+    }
+
+
+def orphans(engine: Engine) -> dict[str, int]:
+    """Rows that hang on nothing: must all be zero."""
+    queries = {
+        "linktag without link": "SELECT count(*) FROM linktag t "
+        "LEFT JOIN declaredlink l ON l.id = t.link_id WHERE l.id IS NULL",
+        "link without response": "SELECT count(*) FROM declaredlink l "
+        "LEFT JOIN response r ON r.id = l.response_id WHERE r.id IS NULL",
+        "obstacle without response": "SELECT count(*) FROM responseobstacle o "
+        "LEFT JOIN response r ON r.id = o.response_id WHERE r.id IS NULL",
+    }
+    with engine.connect() as conn:
+        return {name: conn.execute(text(q)).scalar_one() for name, q in queries.items()}
+
+
+# --- server ----------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Server:
+    process: subprocess.Popen
+    base_url: str
+    log_path: Path
+
+    def kill(self) -> None:
+        """SIGKILL the whole process group (uvicorn's supervisor and its workers)."""
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    def log_tail(self, n: int = 40) -> str:
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-n:])
+
+
+def start_server(
+    database_url: str,
+    secret: str,
+    workers: int = 1,
+    port: int | None = None,
+    kind: str = "carte",
+    log_path: Path | None = None,
+    probe_token: str | None = None,
+    timeout: float = 30.0,
+) -> Server:
+    """Start the server in its own process group and wait until it answers.
+
+    kind "carte" runs `carte serve` as shipped (uvicorn, access log on); "uvicorn" runs the
+    same factory without access log. `probe_token` (a valid link) makes the wait end only when
+    the app reaches the database, not merely when the socket listens.
+    """
+    port = port or free_port()
+    bind = ["--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
+    if kind == "carte":
+        cmd = [sys.executable, "-c", "from app.cli import main; main()", "serve", *bind]
+    else:
+        cmd = [sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory", *bind,
+               "--no-access-log", "--log-level", "warning"]  # fmt: skip
+    env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": secret}
+    log_path = log_path or Path(f"/tmp/carte_load_server_{port}.log")
+    log = open(log_path, "ab")  # noqa: SIM115 - handed to the child, closed with it
+    process = subprocess.Popen(
+        cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
+    log.close()
+    server = Server(process, f"http://127.0.0.1:{port}", log_path)
+    path = f"/api/v1/questionnaire/{probe_token or 'x' * links.TOKEN_LENGTH}"
+    deadline = time.monotonic() + timeout
+    while True:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited with {process.returncode}:\n{server.log_tail()}")
+        try:
+            r = httpx.get(server.base_url + path, timeout=2)
+            if r.status_code == (200 if probe_token else 404):
+                return server
+        except httpx.TransportError:
+            pass
+        if time.monotonic() > deadline:
+            server.kill()
+            raise RuntimeError(f"server did not answer within {timeout} s:\n{server.log_tail()}")
+        time.sleep(0.1)
+
+
+# --- driving ---------------------------------------------------------------------------
+
+
+@dataclass
+class Outcome:
+    job: Job
+    acked: list[str] = field(default_factory=list)  # kinds answered 200: get, put, submit
+    error: str | None = None
+
+
+@dataclass
+class Run:
+    outcomes: list[Outcome]
+    latencies: dict[str, list[float]]  # kind -> seconds, 200 answers only
+    errors: Counter
+    elapsed: float
+    client_cpu: float
+
+    @property
+    def submissions(self) -> int:
+        return sum(1 for o in self.outcomes if "submit" in o.acked)
+
+
+async def _respondent(
+    client: httpx.AsyncClient, job: Job, orgs: list[int], flow: str, run: Run
+) -> Outcome:
+    out = Outcome(job)
+    url = f"/api/v1/questionnaire/{job.token}"
+    steps: list[tuple[str, str, str, dict | None]] = []
+    if flow == "full":
+        steps += [("get", "GET", url, None), ("put", "PUT", url, answers_for(job, orgs, "draft"))]
+    steps.append(("submit", "POST", url + "/submit", answers_for(job, orgs, "final")))
+    for kind, method, path, body in steps:
+        started = time.perf_counter()
+        try:
+            r = await client.request(method, path, json=body)
+        except httpx.HTTPError as exc:
+            out.error = f"{kind}: {type(exc).__name__}"
+            run.errors[out.error] += 1
+            return out
+        took = time.perf_counter() - started
+        if r.status_code != 200:
+            out.error = f"{kind}: HTTP {r.status_code}"
+            run.errors[out.error] += 1
+            return out
+        if kind == "submit":
+            data = r.json()
+            if data.get("status") != "submitted" or len(data.get("links", [])) != PARTNERS:
+                out.error = "submit: 200 with an unexpected body"
+                run.errors[out.error] += 1
+                return out
+        run.latencies[kind].append(took)
+        out.acked.append(kind)
+    return out
+
+
+async def drive(
+    base_url: str,
+    jobs: list[Job],
+    organisation_ids: list[int],
+    concurrency: int = 32,
+    duration: float = 60.0,
+    flow: str = "full",
+    progress: Counter | None = None,
+) -> Run:
+    """C concurrent respondents over `jobs`, each job at most once, until done or `duration`.
+
+    `progress["submit"]` counts acknowledged submissions as they happen (for the fault test).
+    """
+    run = Run([], {"get": [], "put": [], "submit": []}, Counter(), 0.0, 0.0)
+    queue: asyncio.Queue[Job] = asyncio.Queue()
+    for job in jobs:
+        queue.put_nowait(job)
+    deadline = time.monotonic() + duration
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+
+    async def worker(client: httpx.AsyncClient) -> None:
+        while time.monotonic() < deadline:
+            try:
+                job = queue.get_nowait()
+            except asyncio.QueueEmpty:
+                return
+            outcome = await _respondent(client, job, organisation_ids, flow, run)
+            run.outcomes.append(outcome)
+            if progress is not None and "submit" in outcome.acked:
+                progress["submit"] += 1
+
+    cpu0, t0 = time.process_time(), time.perf_counter()
+    async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=60) as client:
+        await asyncio.gather(*(worker(client) for _ in range(concurrency)))
+    run.elapsed = time.perf_counter() - t0
+    run.client_cpu = time.process_time() - cpu0
+    return run
+
+
+# --- checking --------------------------------------------------------------------------
+
+
+def check_database(engine: Engine, t: LoadWorld, outcomes: list[Outcome]) -> list[str]:
+    """Problems found: every acknowledged submission is stored, submitted and exactly what
+    was sent; every stored response is wholly the draft or wholly the final answers."""
+    stored = stored_responses(engine, t.campaign_id)
+    by_pro = {j.professional_id: j for j in t.jobs}
+    problems: list[str] = []
+    for pro_id, st in stored.items():
+        job = by_pro[pro_id]
+        final = tuple(sorted(signature(answers_for(job, t.organisation_ids, "final"))))
+        draft = tuple(sorted(signature(answers_for(job, t.organisation_ids, "draft"))))
+        if st.status == "submitted" and (st.links != final or not st.submitted_at_set):
+            problems.append(f"professional {pro_id}: submitted but not the final answers")
+        elif st.status == "draft" and (st.links != draft or st.submitted_at_set):
+            problems.append(f"professional {pro_id}: draft but not the draft answers")
+        elif st.status not in ("draft", "submitted"):
+            problems.append(f"professional {pro_id}: status {st.status!r}")
+    for o in outcomes:
+        st = stored.get(o.job.professional_id)
+        if "submit" in o.acked and (st is None or st.status != "submitted"):
+            problems.append(f"professional {o.job.professional_id}: acknowledged submit lost")
+        elif "put" in o.acked and st is None:
+            problems.append(f"professional {o.job.professional_id}: acknowledged draft lost")
+    problems += [f"{n}: {c}" for n, c in orphans(engine).items() if c]
+    return problems
+
+
+# --- the bench -------------------------------------------------------------------------
+
+
+def reset_database(url: str) -> None:
+    """Empty a database dedicated to the bench, then migrate it."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        path = Path(parsed.database)
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(path) + suffix).unlink(missing_ok=True)
+        migrate.upgrade(url)
+        return
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        has_schema = conn.execute(
+            text("SELECT count(*) FROM information_schema.tables WHERE table_name = 'territory'")
+        ).scalar_one()
+        if has_schema:
+            foreign = conn.execute(
+                text("SELECT count(*) FROM territory WHERE code NOT LIKE :p"),
+                {"p": BENCH_CODE_PREFIX + "%"},
+            ).scalar_one()
+            if foreign:
+                raise SystemExit(f"{parsed.database}: holds territories not made by the bench")
+        conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+    migrate.upgrade(url)
+
+
+def percentiles(values: list[float]) -> tuple[float, float, float]:
+    """p50, p95, p99 in milliseconds."""
+    if len(values) < 2:
+        v = values[0] * 1000 if values else float("nan")
+        return v, v, v
+    q = statistics.quantiles(values, n=100, method="inclusive")
+    return q[49] * 1000, q[94] * 1000, q[98] * 1000
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--url", required=True, help="database dedicated to the bench (emptied)")
+    p.add_argument("--respondents", type=int, default=400)
+    p.add_argument("--structures", type=int, default=60)
+    p.add_argument("--concurrency", type=int, default=32)
+    p.add_argument("--workers", type=int, default=2, help="server processes")
+    p.add_argument("--duration", type=float, default=120.0, help="seconds, at most")
+    p.add_argument("--flow", choices=["full", "submit"], default="full")
+    p.add_argument("--server", choices=["carte", "uvicorn"], default="carte")
+    p.add_argument("--json", type=Path, help="also write the results here")
+    args = p.parse_args(argv)
+
+    secret = "bench-load-secret"
+    reset_database(args.url)
+    engine = make_engine(args.url)
+    t0 = time.perf_counter()
+    territory = prepare(engine, secret, args.respondents, args.structures)
+    print(f"prepared {args.respondents} respondents in {time.perf_counter() - t0:.1f} s")
+    server = start_server(
+        args.url, secret, args.workers, kind=args.server, probe_token=territory.jobs[0].token
+    )
+    try:
+        # Warm every worker (imports, connection pools) with reads before measuring.
+        asyncio.run(_warm(server.base_url, territory.jobs[0].token, 4 * args.workers))
+        run = asyncio.run(
+            drive(
+                server.base_url,
+                territory.jobs,
+                territory.organisation_ids,
+                args.concurrency,
+                args.duration,
+                args.flow,
+            )
+        )
+    finally:
+        server.stop()
+    problems = check_database(engine, territory, run.outcomes)
+    engine.dispose()
+
+    backend = make_url(args.url).get_backend_name()
+    print(
+        f"\n{backend}, {args.workers} worker(s), {args.concurrency} concurrent, flow {args.flow}, "
+        f"server {args.server}"
+    )
+    print(
+        f"respondents done: {len(run.outcomes)}, acknowledged submissions: {run.submissions}, "
+        f"in {run.elapsed:.2f} s -> {run.submissions / run.elapsed:.1f} submissions/s, "
+        f"{sum(map(len, run.latencies.values())) / run.elapsed:.1f} requests/s "
+        f"(client CPU {run.client_cpu:.1f} s)"
+    )
+    results = {
+        "backend": backend,
+        "workers": args.workers,
+        "concurrency": args.concurrency,
+        "flow": args.flow,
+        "server": args.server,
+        "respondents": len(run.outcomes),
+        "submissions": run.submissions,
+        "elapsed": run.elapsed,
+        "submissions_per_s": run.submissions / run.elapsed,
+        "client_cpu": run.client_cpu,
+        "errors": dict(run.errors),
+        "problems": problems,
+        "latency_ms": {},
+    }
+    for kind, values in run.latencies.items():
+        if values:
+            p50, p95, p99 = percentiles(values)
+            results["latency_ms"][kind] = {"n": len(values), "p50": p50, "p95": p95, "p99": p99}
+            print(f"  {kind:<6} n={len(values):5d}  p50 {p50:7.1f} ms  p95 {p95:7.1f} ms  "
+                  f"p99 {p99:7.1f} ms")  # fmt: skip
+    if run.errors:
+        print(f"errors: {dict(run.errors)}")
+    print(
+        "database check: "
+        + ("every acknowledged submission is stored, submitted and complete" if not problems
+           else f"{len(problems)} PROBLEMS: {problems[:10]}")
+    )  # fmt: skip
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2))
+    return 1 if problems else 0
+
+
+async def _warm(base_url: str, token: str, n: int) -> None:
+    async with httpx.AsyncClient(base_url=base_url, timeout=30) as client:
+        await asyncio.gather(*(client.get(f"/api/v1/questionnaire/{token}") for _ in range(n)))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from sqlmodel import Session
 
-from app import cli_admin, cli_report, cli_reports
+from app import cli_admin, cli_ops, cli_report, cli_reports
 from app.settings import get_settings
 from survey import campaigns, migrate
 from survey.db import make_engine
@@ -125,6 +125,7 @@ def links(
 
 
 cli_admin.register(cli)
+cli_ops.register(cli)
 cli_reports.register(cli)
 cli_report.register(cli)
 

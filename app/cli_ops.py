@@ -66,6 +66,11 @@ def restore_command(
     if result.previous:
         typer.echo(f"La base remplacée est gardée dans {result.previous}.")
     typer.echo(f"Base restaurée depuis {input}.")
+    if result.newer:
+        typer.echo(
+            "Cette sauvegarde vient d'une version plus récente de l'application : "
+            "mettez l'application à jour avant de la servir."
+        )
     if result.needs_upgrade:
         typer.echo("La sauvegarde date d'une version antérieure : lancez `carte db upgrade`.")
 

@@ -5,7 +5,7 @@
 
 Per campaign measured (latest year of the first territory unless told): build_graph, every
 graph figure (all_figures), obstacles (SQL), the year-over-year comparison and the layout.
-Time is the best of --repeat runs without tracing; peak memory is Python's (tracemalloc) in
+Time is the best of --repeat runs without tracing (with that run's CPU time); peak memory is Python's (tracemalloc) in
 one more run, plus the process's maximum resident size. Not a test: numbers for
 docs/performance.md.
 """
@@ -18,6 +18,7 @@ import resource
 import time
 import tracemalloc
 from collections.abc import Callable
+from pathlib import Path
 
 from sqlalchemy import func
 from sqlmodel import Session, select
@@ -27,13 +28,20 @@ from reports.graph import build_graph
 from survey.db import make_engine
 from survey.models import Campaign, DeclaredLink, Territory
 
+# CPU seconds of this process (Python + SQLite; not the PostgreSQL server) of the best run of
+# each step, by step name: on a shared, loaded machine wall time is mostly waiting for a CPU.
+_cpu: dict[str, float] = {}
 
-def _best(fn: Callable[[], object], repeat: int) -> tuple[float, object]:
+
+def _best(fn: Callable[[], object], repeat: int, name: str = "") -> tuple[float, object]:
     best, out = float("inf"), None
     for _ in range(repeat):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         out = fn()
-        best = min(best, time.perf_counter() - t0)
+        elapsed = time.perf_counter() - t0
+        if elapsed < best:
+            best = elapsed
+            _cpu[name] = time.process_time() - c0
     return best, out
 
 
@@ -64,14 +72,15 @@ def bench_one(
     out: dict[str, object] = {}
     links = session.scalar(select(func.count()).select_from(DeclaredLink))
     out["links_in_database"] = links
-    t, g = _best(lambda: build_graph(session, campaign), repeat)
+    t, g = _best(lambda: build_graph(session, campaign), repeat, "graph")
     out["graph_s"] = t
     out["structures"] = g.number_of_nodes()
     out["ties"] = g.number_of_edges()
-    out["figures_s"], _ = _best(lambda: figures.all_figures(g, betweenness_k=k), repeat)
+    out["figures_s"], _ = _best(lambda: figures.all_figures(g, betweenness_k=k), repeat, "figures")
     out["betweenness_s"], _ = _best(lambda: figures.centrality(g, betweenness_k=k), repeat)
-    out["obstacles_s"], _ = _best(lambda: figures.obstacles(session, campaign), repeat)
+    out["obstacles_s"], _ = _best(lambda: figures.obstacles(session, campaign), repeat, "obstacles")
     out["graph_plus_figures_s"] = out["graph_s"] + out["figures_s"] + out["obstacles_s"]
+    out["graph_plus_figures_cpu_s"] = _cpu["graph"] + _cpu["figures"] + _cpu["obstacles"]
     out["peak_mb"] = _peak_mb(
         lambda: (
             figures.all_figures(build_graph(session, campaign), betweenness_k=k),
@@ -79,9 +88,11 @@ def bench_one(
         )
     )
     if previous is not None:
-        out["compare_s"], _ = _best(lambda: compare.compare(session, previous, campaign), 1)
+        out["compare_s"], _ = _best(
+            lambda: compare.compare(session, previous, campaign), repeat, "compare"
+        )
         p1 = layout.positions(build_graph(session, previous))
-        out["layout_s"], _ = _best(lambda: layout.positions(g, p1), 1)
+        out["layout_s"], _ = _best(lambda: layout.positions(g, p1), repeat, "layout")
     return out
 
 
@@ -129,6 +140,8 @@ def main() -> None:
         if args.all_territories:
             result |= bench_all_territories(session, args.betweenness_k)
     result["max_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    result |= {f"{name}_cpu_s": seconds for name, seconds in _cpu.items()}
+    result["loadavg"] = " ".join(Path("/proc/loadavg").read_text().split()[:3])
     for key, value in result.items():
         print(f"{key:26} {value:.3f}" if isinstance(value, float) else f"{key:26} {value}")
 

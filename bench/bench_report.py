@@ -17,6 +17,7 @@ import platform
 import resource
 import time
 import tracemalloc
+from pathlib import Path
 
 from pypdf import PdfReader
 from sqlmodel import Session, col, select
@@ -38,18 +39,28 @@ def _campaign(session: Session, code: str | None) -> Campaign:
     ).first()
 
 
-def run(url: str, code: str | None = None) -> dict:
+def run(url: str, code: str | None = None, repeat: int = 1) -> dict:
+    """The best of `repeat` reports (the first one also computes the layout, which later
+    ones of the same process reuse, as a web server would: see reports.svg)."""
     engine = make_engine(url)
     pdf.register_fonts()  # one-off, not part of a report
     with Session(engine) as session:
         campaign = _campaign(session, code)
         previous = pdf.previous_campaign(session, campaign)
-        steps: list[tuple[str, float]] = []
-        t0 = time.perf_counter()
-        data = pdf.build_report(
-            session, campaign, previous, progress=lambda s: steps.append((s, time.perf_counter()))
-        )
-        total = time.perf_counter() - t0
+        best = None
+        for i in range(repeat):
+            run_steps: list[tuple[str, float]] = []
+            t0, c0 = time.perf_counter(), time.process_time()
+            data = pdf.build_report(
+                session,
+                campaign,
+                previous,
+                progress=lambda s, out=run_steps: out.append((s, time.perf_counter())),
+            )
+            elapsed, cpu = time.perf_counter() - t0, time.process_time() - c0
+            if best is None or elapsed < best[0]:
+                best = (elapsed, cpu, run_steps, t0, i == 0)
+        total, cpu, steps, t0, cold = best
         tracemalloc.start()
         pdf.build_report(session, campaign, previous)
         _, peak = tracemalloc.get_traced_memory()
@@ -59,10 +70,14 @@ def run(url: str, code: str | None = None) -> dict:
         "structures_and_year": f"{campaign.year} vs {previous.year if previous else '—'}",
         "steps": {name: end - start for (name, start), end in zip(steps, ends, strict=True)},
         "total_s": total,
+        "total_cpu_s": cpu,
+        "best_run_was_first": cold,
+        "runs": repeat,
         "pdf_kb": len(data) // 1024,
         "pages": len(PdfReader(io.BytesIO(data)).pages),
         "python_peak_mb": peak / 1e6,
         "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "loadavg": " ".join(Path("/proc/loadavg").read_text().split()[:3]),
     }
 
 
@@ -70,9 +85,10 @@ def main() -> None:
     p = argparse.ArgumentParser(description="Mesurer la production du rapport PDF.")
     p.add_argument("--url", required=True)
     p.add_argument("--territory", help="code du territoire (défaut : le premier)")
+    p.add_argument("--repeat", type=int, default=1, help="rapports produits (meilleur temps)")
     args = p.parse_args()
     print(f"machine: {platform.processor() or platform.machine()}, {platform.python_version()}")
-    out = run(args.url, args.territory)
+    out = run(args.url, args.territory, args.repeat)
     for key, value in out.items():
         if isinstance(value, dict):
             for name, seconds in value.items():

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Hashable
 
 import networkx as nx
-from sqlalchemy import and_, case, exists, func, select
+from sqlalchemy import case, func, select
 from sqlmodel import Session
 
 from reports import figures
@@ -36,12 +36,19 @@ CHANGED_FIGURES = (
 )
 
 
-def _figures(g: nx.DiGraph) -> dict:
-    s = figures.size(g)
+def _figures(g: nx.DiGraph, computed: dict | None = None) -> dict:
+    """The CHANGED_FIGURES of g, taken from `computed` (figures.all_figures(g)) when given."""
+    if computed is not None:
+        s, headline = computed["size"], computed["headline"]
+        centralisation = computed["centrality"]["degree_centralisation"]
+    else:
+        pairs = figures.links(g)
+        s, headline = figures.size(g, pairs), figures.headline(g, pairs)
+        centralisation = figures.degree_centralisation(figures.undirected(g, pairs))
     return {
-        **figures.headline(g),
+        **headline,
         **{k: s[k] for k in ("structures", "ties", "density", "components", "isolated_count")},
-        "degree_centralisation": figures.degree_centralisation(figures.undirected(g)),
+        "degree_centralisation": centralisation,
     }
 
 
@@ -59,9 +66,13 @@ def compare_graphs(
     before: nx.DiGraph,
     after: nx.DiGraph,
     carriers_left: dict[Pair, bool] | None = None,
+    figures_before: dict | None = None,
+    figures_after: dict | None = None,
 ) -> dict:
     """Pure comparison of two graphs. `carriers_left` maps an earlier pair to True when every
-    professional who carried it has left (see `carrier_departures`)."""
+    professional who carried it has left (see `carrier_departures`). `figures_before` and
+    `figures_after` are figures.all_figures of each graph when the caller already has them
+    (they are not computed again)."""
     p1 = {(x.a, x.b): x for x in figures.links(before)}
     p2 = {(x.a, x.b): x for x in figures.links(after)}
     kept, new, newly_observed, lost, not_observed = [], [], [], [], []
@@ -99,7 +110,7 @@ def compare_graphs(
         if all_left and pair in p1:
             row = _row(before, after, pair, carriers_before=p1[pair].carriers)
             (survived if pair in p2 else lost_with_carriers).append(row)
-    f1, f2 = _figures(before), _figures(after)
+    f1, f2 = _figures(before, figures_before), _figures(after, figures_after)
     changes = {
         k: {
             "before": f1[k],
@@ -150,25 +161,30 @@ def carrier_departures(
     later = Response.__table__.alias("later")
     pro = Professional.__table__
     c2 = canon.alias("c2")
-    stayed_expr = case(
-        (
-            exists()
-            .select_from(later.join(c2, c2.c.id == later.c.organisation_id))
-            .where(
-                later.c.professional_id == d.c.pro,
-                later.c.campaign_id == after.id,
-                later.c.status == "submitted",
-                c2.c.root == d.c.src,
+    # (professional, structure) pairs that stayed: active and answered the later campaign
+    # from that structure. Joined once (a correlated EXISTS per declaration took seconds on
+    # PostgreSQL at the scale of a large département).
+    stayed = (
+        select(later.c.professional_id.label("pro"), c2.c.root.label("root"))
+        .select_from(
+            later.join(c2, c2.c.id == later.c.organisation_id).join(
+                pro, pro.c.id == later.c.professional_id
             )
-            & exists().where(and_(pro.c.id == d.c.pro, pro.c.active.is_(True))),
-            1,
-        ),
-        else_=0,
+        )
+        .where(
+            later.c.campaign_id == after.id,
+            later.c.status == "submitted",
+            pro.c.active.is_(True),
+        )
+        .distinct()
+        .subquery("stayed")
     )
+    stayed_expr = case((stayed.c.pro.is_not(None), 1), else_=0)
     a = case((d.c.src < d.c.dst, d.c.src), else_=d.c.dst).label("a")
     b = case((d.c.src < d.c.dst, d.c.dst), else_=d.c.src).label("b")
     per_carrier = (
         select(a, b, d.c.pro, func.max(stayed_expr).label("stayed"))
+        .select_from(d.outerjoin(stayed, (stayed.c.pro == d.c.pro) & (stayed.c.root == d.c.src)))
         .group_by(a, b, d.c.pro)
         .subquery()
     )

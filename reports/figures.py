@@ -69,11 +69,13 @@ def links(g: nx.DiGraph) -> list[Link]:
     return out
 
 
-def undirected(g: nx.DiGraph) -> nx.Graph:
-    """One edge per link, weighted by its carriers (both directions)."""
+def undirected(g: nx.DiGraph, pairs: list[Link] | None = None) -> nx.Graph:
+    """One edge per link, weighted by its carriers (both directions). `pairs` is links(g)
+    when the caller already has it."""
     u = nx.Graph()
     u.add_nodes_from(g.nodes(data=True))
-    u.add_edges_from((x.a, x.b, {"weight": x.carriers}) for x in links(g))
+    pairs = links(g) if pairs is None else pairs
+    u.add_edges_from((x.a, x.b, {"weight": x.carriers}) for x in pairs)
     return u
 
 
@@ -135,12 +137,15 @@ def participation(g: nx.DiGraph) -> dict:
 # --- size ----------------------------------------------------------------------------------
 
 
-def size(g: nx.DiGraph) -> dict:
+def size(g: nx.DiGraph, pairs: list[Link] | None = None) -> dict:
     """Structures, links, ties, densities, components and isolated structures."""
     n = g.number_of_nodes()
     ties = g.number_of_edges()
-    n_links = len(links(g))
-    isolated = sorted((x for x in g.nodes if g.degree(x) == 0), key=lambda x: _name(g, x).lower())
+    n_links = len(links(g) if pairs is None else pairs)
+    succ, pred = g.succ, g.pred
+    isolated = sorted(
+        (x for x in g if not succ[x] and not pred[x]), key=lambda x: _name(g, x).lower()
+    )
     components = list(nx.weakly_connected_components(g)) if n else []
     return {
         "structures": n,
@@ -164,13 +169,13 @@ def size(g: nx.DiGraph) -> dict:
 # --- reciprocity ---------------------------------------------------------------------------
 
 
-def reciprocity(g: nx.DiGraph) -> dict:
+def reciprocity(g: nx.DiGraph, pairs: list[Link] | None = None) -> dict:
     """Share of links named from both sides, among links whose two structures answered.
     Links with a structure that did not answer are counted apart: silence is not "no"."""
     mutual = 0
     one_sided = []
     undetermined = []
-    for x in links(g):
+    for x in links(g) if pairs is None else pairs:
         both_answered = g.nodes[x.a].get("answered") and g.nodes[x.b].get("answered")
         if not both_answered:
             src, dst = (x.a, x.b) if x.ab else (x.b, x.a)
@@ -194,10 +199,10 @@ def reciprocity(g: nx.DiGraph) -> dict:
 # --- formal share --------------------------------------------------------------------------
 
 
-def formal_share(g: nx.DiGraph) -> dict:
+def formal_share(g: nx.DiGraph, pairs: list[Link] | None = None) -> dict:
     """Share of links with at least one declaration "formal" or "both" (either direction),
     and declarations by nature."""
-    all_links = links(g)
+    all_links = links(g) if pairs is None else pairs
     formal = sum(1 for x in all_links if x.formal)
     decl = {c: sum(d.get(c, 0) for _, _, d in g.edges(data=True)) for c in vocab.NATURES}
     total = sum(d.get("declarations", 0) for _, _, d in g.edges(data=True))
@@ -306,13 +311,16 @@ def betweenness_dense(u: nx.Graph) -> dict[Hashable, float]:
 DENSE_MAX = 1500  # above this many structures, networkx (optionally sampled) is used
 
 
-def centrality(g: nx.DiGraph, top: int = 10, betweenness_k: int | None = None) -> dict:
+def centrality(
+    g: nx.DiGraph, top: int = 10, betweenness_k: int | None = None, u: nx.Graph | None = None
+) -> dict:
     """Degree (distinct partners), names given and received, betweenness (normalised, on the
     undirected graph of links) and Freeman degree centralisation.
 
     Betweenness is exact (dense numpy Brandes) up to DENSE_MAX structures; above, networkx
-    computes it, exactly or, with betweenness_k, from k sampled pivots (seeded)."""
-    u = undirected(g)
+    computes it, exactly or, with betweenness_k, from k sampled pivots (seeded). `u` is
+    undirected(g) when the caller already has it."""
+    u = undirected(g) if u is None else u
     n = u.number_of_nodes()
     k = None
     if n <= DENSE_MAX:
@@ -348,11 +356,19 @@ def centrality(g: nx.DiGraph, top: int = 10, betweenness_k: int | None = None) -
 # --- communities ---------------------------------------------------------------------------
 
 
-def communities(g: nx.DiGraph) -> dict:
+def communities(g: nx.DiGraph, u: nx.Graph | None = None) -> dict:
     """Louvain communities (seed 42, weight = carriers) of structures having at least one
-    link; isolated structures are listed apart."""
-    u = undirected(g)
-    linked = u.subgraph([n for n in u if u.degree(n) > 0])
+    link; isolated structures are listed apart. `u` is undirected(g) when already built."""
+    u = undirected(g) if u is None else u
+    # A plain graph, not a subgraph view, so Louvain's many neighbour walks do not go
+    # through the view's filters. Built in the order networkx's copy of the view would have
+    # (the view's node order; a linked node's neighbours are all linked, in u's order), so
+    # the seeded result is the same.
+    order = list(u.subgraph([n for n in u if u.degree(n) > 0]))
+    linked = nx.Graph()
+    linked.add_nodes_from((n, u.nodes[n]) for n in order)
+    adj = u.adj
+    linked.add_edges_from((a, b, d) for a in order for b, d in adj[a].items())
     if linked.number_of_edges() == 0:
         parts: list[set] = []
         modularity = None
@@ -386,11 +402,11 @@ def community_of(g: nx.DiGraph) -> dict[Hashable, int]:
 # --- fragility -----------------------------------------------------------------------------
 
 
-def fragility(g: nx.DiGraph) -> dict:
+def fragility(g: nx.DiGraph, pairs: list[Link] | None = None) -> dict:
     """Links carried by a single professional (both directions counted), the share of each
     structure's links in that case, and structures whose links all hang on one person
     (one single professional carries every tie they are part of)."""
-    all_links = links(g)
+    all_links = links(g) if pairs is None else pairs
     fragile = [x for x in all_links if x.carriers == 1]
     per: dict[Hashable, list[int]] = {n: [0, 0] for n in g.nodes}
     for x in all_links:
@@ -492,30 +508,34 @@ def obstacles(
 # --- headline ------------------------------------------------------------------------------
 
 
-def headline(g: nx.DiGraph) -> dict:
+def headline(g: nx.DiGraph, pairs: list[Link] | None = None) -> dict:
     """The five numbers that matter: response rate, links, reciprocity, formal share and
     share of links carried by a single professional."""
+    pairs = links(g) if pairs is None else pairs
     return {
         "response_rate": participation(g)["rate"],
-        "links": len(links(g)),
-        "reciprocity": reciprocity(g)["rate"],
-        "formal_share": formal_share(g)["share"],
-        "fragile_share": fragility(g)["share"],
+        "links": len(pairs),
+        "reciprocity": reciprocity(g, pairs)["rate"],
+        "formal_share": formal_share(g, pairs)["share"],
+        "fragile_share": fragility(g, pairs)["share"],
     }
 
 
 def all_figures(g: nx.DiGraph, betweenness_k: int | None = None) -> dict:
     """Every graph figure at once (what a figures page or the API serves); the headline is
-    taken from the figures computed here rather than computed twice."""
+    taken from the figures computed here rather than computed twice, and the links and the
+    undirected graph are built once for all the figures."""
+    pairs = links(g)
+    u = undirected(g, pairs)
     out = {
         "participation": participation(g),
-        "size": size(g),
-        "reciprocity": reciprocity(g),
-        "formal_share": formal_share(g),
+        "size": size(g, pairs),
+        "reciprocity": reciprocity(g, pairs),
+        "formal_share": formal_share(g, pairs),
         "built_together": built_together(g),
-        "centrality": centrality(g, betweenness_k=betweenness_k),
-        "communities": communities(g),
-        "fragility": fragility(g),
+        "centrality": centrality(g, betweenness_k=betweenness_k, u=u),
+        "communities": communities(g, u),
+        "fragility": fragility(g, pairs),
     }
     out["headline"] = {
         "response_rate": out["participation"]["rate"],

@@ -172,13 +172,25 @@ def _edge_attrs(row) -> dict[str, object]:
 TAG_CODES = {"practice": tuple(vocab.PRACTICES), "thematique": tuple(vocab.THEMATIQUES)}
 
 
+TAG_NAMES = [(kind, code) for kind, codes in TAG_CODES.items() for code in codes]
+# With no code shared by two kinds, a tag row (already filtered on TAG_KINDS) is matched on
+# its code alone: one comparison per pivot column instead of two.
+_CODES_DISJOINT = len({code for _, code in TAG_NAMES}) == len(TAG_NAMES)
+
+
 def _tag_columns(keys: list, d: CTE) -> Select:
     """One row per tie: the number of its declarations tagged with each practice and
-    thématique (a pivot in SQL, so the database returns one row per tie, not per tag)."""
+    thématique (a pivot in SQL, so the database returns one row per tie, not per tag).
+    Columns tag_0… follow TAG_NAMES."""
     cols = [
-        func.sum(case(((_tag.c.kind == kind) & (_tag.c.code == code), 1), else_=0))
-        for kind, codes in TAG_CODES.items()
-        for code in codes
+        func.count()
+        .filter(
+            (_tag.c.code == code)
+            if _CODES_DISJOINT
+            else ((_tag.c.kind == kind) & (_tag.c.code == code))
+        )
+        .label(f"tag_{i}")
+        for i, (kind, code) in enumerate(TAG_NAMES)
     ]
     return (
         select(*keys, *cols)
@@ -188,8 +200,18 @@ def _tag_columns(keys: list, d: CTE) -> Select:
     )
 
 
+_TAG_TARGETS = [
+    ("practices" if kind == "practice" else "thematiques", code) for kind, code in TAG_NAMES
+]
+
+
+def _tag_counts(attrs: dict, counts) -> None:
+    for (target, code), n in zip(_TAG_TARGETS, counts, strict=True):
+        if n:
+            attrs[target][code] = int(n)
+
+
 def _add_tags(g: nx.DiGraph, rows, key_len: int, node_key) -> None:
-    names = [(kind, code) for kind, codes in TAG_CODES.items() for code in codes]
     succ = g.succ
     half = key_len // 2
     for row in rows:
@@ -197,9 +219,21 @@ def _add_tags(g: nx.DiGraph, rows, key_len: int, node_key) -> None:
         attrs = succ.get(src, {}).get(dst)
         if attrs is None:
             continue
-        for (kind, code), n in zip(names, row[key_len:], strict=True):
-            if n:
-                attrs["practices" if kind == "practice" else "thematiques"][code] = int(n)
+        _tag_counts(attrs, row[key_len:])
+
+
+def _ties(d: CTE) -> Select:
+    """One row per structure tie: its edge columns (_edge_columns) and its tag pivot
+    (tag_0…), in one statement. The declarations CTE is referenced twice, so PostgreSQL and
+    SQLite materialise it once instead of joining responses and links again per query."""
+    e = select(d.c.src, d.c.dst, *_edge_columns(d)).group_by(d.c.src, d.c.dst).subquery("e")
+    t = _tag_columns([d.c.src, d.c.dst], d).subquery("t")
+    # Ordered: the same data give the same graph, edge for edge, on both databases.
+    return (
+        select(e, *(t.c[f"tag_{i}"] for i in range(len(TAG_NAMES))))
+        .select_from(e.outerjoin(t, (t.c.src == e.c.src) & (t.c.dst == e.c.dst)))
+        .order_by(e.c.src, e.c.dst)
+    )
 
 
 def _participation_people(campaign: Campaign) -> Select:
@@ -282,9 +316,7 @@ def build_graph(session: Session, campaign: Campaign, flt: GraphFilter = NO_FILT
     ).all()
     participation = {r.root: (int(r.invited), int(r.responded)) for r in part}
 
-    edges = session.execute(
-        select(d.c.src, d.c.dst, *_edge_columns(d)).group_by(d.c.src, d.c.dst)
-    ).all()
+    edges = session.execute(_ties(d)).all()
     u = union(
         select(d.c.src.label("node"), d.c.pro.label("pro")),
         select(d.c.dst.label("node"), d.c.pro.label("pro")),
@@ -314,10 +346,12 @@ def build_graph(session: Session, campaign: Campaign, flt: GraphFilter = NO_FILT
             answered=responded > 0,
             link_carriers=int(link_carriers.get(oid, 0)),
         )
+    first_tag = len(edges[0]) - len(TAG_NAMES) if edges else 0
     for row in edges:
         if row.src in shown and row.dst in shown:
-            g.add_edge(row.src, row.dst, **_edge_attrs(row))
-    _add_tags(g, session.execute(_tag_columns([d.c.src, d.c.dst], d)).all(), 2, lambda k: k[0])
+            attrs = _edge_attrs(row)
+            _tag_counts(attrs, row[first_tag:])
+            g.add_edge(row.src, row.dst, **attrs)
     return g
 
 

@@ -261,7 +261,10 @@ def collect(
     comparison = None
     if previous is not None and before is not None:
         comparison = compare.compare_graphs(
-            before, g, compare.carrier_departures(session, previous, campaign)
+            before,
+            g,
+            compare.carrier_departures(session, previous, campaign),
+            figures_after=all_figures,
         )
     facts = findings.Facts(
         g, all_figures, obstacles, comparison, previous.year if previous else None

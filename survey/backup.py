@@ -44,11 +44,23 @@ class BackupResult:
     revision: str | None  # the schema version (Alembic) inside the copy
 
 
-def head_revision() -> str | None:
-    """The newest schema revision this code knows."""
+def _scripts():
     from alembic.script import ScriptDirectory
 
-    return ScriptDirectory.from_config(migrate.alembic_config("sqlite://")).get_current_head()
+    return ScriptDirectory.from_config(migrate.alembic_config("sqlite://"))
+
+
+def head_revision() -> str | None:
+    """The newest schema revision this code knows."""
+    return _scripts().get_current_head()
+
+
+def is_known_revision(revision: str | None) -> bool:
+    """False for a schema written by a newer version of the application."""
+    try:
+        return revision is not None and _scripts().get_revision(revision) is not None
+    except Exception:  # alembic raises several kinds for an unknown id
+        return False
 
 
 def backend(url: str) -> str:
@@ -132,6 +144,7 @@ class RestoreResult:
     revision: str | None
     previous: Path | None  # where the replaced database was kept
     needs_upgrade: bool  # the backup predates the current schema: run `carte db upgrade`
+    newer: bool = False  # written by a newer version of the application
 
 
 def restore_sqlite(url: str, backup: Path, force: bool = False) -> RestoreResult:
@@ -164,7 +177,14 @@ def restore_sqlite(url: str, backup: Path, force: bool = False) -> RestoreResult
     ):
         src.backup(dest)
         dest.execute("PRAGMA journal_mode=WAL")
-    return RestoreResult(target, revision, previous, needs_upgrade=revision != head_revision())
+    newer = not is_known_revision(revision)
+    return RestoreResult(
+        target,
+        revision,
+        previous,
+        needs_upgrade=not newer and revision != head_revision(),
+        newer=newer,
+    )
 
 
 # --- PostgreSQL ----------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import delete
@@ -37,6 +37,10 @@ from survey.models import (
 )
 
 MAX_LINKS = 200
+# Row ids are 32-bit INTEGER on PostgreSQL (64-bit on SQLite): a larger number sent to the API
+# must be a 422, not a driver overflow (found by tests/test_fuzz_api.py; hardening, helper I).
+MAX_ROW_ID = 2_147_483_647
+RowId = Annotated[int, Field(ge=1, le=MAX_ROW_ID)]
 SHORT_TEXT = 500
 LONG_TEXT = 5000
 
@@ -56,8 +60,8 @@ class LinkAnswer(BaseModel):
     """One partner as answered. Unknown fields (e.g. read-only partner_name) are ignored."""
 
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
-    partner_organisation_id: int | None = None
-    partner_service_id: int | None = None
+    partner_organisation_id: RowId | None = None
+    partner_service_id: RowId | None = None
     write_in: WriteIn | None = None
     status: LinkStatus = "new"
     nature: str | None = Field(default=None, max_length=10)
@@ -71,7 +75,7 @@ class LinkAnswer(BaseModel):
     contact_name: str = Field(default="", max_length=120)
     contact_consent: bool = False
     quality: int | None = None
-    carried_from_id: int | None = None
+    carried_from_id: RowId | None = None
 
 
 class Answers(BaseModel):
@@ -84,7 +88,7 @@ class Answers(BaseModel):
     links: list[LinkAnswer] = Field(default_factory=list, max_length=MAX_LINKS)
     obstacles: list[str] = Field(default_factory=list, max_length=20)
     obstacle_other: str = Field(default="", max_length=SHORT_TEXT)
-    body_ids: list[int] = Field(default_factory=list, max_length=100)
+    body_ids: list[RowId] = Field(default_factory=list, max_length=100)
     body_other: str = Field(default="", max_length=SHORT_TEXT)
     comment: str = Field(default="", max_length=LONG_TEXT)
 

@@ -72,7 +72,7 @@ def test_sqlite_round_trip_compares_every_table(tmp_path):
     assert result.revision == backup.head_revision() and result.size > 0
     restored = _sqlite(tmp_path, "restored.sqlite3")
     back = backup.restore_sqlite(restored, result.path)
-    assert back.previous is None and not back.needs_upgrade
+    assert back.previous is None and not back.needs_upgrade and not back.newer
     _assert_full_copy(dump(url), dump(restored))
     # The backup is one self-contained file (no -wal companion needed).
     assert not Path(str(result.path) + "-wal").exists()
@@ -128,6 +128,18 @@ def test_restore_refuses_to_overwrite_without_force_and_keeps_the_replaced_base(
     _assert_full_copy(dump(source), dump(current))
     assert result.previous is not None and result.previous.exists()
     assert dump(f"sqlite:///{result.previous}") == current_rows
+
+
+def test_restore_says_when_the_schema_is_older_or_newer(tmp_path):
+    old = _sqlite(tmp_path, "ancienne.sqlite3")
+    migrate.upgrade(old, "0002")
+    older = backup.restore_sqlite(_sqlite(tmp_path, "a.sqlite3"), backup.sqlite_path(old))
+    assert older.needs_upgrade and not older.newer
+    with closing(sqlite3.connect(backup.sqlite_path(old))) as conn:
+        conn.execute("UPDATE alembic_version SET version_num = '9999'")
+        conn.commit()
+    newer = backup.restore_sqlite(_sqlite(tmp_path, "b.sqlite3"), backup.sqlite_path(old))
+    assert newer.newer and not newer.needs_upgrade
 
 
 def test_restore_rejects_what_is_not_a_sound_backup(tmp_path):

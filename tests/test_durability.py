@@ -42,7 +42,8 @@ KILL_AFTER = 6  # acknowledged submissions before the kill
 
 
 def _drive_in_thread(base_url: str, world: LoadWorld, jobs, progress: Counter):
-    """Start `drive` in a thread of its own; returns the thread and a one-slot result list."""
+    """Start `drive` in a thread of its own (the main thread may already run an event loop,
+    e.g. Playwright's); returns the thread and a one-slot result list."""
     result: list[Run] = []
 
     def target() -> None:
@@ -105,9 +106,10 @@ def test_sigkill_mid_run_loses_no_acknowledged_answer(database_url, engine, tmp_
         ]
 
         rest = [j for j in world.jobs if j.professional_id not in acked]
-        second = asyncio.run(
-            drive(server.base_url, rest, world.organisation_ids, CONCURRENCY, 60, "full")
-        )
+        thread, result = _drive_in_thread(server.base_url, world, rest, Counter())
+        thread.join(timeout=90)
+        assert not thread.is_alive()
+        second = result[0]
     finally:
         server.stop()
     assert second.errors == Counter(), server.log_tail()

@@ -146,6 +146,7 @@ STEP_DATA: dict[str, list[str]] = {
         "JOIN professional p ON p.territory_id = c.territory_id "
         "WHERE c.id = (SELECT min(id) FROM campaign)",
     ],
+    "0004": ["INSERT INTO linkfailure (at, ip) VALUES ('2026-01-02 10:00:00', '127.0.0.1')"],
 }
 
 

@@ -63,9 +63,11 @@ class Problems(BaseModel):
 
 
 ERRORS = {
+    400: {"model": Problems, "description": "Contenu illisible (JSON ou UTF-8 invalide)."},
     404: {"model": Problems, "description": "Lien inconnu ou révoqué."},
     409: {"model": Problems, "description": "Campagne close ou pas encore ouverte."},
     422: {"model": Problems, "description": "Réponses incorrectes : un message par champ."},
+    429: {"model": Problems, "description": "Trop de liens inconnus essayés depuis cette adresse."},
 }
 
 

@@ -77,7 +77,9 @@ def bench_one(
     out["structures"] = g.number_of_nodes()
     out["ties"] = g.number_of_edges()
     out["figures_s"], _ = _best(lambda: figures.all_figures(g, betweenness_k=k), repeat, "figures")
-    out["betweenness_s"], _ = _best(lambda: figures.centrality(g, betweenness_k=k), repeat)
+    out["betweenness_s"], _ = _best(
+        lambda: figures.centrality(g, betweenness_k=k), repeat, "betweenness"
+    )
     out["obstacles_s"], _ = _best(lambda: figures.obstacles(session, campaign), repeat, "obstacles")
     out["graph_plus_figures_s"] = out["graph_s"] + out["figures_s"] + out["obstacles_s"]
     out["graph_plus_figures_cpu_s"] = _cpu["graph"] + _cpu["figures"] + _cpu["obstacles"]

@@ -1069,3 +1069,25 @@ def _public_service(svc: Service) -> PublicService:
     return PublicService(
         svc.name, svc.contact_role, svc.contact_name, svc.contact_phone, svc.contact_email
     )
+
+
+def partner_names(
+    session: Session, territory_id: int, org_ids: set[int], service_ids: set[int]
+) -> tuple[dict[int, str], dict[int, str]]:
+    """Names of the given structures and services, restricted to the territory: an id from
+    elsewhere (forged in a form) gets no name, so it cannot reveal another territory."""
+    orgs = dict(
+        session.exec(
+            select(Organisation.id, Organisation.name).where(
+                col(Organisation.id).in_(org_ids), Organisation.territory_id == territory_id
+            )
+        ).all()
+    )
+    services = dict(
+        session.exec(
+            select(Service.id, Service.name)
+            .join(Organisation, Organisation.id == Service.organisation_id)
+            .where(col(Service.id).in_(service_ids), Organisation.territory_id == territory_id)
+        ).all()
+    )
+    return orgs, services

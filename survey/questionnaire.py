@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import delete
+from sqlalchemy import delete, insert
 from sqlmodel import Session, col, select
 
 from survey import vocab
@@ -168,10 +168,12 @@ def _tags_by_link(session: Session, link_ids: list[int]) -> dict[int, dict[str, 
     if not link_ids:
         return out
     rows = session.exec(
-        select(LinkTag).where(col(LinkTag.link_id).in_(link_ids)).order_by(LinkTag.code)
+        select(LinkTag.link_id, LinkTag.kind, LinkTag.code)
+        .where(col(LinkTag.link_id).in_(link_ids))
+        .order_by(LinkTag.code)
     )
-    for tag in rows:
-        out[tag.link_id].setdefault(tag.kind, []).append(tag.code)
+    for link_id, kind, code in rows:
+        out[link_id].setdefault(kind, []).append(code)
     return out
 
 
@@ -333,12 +335,14 @@ def check(session: Session, r: Respondent, answers: Answers, submitting: bool) -
         )
         if any(b not in known for b in answers.body_ids):
             problems.append(Problem("body_ids", "Une instance choisie n'existe pas."))
+        elif len(set(answers.body_ids)) != len(answers.body_ids):  # found by the API fuzzer
+            problems.append(Problem("body_ids", "Une même instance est cochée deux fois."))
 
     partner_ids = {a.partner_organisation_id for a in answers.links if a.partner_organisation_id}
     partners = {
         o.id: o
         for o in session.exec(
-            select(Organisation).where(
+            select(Organisation.id, Organisation.status).where(
                 col(Organisation.id).in_(partner_ids),
                 Organisation.territory_id == r.territory.id,
             )
@@ -346,7 +350,10 @@ def check(session: Session, r: Respondent, answers: Answers, submitting: bool) -
     }
     service_ids = {a.partner_service_id for a in answers.links if a.partner_service_id}
     services = {
-        s.id: s for s in session.exec(select(Service).where(col(Service.id).in_(service_ids)))
+        s.id: s
+        for s in session.exec(
+            select(Service.id, Service.organisation_id).where(col(Service.id).in_(service_ids))
+        )
     }
     seen: set[tuple] = set()
     for i, a in enumerate(answers.links):
@@ -476,9 +483,11 @@ def _partner_for_write_in(session: Session, r: Respondent, w: WriteIn) -> int:
 
 def _valid_carried_ids(session: Session, r: Respondent, answers: Answers) -> set[int]:
     """Ids of last-year links this respondent may legitimately refer to."""
-    prev = previous_response(session, r)
     wanted = {a.carried_from_id for a in answers.links if a.carried_from_id}
-    if prev is None or not wanted:
+    if not wanted:
+        return set()
+    prev = previous_response(session, r)
+    if prev is None:
         return set()
     return set(
         session.exec(
@@ -535,44 +544,66 @@ def _write(session: Session, r: Respondent, answers: Answers, submitted: bool) -
     session.add(response)
     session.flush()
 
-    old_links = select(DeclaredLink.id).where(DeclaredLink.response_id == response.id)
-    session.exec(delete(LinkTag).where(col(LinkTag.link_id).in_(old_links)))
-    session.exec(delete(DeclaredLink).where(DeclaredLink.response_id == response.id))
-    session.exec(delete(ResponseObstacle).where(ResponseObstacle.response_id == response.id))
-    session.exec(delete(ResponseBody).where(ResponseBody.response_id == response.id))
+    if r.response is not None:  # a new response has nothing to replace
+        old_links = select(DeclaredLink.id).where(DeclaredLink.response_id == response.id)
+        session.exec(delete(LinkTag).where(col(LinkTag.link_id).in_(old_links)))
+        session.exec(delete(DeclaredLink).where(DeclaredLink.response_id == response.id))
+        session.exec(delete(ResponseObstacle).where(ResponseObstacle.response_id == response.id))
+        session.exec(delete(ResponseBody).where(ResponseBody.response_id == response.id))
 
+    # Bulk statements: one INSERT for the links (ids back in order), one for their tags.
     carried_ok = _valid_carried_ids(session, r, answers)
+    rows = []
     for position, a in enumerate(answers.links):
         org_id = a.partner_organisation_id or _partner_for_write_in(session, r, a.write_in)
-        link = DeclaredLink(
-            response_id=response.id,
-            position=position,
-            partner_organisation_id=org_id,
-            partner_service_id=a.partner_service_id if a.partner_organisation_id else None,
-            status=a.status,
-            nature=a.nature,
-            frequency=a.frequency,
-            practice_other=a.practice_other,
-            has_named_contact=a.has_named_contact,
-            contact_name=a.contact_name if a.has_named_contact else "",
-            contact_consent=bool(a.has_named_contact and a.contact_name and a.contact_consent),
-            quality=a.quality,
-            carried_from_id=a.carried_from_id if a.carried_from_id in carried_ok else None,
+        rows.append(
+            dict(
+                response_id=response.id,
+                position=position,
+                partner_organisation_id=org_id,
+                partner_service_id=a.partner_service_id if a.partner_organisation_id else None,
+                status=a.status,
+                nature=a.nature,
+                frequency=a.frequency,
+                practice_other=a.practice_other,
+                has_named_contact=a.has_named_contact,
+                contact_name=a.contact_name if a.has_named_contact else "",
+                contact_consent=bool(a.has_named_contact and a.contact_name and a.contact_consent),
+                quality=a.quality,
+                carried_from_id=a.carried_from_id if a.carried_from_id in carried_ok else None,
+            )
         )
-        session.add(link)
-        session.flush()
-        for kind, codes in (
-            ("frame", a.frames),
-            ("channel", a.channels),
-            ("practice", a.practices),
-            ("thematique", a.thematiques),
-        ):
-            for code in codes:
-                session.add(LinkTag(link_id=link.id, kind=kind, code=code))
-    for code in answers.obstacles:
-        session.add(ResponseObstacle(response_id=response.id, code=code))
-    for body_id in answers.body_ids:
-        session.add(ResponseBody(response_id=response.id, body_id=body_id))
+    if rows:
+        link_ids = (
+            session.execute(
+                insert(DeclaredLink).returning(DeclaredLink.id, sort_by_parameter_order=True), rows
+            )
+            .scalars()
+            .all()
+        )
+        tags = [
+            {"link_id": link_id, "kind": kind, "code": code}
+            for link_id, a in zip(link_ids, answers.links, strict=True)
+            for kind, codes in (
+                ("frame", a.frames),
+                ("channel", a.channels),
+                ("practice", a.practices),
+                ("thematique", a.thematiques),
+            )
+            for code in codes
+        ]
+        if tags:
+            session.execute(insert(LinkTag), tags)
+    if answers.obstacles:
+        session.execute(
+            insert(ResponseObstacle),
+            [{"response_id": response.id, "code": c} for c in answers.obstacles],
+        )
+    if answers.body_ids:
+        session.execute(
+            insert(ResponseBody),
+            [{"response_id": response.id, "body_id": b} for b in answers.body_ids],
+        )
     return response
 
 

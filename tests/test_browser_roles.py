@@ -318,11 +318,6 @@ def test_respondent_of_another_territory_cannot_reach_creuse(
         expect(page.locator("main")).not_to_contain_text("CAF de la Creuse")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="app/routes/questionnaire.py _names() resolves partner ids of any territory: "
-    "the refusal message names the other territory's structure (reported to the lead)",
-)
 def test_refusal_does_not_name_a_structure_of_another_territory(
     live_server, page, session, haute_vienne
 ):

@@ -58,11 +58,20 @@ def _drive_in_thread(base_url: str, world: LoadWorld, jobs, progress: Counter):
     return thread, result
 
 
+def _workers(database_url: str) -> int:
+    # As deployed: several processes on PostgreSQL; `carte serve` allows one on SQLite.
+    return 1 if database_url.startswith("sqlite") else 2
+
+
 def test_sigkill_mid_run_loses_no_acknowledged_answer(database_url, engine, tmp_path):
     world = prepare(engine, TEST_SECRET, respondents=RESPONDENTS, structures=20)
     probe = world.jobs[0].token
     server = start_server(
-        database_url, TEST_SECRET, workers=2, log_path=tmp_path / "server.log", probe_token=probe
+        database_url,
+        TEST_SECRET,
+        workers=_workers(database_url),
+        log_path=tmp_path / "server.log",
+        probe_token=probe,
     )
     try:
         progress: Counter = Counter()
@@ -90,7 +99,11 @@ def test_sigkill_mid_run_loses_no_acknowledged_answer(database_url, engine, tmp_
 
     # Restart and finish: every respondent not acknowledged yet does the whole round again.
     server = start_server(
-        database_url, TEST_SECRET, workers=2, log_path=tmp_path / "server2.log", probe_token=probe
+        database_url,
+        TEST_SECRET,
+        workers=_workers(database_url),
+        log_path=tmp_path / "server2.log",
+        probe_token=probe,
     )
     try:
         # An answer acknowledged before the kill reads back identical through the API.

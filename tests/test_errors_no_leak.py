@@ -93,6 +93,7 @@ def test_unexpected_api_error_is_french_json(failing_client, path):
 def test_common_errors_show_no_internals(client, session):
     world = build_world(session)
     token = world.tokens["alice"]
+    body = world.bodies["siao"].id
     cases = [
         ("GET", "/page-qui-n-existe-pas", {}, 404),
         ("GET", "/api/v1/inexistant", {}, 404),
@@ -105,6 +106,16 @@ def test_common_errors_show_no_internals(client, session):
         ("PUT", f"/api/v1/questionnaire/{token}", {"json": {"declared_partner_count": "x"}}, 422),
         ("PUT", f"/api/v1/questionnaire/{token}", {"json": [1, 2]}, 422),
         ("PUT", f"/api/v1/questionnaire/{token}", {"json": {"links": [{"nature": 3}]}}, 422),
+        # ids beyond the database's integers (found by the fuzzer: was a driver overflow)
+        ("PUT", f"/api/v1/questionnaire/{token}", {"json": {"body_ids": [10**20]}}, 422),
+        # the same body twice (found by the fuzzer: was a unique-constraint error)
+        ("PUT", f"/api/v1/questionnaire/{token}", {"json": {"body_ids": [body, body]}}, 422),
+        (
+            "PUT",
+            f"/api/v1/questionnaire/{token}",
+            {"json": {"links": [{"partner_organisation_id": 2**31, "status": "new"}]}},
+            422,
+        ),
         # unreadable JSON / encoding
         (
             "PUT",

@@ -19,7 +19,7 @@ from app.db import SessionDep
 from app.respondent import respondent_or_404
 from app.templating import templates
 from survey import vocab
-from survey.directory import partner_groups
+from survey.directory import partner_groups, partner_names
 from survey.models import Body, Organisation, Service
 from survey.questionnaire import (
     MAX_LINKS,
@@ -114,18 +114,15 @@ def _page_rank(target: str) -> tuple[int, int, int]:
     return (3, 0, 0)
 
 
-def _names(session: Session, state: forms.FormState) -> tuple[dict[int, str], dict[int, str]]:
-    org_ids = {lk.org_id for lk in state.links if lk.org_id}
-    svc_ids = {lk.service_id for lk in state.links if lk.service_id}
-    orgs = dict(
-        session.exec(
-            select(Organisation.id, Organisation.name).where(col(Organisation.id).in_(org_ids))
-        ).all()
+def _names(
+    session: Session, state: forms.FormState, territory_id: int
+) -> tuple[dict[int, str], dict[int, str]]:
+    return partner_names(
+        session,
+        territory_id,
+        {lk.org_id for lk in state.links if lk.org_id},
+        {lk.service_id for lk in state.links if lk.service_id},
     )
-    services = dict(
-        session.exec(select(Service.id, Service.name).where(col(Service.id).in_(svc_ids))).all()
-    )
-    return orgs, services
 
 
 def _recap(link: forms.LinkForm) -> str:
@@ -148,9 +145,13 @@ def _incomplete(link: forms.LinkForm) -> bool:
 
 
 def _cards(
-    session: Session, state: forms.FormState, errors: dict[str, list[str]], extra_slots: int
+    session: Session,
+    territory_id: int,
+    state: forms.FormState,
+    errors: dict[str, list[str]],
+    extra_slots: int,
 ) -> tuple[list[Card], list[Card]]:
-    orgs, services = _names(session, state)
+    orgs, services = _names(session, state, territory_id)
     cards = []
     for slot, link in enumerate(state.links):
         prefix = f"l{slot}-"
@@ -235,7 +236,7 @@ def _render(
     for p in problems:
         target = forms.field_id(p.field, slot_of or [])
         errors.setdefault(target, []).append(p.message)
-    cards, empty = _cards(session, state, errors, extra_slots)
+    cards, empty = _cards(session, r.territory.id, state, errors, extra_slots)
     by_slot = {c.slot: c for c in cards}
     for p in problems:
         target = forms.field_id(p.field, slot_of or [])
@@ -276,7 +277,7 @@ def _render_closed(
 ) -> HTMLResponse:
     answers, source = current_answers(session, r)
     state = forms.state_from_answers(answers)
-    cards, _ = _cards(session, state, {}, 0)
+    cards, _ = _cards(session, r.territory.id, state, {}, 0)
     body_names = dict(
         session.exec(
             select(Body.id, Body.name).where(col(Body.id).in_(answers.body_ids or [0]))

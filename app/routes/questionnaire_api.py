@@ -6,12 +6,12 @@ from datetime import date, datetime
 
 from fastapi import APIRouter, Body, HTTPException
 from pydantic import BaseModel
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from app.db import SessionDep
 from app.respondent import respondent_or_404
 from survey import vocab
-from survey.models import Organisation, Service
+from survey.directory import partner_names
 from survey.questionnaire import (
     Answers,
     CampaignNotOpen,
@@ -73,15 +73,11 @@ ERRORS = {
 
 def _out(session: Session, r: Respondent) -> QuestionnaireOut:
     answers, source = current_answers(session, r)
-    org_ids = {lk.partner_organisation_id for lk in answers.links}
-    svc_ids = {lk.partner_service_id for lk in answers.links if lk.partner_service_id}
-    org_names = dict(
-        session.exec(
-            select(Organisation.id, Organisation.name).where(col(Organisation.id).in_(org_ids))
-        ).all()
-    )
-    svc_names = dict(
-        session.exec(select(Service.id, Service.name).where(col(Service.id).in_(svc_ids))).all()
+    org_names, svc_names = partner_names(
+        session,
+        r.territory.id,
+        {lk.partner_organisation_id for lk in answers.links},
+        {lk.partner_service_id for lk in answers.links if lk.partner_service_id},
     )
     data = answers.model_dump()
     data["links"] = [

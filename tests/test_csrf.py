@@ -1,0 +1,83 @@
+"""CSRF everywhere a form changes state with the session cookie.
+
+Static: every write route either depends on `verify_csrf`, or is listed below with the reason.
+Dynamic: a signed-in coordinator of Creuse posts to every write route of the app (routes added
+later are covered) without the token: each answers 403 (or 404) and nothing changes.
+"""
+
+from __future__ import annotations
+
+import html
+
+from fastapi.routing import APIRoute, iter_route_contexts
+
+from app.security import CSRF_EXPIRED, verify_csrf
+from tests.accounts_helpers import login, make_user
+from tests.factories import build_world
+from tests.test_isolation import (
+    WRITE_METHODS,
+    creuse_rows,
+    endpoints,
+    fill_fields,
+    fill_path,
+    snapshot,
+)
+
+# Write routes without the CSRF dependency, and why that is safe.
+WITHOUT_DEPENDENCY = {
+    # The personal link in the URL is the only credential (no cookie is involved): a forged
+    # cross-site request would need the link itself. See docs/security.md.
+    "/api/v1/questionnaire/{token}",
+    "/api/v1/questionnaire/{token}/submit",
+    "/q/{token}",
+    # Checked inside the handler (tests/test_auth.py::test_logout_without_csrf_is_refused).
+    "/logout",
+}
+
+
+def _dependants(dependant):
+    yield dependant
+    for sub in dependant.dependencies:
+        yield from _dependants(sub)
+
+
+def test_every_session_write_route_checks_csrf(app):
+    unprotected = set()
+    for rc in iter_route_contexts(app.routes):
+        route = rc.original_route
+        if not isinstance(route, APIRoute) or not set(route.methods) & set(WRITE_METHODS):
+            continue
+        if not any(d.call is verify_csrf for d in _dependants(route.dependant)):
+            unprotected.add(rc.path)
+    assert unprotected <= WITHOUT_DEPENDENCY, sorted(unprotected - WITHOUT_DEPENDENCY)
+    assert len(WITHOUT_DEPENDENCY - unprotected) == 0, "stale entries in WITHOUT_DEPENDENCY"
+
+
+def test_writes_without_the_token_are_refused_and_change_nothing(app, client, session):
+    world = build_world(session)
+    make_user(session, "coord23@example.org", territory=world.territory)
+    login(client, "coord23@example.org")
+    owned = creuse_rows(session, world.territory.id)
+    before = snapshot(session, owned)
+    problems, walked = [], 0
+    for ep in endpoints(app):
+        if ep.method not in WRITE_METHODS or ep.path in WITHOUT_DEPENDENCY:
+            continue
+        fields = fill_fields(ep.form_fields + ep.query_fields, owned)
+        for url in fill_path(ep.path, owned, ["23"])[:3]:
+            url = url.replace("jeton-inconnu-0000000000000000000000000000", world.tokens["alice"])
+            response = client.request(ep.method, url, data=fields, follow_redirects=False)
+            walked += 1
+            where = f"{ep.method} {url} -> {response.status_code}"
+            if response.status_code == 403:
+                if html.unescape(CSRF_EXPIRED) not in html.unescape(response.text):
+                    problems.append(f"{where}: 403 without the CSRF message")
+            elif response.status_code != 404:
+                problems.append(f"{where}: expected 403")
+            if snapshot(session, owned) != before:
+                problems.append(f"{where}: changed Creuse data")
+                before = snapshot(session, owned)
+    assert walked >= 20
+    assert not problems, "\n".join(problems)
+    # Still signed in: /logout without the token did not end the session.
+    assert client.get("/t/23/").status_code == 200

@@ -10,7 +10,7 @@ import typer
 from sqlmodel import Session
 
 from app.settings import get_settings
-from survey import backup, privacy
+from survey import backup, link_throttle, privacy
 from survey.accounts import purge_login_attempts
 from survey.db import make_engine
 
@@ -114,9 +114,11 @@ def retention_command(
             return
         summary = privacy.apply_retention(session, now, months)
         attempts = purge_login_attempts(session)
+        link_failures = link_throttle.purge(session)
         session.commit()
     typer.echo(f"{len(summary.erased)} personne(s) effacée(s) ; réponses gardées sans identité.")
     typer.echo(f"{attempts} tentative(s) de connexion de plus de 30 jours effacée(s).")
+    typer.echo(f"{link_failures} trace(s) de liens inconnus effacée(s).")
 
 
 def erase_command(

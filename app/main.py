@@ -141,7 +141,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         if _wants_json(request):
             body = exc.detail if isinstance(exc.detail, dict) else {"detail": detail}
             return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
-        return _error_page(request, exc.status_code, detail or "")
+        return _error_page(request, exc.status_code, detail or "", headers=exc.headers)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception):  # pragma: no cover - last resort
@@ -154,10 +154,13 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     return app
 
 
-def _error_page(request: Request, status: int, message: str) -> HTMLResponse:
+def _error_page(
+    request: Request, status: int, message: str, headers: dict | None = None
+) -> HTMLResponse:
     return templates.TemplateResponse(
         request,
         "error.html",
         {"status": status, "title": _STATUS_TEXT.get(status, "Erreur"), "message": message},
         status_code=status,
+        headers=headers,
     )

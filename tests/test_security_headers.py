@@ -224,7 +224,9 @@ def test_api_docs_page_is_served_locally(client):
     assert "/openapi.json" in html
     assert "PUT /api/v1/questionnaire/{token}" in html
     assert "/api/v1/t/{code}/graph/{year}" in html
-    assert not re.search(r"(src|href)=[\"']https?://(?!testserver/)", html), "nothing from elsewhere"
+    assert not re.search(r"(src|href)=[\"']https?://(?!testserver/)", html), (
+        "nothing from elsewhere"
+    )
     assert "swagger" not in html.lower()
     # The CDN pages of FastAPI are gone.
     assert client.get("/redoc").status_code == 404

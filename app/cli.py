@@ -94,7 +94,9 @@ def serve(
     if workers > 1 and get_settings().database_url.startswith("sqlite"):
         # Several processes writing one SQLite file fail with "database is locked" under load
         # (measured in bench/load.py): production with several workers needs PostgreSQL.
-        _fail("Avec SQLite, un seul processus est possible : utilisez PostgreSQL pour --workers > 1.")
+        _fail(
+            "Avec SQLite, un seul processus est possible : utilisez PostgreSQL pour --workers > 1."
+        )
 
     uvicorn.run(
         "app.main:create_app",

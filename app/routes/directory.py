@@ -193,96 +193,22 @@ def proposed_list(request: Request, scope: CoordinatorScope, session: SessionDep
 # --- import and export ---------------------------------------------------------------------
 
 
-def _import_page(request: Request, scope: Scope, status: int = 200, **context):
-    context.setdefault("preview", None)
-    context.setdefault("upload_error", "")
-    return _render(
-        request,
-        "directory/import.html",
-        scope,
-        status,
-        kind="structures",
-        title="Importer des structures",
-        action=f"{_base(scope)}/import",
-        back=_base(scope),
-        columns=d.STRUCTURE_COLUMNS,
-        **context,
-    )
-
-
-@router.get("/t/{code}/repertoire/import", response_class=HTMLResponse)
-def import_form(request: Request, scope: CoordinatorScope):
-    return _import_page(request, scope)
-
-
-@router.post(
-    "/t/{code}/repertoire/import",
-    response_class=HTMLResponse,
-    dependencies=[Depends(tabular_io.upload_size_cap)],
+IMPORT = tabular_io.ImportFlow(
+    kind="structures",
+    title="Importer des structures",
+    path="/t/{code}/repertoire",
+    columns=d.STRUCTURE_COLUMNS,
+    aliases=d.STRUCTURE_ALIASES,
+    check=d.preview_structure_import,
+    write=d.apply_structure_import,
+    audit_action="organisation.import",
+    audit_detail=lambda p: f"{p.count('create')} créée(s), {p.count('update')} mise(s) à jour",
+    render=_render,
+    export_rows=d.export_structures,
+    export_name="repertoire",
+    export_sheet="Répertoire",
 )
-async def import_upload(
-    request: Request, scope: CoordinatorScope, session: SessionDep, _: None = CsrfChecked
-):
-    try:
-        table, filename = await tabular_io.uploaded_table(request, d.STRUCTURE_ALIASES)
-    except tabular_io.UploadProblem as exc:
-        return _import_page(request, scope, exc.status, upload_error=exc.message)
-    preview = d.preview_structure_import(session, scope.territory.id, table)
-    payload = None
-    if preview.ok:
-        payload = tabular_io.pack(
-            request.app.state.secret, "structures", scope.territory.code, table
-        )
-        if payload is None:
-            return _import_page(
-                request,
-                scope,
-                413,
-                upload_error="Ce fichier est trop long : découpez-le en plusieurs.",
-            )
-    return _import_page(
-        request,
-        scope,
-        200 if preview.ok else 422,
-        preview=preview,
-        payload=payload,
-        filename=filename,
-    )
-
-
-@router.post("/t/{code}/repertoire/import/confirmer", response_class=HTMLResponse)
-def import_confirm(
-    request: Request,
-    scope: CoordinatorScope,
-    session: SessionDep,
-    payload: Annotated[str, Form()] = "",
-    filename: Annotated[str, Form()] = "",
-    _: None = CsrfChecked,
-):
-    try:
-        table = tabular_io.unpack(
-            request.app.state.secret, "structures", scope.territory.code, payload
-        )
-    except tabular_io.UploadProblem as exc:
-        return _import_page(request, scope, exc.status, upload_error=exc.message)
-    try:
-        preview = d.apply_structure_import(session, scope.territory.id, table)
-    except d.Refused:
-        session.rollback()
-        preview = d.preview_structure_import(session, scope.territory.id, table)
-        return _import_page(request, scope, 409, preview=preview, filename=filename)
-    detail = f"{preview.count('create')} créée(s), {preview.count('update')} mise(s) à jour"
-    _audit(session, scope, "organisation.import", filename[:200] or "fichier", detail)
-    session.commit()
-    return _redirect(f"{_base(scope)}?fait=importe")
-
-
-@router.get("/t/{code}/repertoire/export")
-def export(scope: ViewerScope, session: SessionDep, format: str = "csv"):
-    headers, rows = d.export_structures(session, scope.territory.id)
-    return tabular_io.export_response(
-        headers, rows, format, f"repertoire-{scope.territory.code}", "Répertoire"
-    )
+tabular_io.add_import_routes(router, IMPORT, export_scope=ViewerScope)
 
 
 # --- one structure -------------------------------------------------------------------------

@@ -210,98 +210,22 @@ def professional_create(
     return RedirectResponse(f"{_base(scope)}?fait=ajoute", status_code=303)
 
 
-@router.get("/t/{code}/professionnels/import", response_class=HTMLResponse)
-def import_form(request: Request, scope: CoordinatorScope):
-    return _import_page(request, scope)
-
-
-def _import_page(request: Request, scope: Scope, status: int = 200, **context):
-    context.setdefault("preview", None)
-    context.setdefault("upload_error", "")
-    return _render(
-        request,
-        "directory/import.html",
-        scope,
-        status,
-        kind="professionals",
-        title="Importer des professionnels",
-        action=f"{_base(scope)}/import",
-        back=_base(scope),
-        columns=p.PRO_COLUMNS,
-        **context,
-    )
-
-
-@router.post(
-    "/t/{code}/professionnels/import",
-    response_class=HTMLResponse,
-    dependencies=[Depends(tabular_io.upload_size_cap)],
+IMPORT = tabular_io.ImportFlow(
+    kind="professionals",
+    title="Importer des professionnels",
+    path="/t/{code}/professionnels",
+    columns=p.PRO_COLUMNS,
+    aliases=p.PRO_ALIASES,
+    check=p.preview_professional_import,
+    write=p.apply_professional_import,
+    audit_action="professional.import",
+    audit_detail=lambda preview: f"{preview.count('create')} professionnel(s) ajouté(s)",
+    render=_render,
+    export_rows=p.export_professionals,
+    export_name="professionnels",
+    export_sheet="Professionnels",
 )
-async def import_upload(
-    request: Request, scope: CoordinatorScope, session: SessionDep, _: None = CsrfChecked
-):
-    try:
-        table, filename = await tabular_io.uploaded_table(request, p.PRO_ALIASES)
-    except tabular_io.UploadProblem as exc:
-        return _import_page(request, scope, exc.status, upload_error=exc.message)
-    preview = p.preview_professional_import(session, scope.territory.id, table)
-    payload = None
-    if preview.ok:
-        payload = tabular_io.pack(
-            request.app.state.secret, "professionals", scope.territory.code, table
-        )
-        if payload is None:
-            return _import_page(
-                request,
-                scope,
-                413,
-                upload_error="Ce fichier est trop long : découpez-le en plusieurs.",
-            )
-    return _import_page(
-        request,
-        scope,
-        200 if preview.ok else 422,
-        preview=preview,
-        payload=payload,
-        filename=filename,
-    )
-
-
-@router.post("/t/{code}/professionnels/import/confirmer", response_class=HTMLResponse)
-def import_confirm(
-    request: Request,
-    scope: CoordinatorScope,
-    session: SessionDep,
-    payload: Annotated[str, Form()] = "",
-    filename: Annotated[str, Form()] = "",
-    _: None = CsrfChecked,
-):
-    try:
-        table = tabular_io.unpack(
-            request.app.state.secret, "professionals", scope.territory.code, payload
-        )
-    except tabular_io.UploadProblem as exc:
-        return _import_page(request, scope, exc.status, upload_error=exc.message)
-    try:
-        preview = p.apply_professional_import(session, scope.territory.id, table)
-    except d.Refused:
-        session.rollback()
-        preview = p.preview_professional_import(session, scope.territory.id, table)
-        return _import_page(request, scope, 409, preview=preview, filename=filename)
-    _audit(
-        session, scope, "professional.import", filename[:200] or "fichier",
-        f"{preview.count('create')} professionnel(s) ajouté(s)",
-    )  # fmt: skip
-    session.commit()
-    return RedirectResponse(f"{_base(scope)}?fait=importe", status_code=303)
-
-
-@router.get("/t/{code}/professionnels/export")
-def export(scope: CoordinatorScope, session: SessionDep, format: str = "csv"):
-    headers, rows = p.export_professionals(session, scope.territory.id)
-    return tabular_io.export_response(
-        headers, rows, format, f"professionnels-{scope.territory.code}", "Professionnels"
-    )
+tabular_io.add_import_routes(router, IMPORT, export_scope=CoordinatorScope)
 
 
 @router.get("/t/{code}/professionnels/{pro_id}", response_class=HTMLResponse)

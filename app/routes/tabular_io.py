@@ -5,20 +5,31 @@ line is valid the preview page carries the parsed table in a hidden field, compr
 signed with the application secret, and "Confirmer" posts it back. The server re-checks the
 whole table against the database before writing, so nothing depends on the page being
 honest, and the signature means only tables this server produced are ever decompressed.
+
+`ImportFlow` holds what differs between the two imports (columns, line checks, the write,
+the export) and `add_import_routes` gives a router the same four pages for either one.
 """
 
-from __future__ import annotations
+# No `from __future__ import annotations`: the routes built in `add_import_routes` take
+# their scope dependency from a variable, which FastAPI can only see in a real annotation.
 
 import base64
 import hashlib
 import hmac
 import json
 import zlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Annotated, Any
 
-from fastapi import HTTPException, Request
-from fastapi.responses import Response
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlmodel import Session
 from starlette.datastructures import UploadFile
 
+from app.db import SessionDep
+from app.security import CoordinatorScope, CsrfChecked, Scope, audit
+from survey.directory import ImportPreview, Refused
 from survey.tabular import (
     CSV_MEDIA_TYPE,
     MAX_BYTES,
@@ -35,6 +46,8 @@ MAX_PAYLOAD = 900 * 1024
 TOO_LARGE = f"Le fichier est trop volumineux : {MAX_BYTES // (1024 * 1024)} Mo au maximum."
 NO_FILE = "Choisissez un fichier CSV ou Excel (.xlsx) à importer."
 EXPIRED = "Ce contrôle d'import est illisible ou a expiré : envoyez le fichier à nouveau."
+TOO_LONG = "Ce fichier est trop long : découpez-le en plusieurs."
+IMPORT_TEMPLATE = "directory/import.html"
 EXPORT_FORMATS = {"csv": "CSV (UTF-8, virgules)", "csv-excel": "CSV pour Excel (points-virgules)",
                   "xlsx": "Excel (.xlsx)"}  # fmt: skip
 
@@ -128,3 +141,137 @@ def export_response(
         media_type=CSV_MEDIA_TYPE,
         headers={"Content-Disposition": f'attachment; filename="{basename}.csv"'},
     )
+
+
+# --- the flow shared by the structure and professional imports ------------------------------
+
+
+@dataclass(frozen=True)
+class ImportFlow:
+    """One import and export of a workspace page: only what differs between them.
+
+    `kind` names the import in the signed payload (a table checked as structures cannot be
+    confirmed as professionals) and switches the wording of the shared template.
+    """
+
+    kind: str
+    title: str
+    path: str  # the page's route, e.g. "/t/{code}/repertoire"
+    columns: Sequence[str]
+    aliases: dict[str, str]
+    check: Callable[[Session, int, Table], ImportPreview]  # line by line; writes nothing
+    write: Callable[[Session, int, Table], ImportPreview]  # raises Refused on any error
+    audit_action: str
+    audit_detail: Callable[[ImportPreview], str]
+    render: Callable[..., Response]  # the route module's page renderer
+    export_rows: Callable[[Session, int], tuple[list[str], list[list[str]]]]
+    export_name: str  # the download is "{export_name}-{territory code}.csv" (or .xlsx)
+    export_sheet: str
+
+    def base(self, scope: Scope) -> str:
+        return self.path.format(code=scope.territory.code)
+
+    def page(self, request: Request, scope: Scope, status: int = 200, **context: Any) -> Response:
+        context.setdefault("preview", None)
+        context.setdefault("upload_error", "")
+        return self.render(
+            request,
+            IMPORT_TEMPLATE,
+            scope,
+            status,
+            kind=self.kind,
+            title=self.title,
+            action=f"{self.base(scope)}/import",
+            back=self.base(scope),
+            columns=self.columns,
+            **context,
+        )
+
+    async def upload(self, request: Request, scope: Scope, session: Session) -> Response:
+        """Read the file and show the preview; when it is right, carry it to the confirmation."""
+        try:
+            table, filename = await uploaded_table(request, self.aliases)
+        except UploadProblem as exc:
+            return self.page(request, scope, exc.status, upload_error=exc.message)
+        preview = self.check(session, scope.territory.id, table)
+        payload = None
+        if preview.ok:
+            payload = pack(request.app.state.secret, self.kind, scope.territory.code, table)
+            if payload is None:
+                return self.page(request, scope, 413, upload_error=TOO_LONG)
+        return self.page(
+            request,
+            scope,
+            200 if preview.ok else 422,
+            preview=preview,
+            payload=payload,
+            filename=filename,
+        )
+
+    def confirm(
+        self, request: Request, scope: Scope, session: Session, payload: str, filename: str
+    ) -> Response:
+        """Check the carried table again against the database, then write it in one commit."""
+        try:
+            table = unpack(request.app.state.secret, self.kind, scope.territory.code, payload)
+        except UploadProblem as exc:
+            return self.page(request, scope, exc.status, upload_error=exc.message)
+        try:
+            preview = self.write(session, scope.territory.id, table)
+        except Refused:
+            session.rollback()
+            preview = self.check(session, scope.territory.id, table)
+            return self.page(request, scope, 409, preview=preview, filename=filename)
+        audit(
+            session,
+            scope.user,
+            self.audit_action,
+            target=filename[:200] or "fichier",
+            detail=self.audit_detail(preview),
+            territory_id=scope.territory.id,
+        )
+        session.commit()
+        return RedirectResponse(f"{self.base(scope)}?fait=importe", status_code=303)
+
+    def export(self, scope: Scope, session: Session, fmt: str) -> Response:
+        headers, rows = self.export_rows(session, scope.territory.id)
+        return export_response(
+            headers, rows, fmt, f"{self.export_name}-{scope.territory.code}", self.export_sheet
+        )
+
+
+def add_import_routes(router: APIRouter, flow: ImportFlow, export_scope: Any) -> None:
+    """The import (form, upload, confirmation; coordinators) and export pages of `flow`.
+
+    `export_scope` is who may download (ViewerScope or CoordinatorScope). Call it before the
+    router's `{path}/{id}` routes, which would otherwise catch `import` and `export`.
+    """
+
+    @router.get(f"{flow.path}/import", response_class=HTMLResponse)
+    def import_form(request: Request, scope: CoordinatorScope):
+        return flow.page(request, scope)
+
+    @router.post(
+        f"{flow.path}/import",
+        response_class=HTMLResponse,
+        dependencies=[Depends(upload_size_cap)],
+    )
+    async def import_upload(
+        request: Request, scope: CoordinatorScope, session: SessionDep, _: None = CsrfChecked
+    ):
+        return await flow.upload(request, scope, session)
+
+    @router.post(f"{flow.path}/import/confirmer", response_class=HTMLResponse)
+    def import_confirm(
+        request: Request,
+        scope: CoordinatorScope,
+        session: SessionDep,
+        payload: Annotated[str, Form()] = "",
+        filename: Annotated[str, Form()] = "",
+        _: None = CsrfChecked,
+    ):
+        return flow.confirm(request, scope, session, payload, filename)
+
+    @router.get(f"{flow.path}/export")
+    def export(scope: export_scope, session: SessionDep, format: str = "csv"):
+        return flow.export(scope, session, format)

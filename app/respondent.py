@@ -15,8 +15,8 @@ from sqlmodel import Session
 from starlette.types import ASGIApp, Receive, Send
 from starlette.types import Scope as AsgiScope
 
-from survey import link_throttle, links
-from survey.questionnaire import Respondent, load_respondent
+from survey import link_throttle
+from survey.questionnaire import Respondent, respondent_for_token
 
 UNKNOWN_LINK = (
     "Ce lien n'est pas (ou plus) valable. Il a peut-être été remplacé par un nouveau lien : "
@@ -51,10 +51,10 @@ class ClientAddress:
 
 
 def respondent_or_404(session: Session, token: str) -> Respondent:
-    invitation = links.find(session, token)
-    if invitation is None:
+    respondent = respondent_for_token(session, token)
+    if respondent is None:
         _unknown_link(session)
-    return load_respondent(session, invitation)
+    return respondent
 
 
 def _unknown_link(session: Session) -> None:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
-from sqlalchemy import event
+from sqlalchemy import Column, Table, TextClause, event, insert, text
 from sqlalchemy.engine import Engine, make_url
-from sqlmodel import create_engine
+from sqlmodel import Session, create_engine
 
 
 def make_engine(url: str, **kwargs) -> Engine:
@@ -29,3 +30,94 @@ def make_engine(url: str, **kwargs) -> Engine:
 
         return engine
     return create_engine(url, pool_pre_ping=True, **kwargs)
+
+
+def insert_rows(
+    session: Session, table: Table, rows: list[dict], returning: Column | None = None
+) -> list:
+    """Insert `rows` (dicts with the same keys) into `table` in one statement.
+
+    PostgreSQL: `INSERT … SELECT * FROM unnest(array, array, …)`, a short constant statement
+    whatever the number of rows, so psycopg prepares it once and no per-row work is done in
+    Python (SQLAlchemy's multi-VALUES form is a new, long SQL string that psycopg parses on
+    every call, and executemany costs a protocol round of Python work per row). SQLite:
+    executemany (a C loop). With `returning`, the values of that column come back in the
+    order of `rows`; it must be an autoincrement key.
+    """
+    if not rows:
+        return []
+    names = list(rows[0])
+    conn = session.connection()
+    defaults = _python_defaults(table, frozenset(names))
+    if conn.dialect.name == "postgresql" and defaults is not None:
+        if defaults:  # what insert() would fill in: the same constants
+            rows = [{**row, **defaults} for row in rows]
+            names += list(defaults)
+        statement = _unnest_insert(table, tuple(names), returning)
+        params = {
+            f"p{i}": _array_literal([row[name] for row in rows]) for i, name in enumerate(names)
+        }
+        if returning is None:
+            conn.execute(statement, params)
+            return []
+        # Ids come from the table's sequence in the order the rows are inserted (ORDER BY
+        # the ordinality), so the sorted ids are the rows' ids in order.
+        return sorted(conn.execute(statement, params).scalars())
+    if returning is None:
+        conn.execute(insert(table), rows)
+        return []
+    return list(
+        conn.execute(
+            insert(table).returning(returning, sort_by_parameter_order=True), rows
+        ).scalars()
+    )
+
+
+def _python_defaults(table: Table, given: frozenset[str]) -> dict | None:
+    """Constant client-side defaults of the columns missing from the rows, or None when one
+    of them is computed (then only insert() knows how to fill it)."""
+    out = {}
+    for column in table.columns:
+        if column.name in given or column.default is None:
+            continue
+        if not column.default.is_scalar:
+            return None
+        out[column.name] = column.default.arg
+    return out
+
+
+def _array_literal(values: list) -> str:
+    """A PostgreSQL array literal ('{1,NULL,"a\\"b"}'), cast by the statement to the column's
+    array type: much less Python work than psycopg adapting a list element by element."""
+    return "{" + ",".join(map(_array_item, values)) + "}"
+
+
+def _array_item(value: object) -> str:
+    if value is None:
+        return "NULL"
+    if value is True or value is False:
+        return "t" if value else "f"
+    if isinstance(value, int):
+        return str(value)
+    return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+@lru_cache(maxsize=64)
+def _unnest_insert(table: Table, names: tuple[str, ...], returning: Column | None) -> TextClause:
+    from sqlalchemy.dialects import postgresql
+
+    dialect = postgresql.dialect()
+    quote = dialect.identifier_preparer.quote
+    arrays = ", ".join(
+        f"CAST(:p{i} AS {table.c[name].type.compile(dialect=dialect)}[])"
+        for i, name in enumerate(names)
+    )
+    target = f"{quote(table.name)} ({', '.join(quote(n) for n in names)})"
+    if returning is None:
+        return text(f"INSERT INTO {target} SELECT * FROM unnest({arrays})")
+    aliases = ", ".join(f"c{i}" for i in range(len(names)))
+    return text(
+        f"INSERT INTO {target} SELECT {aliases} "
+        f"FROM unnest({arrays}) WITH ORDINALITY AS u({aliases}, n) ORDER BY n "
+        f"RETURNING {quote(returning.name)}"
+    )

@@ -1071,23 +1071,37 @@ def _public_service(svc: Service) -> PublicService:
     )
 
 
+_PARTNER_NAMES = sa_select(Organisation.id, Organisation.name).where(
+    col(Organisation.id).in_(bindparam("ids", expanding=True)),
+    col(Organisation.territory_id) == bindparam("territory_id"),
+)
+_SERVICE_NAMES = (
+    sa_select(Service.id, Service.name)
+    .join(Organisation, col(Organisation.id) == Service.organisation_id)
+    .where(
+        col(Service.id).in_(bindparam("ids", expanding=True)),
+        col(Organisation.territory_id) == bindparam("territory_id"),
+    )
+)
+
+
 def partner_names(
     session: Session, territory_id: int, org_ids: set[int], service_ids: set[int]
 ) -> tuple[dict[int, str], dict[int, str]]:
     """Names of the given structures and services, restricted to the territory: an id from
-    elsewhere (forged in a form) gets no name, so it cannot reveal another territory."""
-    orgs = dict(
-        session.exec(
-            select(Organisation.id, Organisation.name).where(
-                col(Organisation.id).in_(org_ids), Organisation.territory_id == territory_id
-            )
-        ).all()
-    )
-    services = dict(
-        session.exec(
-            select(Service.id, Service.name)
-            .join(Organisation, Organisation.id == Service.organisation_id)
-            .where(col(Service.id).in_(service_ids), Organisation.territory_id == territory_id)
-        ).all()
-    )
+    elsewhere (forged in a form) gets no name, so it cannot reveal another territory.
+    (Statements built once: this runs on every questionnaire request.)"""
+    conn = session.connection()
+    orgs: dict[int, str] = {}
+    services: dict[int, str] = {}
+    if org_ids:
+        orgs = dict(
+            conn.execute(_PARTNER_NAMES, {"ids": list(org_ids), "territory_id": territory_id}).all()
+        )
+    if service_ids:
+        services = dict(
+            conn.execute(
+                _SERVICE_NAMES, {"ids": list(service_ids), "territory_id": territory_id}
+            ).all()
+        )
     return orgs, services

@@ -13,13 +13,18 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import delete, insert
+from sqlalchemy import Update, and_, bindparam, delete, insert, update
+from sqlalchemy import select as sa_select
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
 from survey import vocab
+from survey.db import insert_rows
+from survey.links import TOKEN_LENGTH, hash_token
 from survey.models import (
     Body,
     Campaign,
@@ -119,11 +124,23 @@ class Respondent:
 
 
 @dataclass
+class PartnerNames:
+    """Names of the partners of a set of answers, by id (filled while checking them)."""
+
+    organisations: dict[int, str] = field(default_factory=dict)
+    services: dict[int, str] = field(default_factory=dict)
+
+
+@dataclass
 class SaveResult:
     ok: bool
     problems: list[Problem] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     response: Response | None = None
+    # What is now stored, exactly as `answers_of` would read it back, and the partners' names:
+    # the API answers from these without reading the response again.
+    stored: Answers | None = None
+    names: PartnerNames | None = None
 
 
 class CampaignNotOpen(Exception):
@@ -160,68 +177,112 @@ def load_respondent(session: Session, invitation: Invitation) -> Respondent:
     )
 
 
+# Statements of the hot path (every questionnaire request), built once with bound
+# parameters: building a SQLAlchemy statement costs more CPU than running a small one.
+_RESPONDENT_BY_TOKEN = (
+    sa_select(Invitation, Campaign, Territory, Professional, Organisation, Response)
+    .join(Campaign, col(Campaign.id) == Invitation.campaign_id)
+    .join(Territory, col(Territory.id) == Campaign.territory_id)
+    .join(Professional, col(Professional.id) == Invitation.professional_id)
+    .join(Organisation, col(Organisation.id) == Professional.organisation_id)
+    .outerjoin(
+        Response,
+        and_(
+            col(Response.campaign_id) == Invitation.campaign_id,
+            col(Response.professional_id) == Invitation.professional_id,
+        ),
+    )
+    .where(
+        col(Invitation.token_hash) == bindparam("token_hash"),
+        col(Invitation.revoked_at).is_(None),
+    )
+)
+
+
+def respondent_for_token(session: Session, token: str) -> Respondent | None:
+    """The holder of a live personal link, in one query (every questionnaire request starts
+    here), or None when the link is unknown, malformed or revoked."""
+    if not token or len(token) != TOKEN_LENGTH or not token.isascii():
+        return None
+    row = session.execute(_RESPONDENT_BY_TOKEN, {"token_hash": hash_token(token)}).first()
+    if row is None:
+        return None
+    invitation, campaign, territory, professional, organisation, response = row
+    return Respondent(invitation, campaign, territory, professional, organisation, response)
+
+
 # --- reading ---------------------------------------------------------------------------
 
 
-def _tags_by_link(session: Session, link_ids: list[int]) -> dict[int, dict[str, list[str]]]:
-    out: dict[int, dict[str, list[str]]] = {i: {} for i in link_ids}
-    if not link_ids:
-        return out
-    rows = session.exec(
-        select(LinkTag.link_id, LinkTag.kind, LinkTag.code)
-        .where(col(LinkTag.link_id).in_(link_ids))
-        .order_by(LinkTag.code)
-    )
-    for link_id, kind, code in rows:
-        out[link_id].setdefault(kind, []).append(code)
-    return out
+_LINK_COLUMNS = (
+    DeclaredLink.id,
+    DeclaredLink.partner_organisation_id,
+    DeclaredLink.partner_service_id,
+    DeclaredLink.status,
+    DeclaredLink.nature,
+    DeclaredLink.frequency,
+    DeclaredLink.practice_other,
+    DeclaredLink.has_named_contact,
+    DeclaredLink.contact_name,
+    DeclaredLink.contact_consent,
+    DeclaredLink.quality,
+    DeclaredLink.carried_from_id,
+)
+_TAG_FIELDS = {"frame": "frames", "channel": "channels", "practice": "practices",
+               "thematique": "thematiques"}  # fmt: skip
 
 
-def _link_answers(session: Session, response_id: int) -> list[tuple[DeclaredLink, LinkAnswer]]:
-    links = list(
-        session.exec(
-            select(DeclaredLink)
-            .where(DeclaredLink.response_id == response_id)
-            .order_by(DeclaredLink.position, DeclaredLink.id)
-        )
-    )
-    tags = _tags_by_link(session, [lk.id for lk in links])
-    out = []
-    for lk in links:
-        t = tags[lk.id]
-        out.append(
-            (
-                lk,
-                LinkAnswer(
-                    partner_organisation_id=lk.partner_organisation_id,
-                    partner_service_id=lk.partner_service_id,
-                    status=lk.status,
-                    nature=lk.nature,
-                    frames=t.get("frame", []),
-                    channels=t.get("channel", []),
-                    frequency=lk.frequency,
-                    practices=t.get("practice", []),
-                    practice_other=lk.practice_other,
-                    thematiques=t.get("thematique", []),
-                    has_named_contact=lk.has_named_contact,
-                    contact_name=lk.contact_name,
-                    contact_consent=lk.contact_consent,
-                    quality=lk.quality,
-                    carried_from_id=lk.carried_from_id,
-                ),
-            )
-        )
-    return out
+_LINKS_OF_RESPONSE = (
+    sa_select(*_LINK_COLUMNS, LinkTag.kind, LinkTag.code)
+    .outerjoin(LinkTag, col(LinkTag.link_id) == DeclaredLink.id)
+    .where(col(DeclaredLink.response_id) == bindparam("response_id"))
+    .order_by(DeclaredLink.position, DeclaredLink.id)
+)
+_OBSTACLES_OF_RESPONSE = sa_select(ResponseObstacle.code).where(
+    col(ResponseObstacle.response_id) == bindparam("response_id")
+)
+_BODIES_OF_RESPONSE = sa_select(ResponseBody.body_id).where(
+    col(ResponseBody.response_id) == bindparam("response_id")
+)
+
+
+def _link_answers(session: Session, response_id: int) -> list[tuple[int, LinkAnswer]]:
+    """(link id, answer) of a response in order, links and tags in one query."""
+    rows = session.connection().execute(_LINKS_OF_RESPONSE, {"response_id": response_id}).all()
+    links: dict[int, dict] = {}  # link id -> fields, in the order of the rows
+    for row in rows:
+        link = links.get(row[0])
+        if link is None:
+            link = links[row[0]] = {
+                "partner_organisation_id": row[1],
+                "partner_service_id": row[2],
+                "status": row[3],
+                "nature": row[4],
+                "frequency": row[5],
+                "practice_other": row[6],
+                "has_named_contact": row[7],
+                "contact_name": row[8],
+                "contact_consent": row[9],
+                "quality": row[10],
+                "carried_from_id": row[11],
+                "frames": [],
+                "channels": [],
+                "practices": [],
+                "thematiques": [],
+            }
+        if row[12] is not None:
+            link[_TAG_FIELDS[row[12]]].append(row[13])
+    for link in links.values():  # codes in Python's order: the same on every database
+        for name in _TAG_FIELDS.values():
+            link[name].sort()
+    return [(link_id, LinkAnswer.model_validate(link)) for link_id, link in links.items()]
 
 
 def answers_of(session: Session, response: Response) -> Answers:
     """The stored answers of a response."""
-    obstacles = session.exec(
-        select(ResponseObstacle.code).where(ResponseObstacle.response_id == response.id)
-    ).all()
-    bodies = session.exec(
-        select(ResponseBody.body_id).where(ResponseBody.response_id == response.id)
-    ).all()
+    conn = session.connection()
+    obstacles = conn.execute(_OBSTACLES_OF_RESPONSE, {"response_id": response.id}).scalars()
+    bodies = conn.execute(_BODIES_OF_RESPONSE, {"response_id": response.id}).scalars()
     return Answers(
         function=response.function,
         years_in_post=response.years_in_post,
@@ -274,8 +335,8 @@ def carried_forward(session: Session, r: Respondent) -> Answers | None:
             ).all()
         ),
     )
-    for link, ans in _link_answers(session, prev.id):
-        if link.status == "ended":
+    for link_id, ans in _link_answers(session, prev.id):
+        if ans.status == "ended":
             continue
         partner = session.get(Organisation, ans.partner_organisation_id)
         # A structure merged since last year is carried as the structure it became.
@@ -286,7 +347,7 @@ def carried_forward(session: Session, r: Respondent) -> Answers | None:
             continue
         ans.partner_organisation_id = partner.id
         ans.status = "pending"
-        ans.carried_from_id = link.id
+        ans.carried_from_id = link_id
         answers.links.append(ans)
     return answers
 
@@ -318,8 +379,25 @@ def _check_codes(problems: list[Problem], path: str, values: list[str], allowed)
         problems.append(Problem(path, "Une même réponse est cochée deux fois."))
 
 
-def check(session: Session, r: Respondent, answers: Answers, submitting: bool) -> list[Problem]:
-    """Problems that prevent saving (always) or submitting (when `submitting`)."""
+_PARTNERS = sa_select(Organisation.id, Organisation.status, Organisation.name).where(
+    col(Organisation.id).in_(bindparam("ids", expanding=True)),
+    col(Organisation.territory_id) == bindparam("territory_id"),
+)
+_SERVICES = sa_select(Service.id, Service.organisation_id, Service.name).where(
+    col(Service.id).in_(bindparam("ids", expanding=True))
+)
+
+
+def check(
+    session: Session,
+    r: Respondent,
+    answers: Answers,
+    submitting: bool,
+    names: PartnerNames | None = None,
+) -> list[Problem]:
+    """Problems that prevent saving (always) or submitting (when `submitting`).
+
+    `names`, when given, receives the names of the partners found in the directory."""
     problems: list[Problem] = []
     if answers.years_in_post is not None and answers.years_in_post not in vocab.YEARS_IN_POST:
         problems.append(Problem("years_in_post", "Choisissez une durée dans la liste."))
@@ -339,22 +417,24 @@ def check(session: Session, r: Respondent, answers: Answers, submitting: bool) -
             problems.append(Problem("body_ids", "Une même instance est cochée deux fois."))
 
     partner_ids = {a.partner_organisation_id for a in answers.links if a.partner_organisation_id}
+    conn = session.connection()
     partners = {
         o.id: o
-        for o in session.exec(
-            select(Organisation.id, Organisation.status).where(
-                col(Organisation.id).in_(partner_ids),
-                Organisation.territory_id == r.territory.id,
-            )
+        for o in conn.execute(
+            _PARTNERS, {"ids": list(partner_ids), "territory_id": r.territory.id}
         )
-    }
+    } if partner_ids else {}  # fmt: skip
     service_ids = {a.partner_service_id for a in answers.links if a.partner_service_id}
     services = {
-        s.id: s
-        for s in session.exec(
-            select(Service.id, Service.organisation_id).where(col(Service.id).in_(service_ids))
+        s.id: s for s in conn.execute(_SERVICES, {"ids": list(service_ids)})
+    } if service_ids else {}  # fmt: skip
+    if names is not None:
+        names.organisations.update((i, o.name) for i, o in partners.items())
+        names.services.update(
+            (i, svc.name)
+            for i, svc in services.items()
+            if svc.organisation_id in partners  # never a name from another territory
         )
-    }
     seen: set[tuple] = set()
     for i, a in enumerate(answers.links):
         p = f"links.{i}"
@@ -457,17 +537,18 @@ def warnings_for(answers: Answers) -> list[str]:
 # --- writing ---------------------------------------------------------------------------
 
 
-def _partner_for_write_in(session: Session, r: Respondent, w: WriteIn) -> int:
-    """Reuse a structure of the same name in the territory, or propose a new one."""
+def _partner_for_write_in(session: Session, r: Respondent, w: WriteIn) -> tuple[int, str]:
+    """Reuse a structure of the same name in the territory, or propose a new one: its id and
+    name."""
     wanted = _norm(w.name)
-    for org in session.exec(
-        select(Organisation).where(
+    for org_id, name in session.exec(
+        select(Organisation.id, Organisation.name).where(
             Organisation.territory_id == r.territory.id,
             col(Organisation.status).in_(["active", "proposed"]),
         )
     ):
-        if _norm(org.name) == wanted:
-            return org.id
+        if _norm(name) == wanted:
+            return org_id, name
     org = Organisation(
         territory_id=r.territory.id,
         name=w.name,
@@ -478,7 +559,7 @@ def _partner_for_write_in(session: Session, r: Respondent, w: WriteIn) -> int:
     )
     session.add(org)
     session.flush()
-    return org.id
+    return org.id, org.name
 
 
 def _valid_carried_ids(session: Session, r: Respondent, answers: Answers) -> set[int]:
@@ -499,89 +580,134 @@ def _valid_carried_ids(session: Session, r: Respondent, answers: Answers) -> set
 
 
 def save(session: Session, r: Respondent, answers: Answers, submit: bool = False) -> SaveResult:
-    """Save a draft, or submit. One transaction: on any problem, nothing is written."""
+    """Save a draft, or submit. One transaction: on any problem, nothing is written.
+
+    On success `r.response` holds the row as written, and `SaveResult.stored` the answers as
+    stored."""
     if not r.can_write:
         raise CampaignNotOpen(r.campaign)
     already_submitted = r.response is not None and r.response.status == "submitted"
-    problems = check(session, r, answers, submitting=submit or already_submitted)
+    names = PartnerNames()
+    problems = check(session, r, answers, submitting=submit or already_submitted, names=names)
     if problems:
         return SaveResult(ok=False, problems=problems, warnings=warnings_for(answers))
     try:
-        response = _write(session, r, answers, submitted=submit or already_submitted)
+        stored = _write(session, r, answers, submit or already_submitted, names)
         session.commit()
     except Exception:
         session.rollback()
         raise
-    session.refresh(response)
-    r.response = response
-    return SaveResult(ok=True, warnings=warnings_for(answers), response=response)
+    return SaveResult(
+        ok=True, warnings=warnings_for(stored), response=r.response, stored=stored, names=names
+    )
 
 
-def _write(session: Session, r: Respondent, answers: Answers, submitted: bool) -> Response:
+_RESPONSE_TABLE = Response.__table__
+_LINK_TABLE = DeclaredLink.__table__
+_TAG_TABLE = LinkTag.__table__
+_OBSTACLE_TABLE = ResponseObstacle.__table__
+_BODY_TABLE = ResponseBody.__table__
+_INSERT_RESPONSE = insert(_RESPONSE_TABLE).returning(_RESPONSE_TABLE.c.id)
+_DELETE_ANSWERS = [
+    delete(table).where(table.c.response_id == bindparam("response_id"))
+    for table in (_LINK_TABLE, _OBSTACLE_TABLE, _BODY_TABLE)
+]
+
+
+@lru_cache(maxsize=8)
+def _update_response(names: tuple[str, ...]) -> Update:
+    return (
+        update(_RESPONSE_TABLE)
+        .where(_RESPONSE_TABLE.c.id == bindparam("response_id"))
+        .values({name: bindparam(name) for name in names})
+    )
+
+
+def _write(
+    session: Session, r: Respondent, answers: Answers, submitted: bool, names: PartnerNames
+) -> Answers:
+    """Write the answers with a handful of Core statements (this is the hot path of a
+    campaign: see docs/performance.md) and return them as stored."""
     now = utcnow()
+    conn = session.connection()
+    values: dict = {
+        "function": answers.function,
+        "years_in_post": answers.years_in_post,
+        "declared_partner_count": answers.declared_partner_count,
+        "obstacle_other": answers.obstacle_other,
+        "body_other": answers.body_other,
+        "comment": answers.comment,
+        "questionnaire_version": vocab.QUESTIONNAIRE_VERSION,
+        "updated_at": now,
+    }
     response = r.response
     if response is None:
-        response = Response(
-            campaign_id=r.campaign.id,
-            professional_id=r.professional.id,
-            organisation_id=r.professional.organisation_id,
-            service_id=r.professional.service_id,
-            questionnaire_version=vocab.QUESTIONNAIRE_VERSION,
-            created_at=now,
-        )
-    response.function = answers.function
-    response.years_in_post = answers.years_in_post
-    response.declared_partner_count = answers.declared_partner_count
-    response.obstacle_other = answers.obstacle_other
-    response.body_other = answers.body_other
-    response.comment = answers.comment
-    response.questionnaire_version = vocab.QUESTIONNAIRE_VERSION
-    response.updated_at = now
-    if submitted:
-        if response.status != "submitted":
-            response.submitted_at = now
-        response.status = "submitted"
-    session.add(response)
-    session.flush()
-
-    if r.response is not None:  # a new response has nothing to replace
-        old_links = select(DeclaredLink.id).where(DeclaredLink.response_id == response.id)
-        session.exec(delete(LinkTag).where(col(LinkTag.link_id).in_(old_links)))
-        session.exec(delete(DeclaredLink).where(DeclaredLink.response_id == response.id))
-        session.exec(delete(ResponseObstacle).where(ResponseObstacle.response_id == response.id))
-        session.exec(delete(ResponseBody).where(ResponseBody.response_id == response.id))
+        values |= {
+            "campaign_id": r.campaign.id,
+            "professional_id": r.professional.id,
+            "organisation_id": r.professional.organisation_id,
+            "service_id": r.professional.service_id,
+            "status": "submitted" if submitted else "draft",
+            "created_at": now,
+            "submitted_at": now if submitted else None,
+        }
+        response_id = conn.execute(_INSERT_RESPONSE, values).scalar_one()
+        # A detached copy of the row: nothing in the session to flush or to expire.
+        r.response = Response(id=response_id, **values)
+    else:
+        response_id = response.id
+        if submitted and response.status != "submitted":
+            values |= {"status": "submitted", "submitted_at": now}
+        conn.execute(_update_response(tuple(values)), {**values, "response_id": response_id})
+        for key, value in values.items():  # the object mirrors the row without a reload
+            set_committed_value(response, key, value)
+        # Tags go with their links (ON DELETE CASCADE on both databases).
+        for statement in _DELETE_ANSWERS:
+            conn.execute(statement, {"response_id": response_id})
 
     # Bulk statements: one INSERT for the links (ids back in order), one for their tags.
     carried_ok = _valid_carried_ids(session, r, answers)
     rows = []
+    stored_links = []
     for position, a in enumerate(answers.links):
-        org_id = a.partner_organisation_id or _partner_for_write_in(session, r, a.write_in)
-        rows.append(
-            dict(
-                response_id=response.id,
-                position=position,
-                partner_organisation_id=org_id,
-                partner_service_id=a.partner_service_id if a.partner_organisation_id else None,
-                status=a.status,
-                nature=a.nature,
-                frequency=a.frequency,
-                practice_other=a.practice_other,
-                has_named_contact=a.has_named_contact,
-                contact_name=a.contact_name if a.has_named_contact else "",
-                contact_consent=bool(a.has_named_contact and a.contact_name and a.contact_consent),
-                quality=a.quality,
-                carried_from_id=a.carried_from_id if a.carried_from_id in carried_ok else None,
+        if a.partner_organisation_id:
+            org_id, service_id = a.partner_organisation_id, a.partner_service_id
+        else:
+            org_id, org_name = _partner_for_write_in(session, r, a.write_in)
+            names.organisations[org_id] = org_name
+            service_id = None
+        named = bool(a.has_named_contact)
+        row = {
+            "response_id": response_id,
+            "position": position,
+            "partner_organisation_id": org_id,
+            "partner_service_id": service_id,
+            "status": a.status,
+            "nature": a.nature,
+            "frequency": a.frequency,
+            "practice_other": a.practice_other,
+            "has_named_contact": a.has_named_contact,
+            "contact_name": a.contact_name if named else "",
+            "contact_consent": bool(named and a.contact_name and a.contact_consent),
+            "quality": a.quality,
+            "carried_from_id": a.carried_from_id if a.carried_from_id in carried_ok else None,
+        }
+        rows.append(row)
+        stored_links.append(
+            LinkAnswer.model_construct(
+                **{k: v for k, v in row.items() if k not in ("response_id", "position")},
+                write_in=None,
+                frames=sorted(a.frames),
+                channels=sorted(a.channels),
+                practices=sorted(a.practices),
+                thematiques=sorted(a.thematiques),
             )
         )
-    if rows:
-        link_ids = (
-            session.execute(
-                insert(DeclaredLink).returning(DeclaredLink.id, sort_by_parameter_order=True), rows
-            )
-            .scalars()
-            .all()
-        )
-        tags = [
+    link_ids = insert_rows(session, _LINK_TABLE, rows, returning=_LINK_TABLE.c.id)
+    insert_rows(
+        session,
+        _TAG_TABLE,
+        [
             {"link_id": link_id, "kind": kind, "code": code}
             for link_id, a in zip(link_ids, answers.links, strict=True)
             for kind, codes in (
@@ -591,20 +717,27 @@ def _write(session: Session, r: Respondent, answers: Answers, submitted: bool) -
                 ("thematique", a.thematiques),
             )
             for code in codes
-        ]
-        if tags:
-            session.execute(insert(LinkTag), tags)
-    if answers.obstacles:
-        session.execute(
-            insert(ResponseObstacle),
-            [{"response_id": response.id, "code": c} for c in answers.obstacles],
-        )
-    if answers.body_ids:
-        session.execute(
-            insert(ResponseBody),
-            [{"response_id": response.id, "body_id": b} for b in answers.body_ids],
-        )
-    return response
+        ],
+    )
+    insert_rows(
+        session,
+        _OBSTACLE_TABLE,
+        [{"response_id": response_id, "code": c} for c in answers.obstacles],
+    )
+    insert_rows(
+        session, _BODY_TABLE, [{"response_id": response_id, "body_id": b} for b in answers.body_ids]
+    )
+    return Answers.model_construct(
+        function=answers.function,
+        years_in_post=answers.years_in_post,
+        declared_partner_count=answers.declared_partner_count,
+        links=stored_links,
+        obstacles=sorted(answers.obstacles, key=list(vocab.OBSTACLES).index),
+        obstacle_other=answers.obstacle_other,
+        body_ids=sorted(answers.body_ids),
+        body_other=answers.body_other,
+        comment=answers.comment,
+    )
 
 
 def submit_stored(session: Session, r: Respondent) -> SaveResult:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import date, datetime
 
-from fastapi import APIRouter, Body, HTTPException
+from fastapi import APIRouter, Body, HTTPException, Request, Response
 from pydantic import BaseModel
+from pydantic_core import to_json
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 
-from app.db import SessionDep
 from app.respondent import respondent_or_404
 from survey import vocab
 from survey.directory import partner_names
@@ -16,6 +18,7 @@ from survey.questionnaire import (
     Answers,
     CampaignNotOpen,
     LinkAnswer,
+    PartnerNames,
     Respondent,
     current_answers,
     save,
@@ -71,43 +74,69 @@ ERRORS = {
 }
 
 
-def _out(session: Session, r: Respondent) -> QuestionnaireOut:
-    answers, source = current_answers(session, r)
-    org_names, svc_names = partner_names(
-        session,
-        r.territory.id,
-        {lk.partner_organisation_id for lk in answers.links},
-        {lk.partner_service_id for lk in answers.links if lk.partner_service_id},
-    )
-    data = answers.model_dump()
-    data["links"] = [
-        LinkOut(
-            **lk.model_dump(),
-            partner_name=org_names.get(lk.partner_organisation_id, ""),
-            partner_service_name=svc_names.get(lk.partner_service_id),
+def _out(
+    session: Session,
+    r: Respondent,
+    stored: Answers | None = None,
+    names: PartnerNames | None = None,
+) -> dict:
+    """The answers and their context, shaped as `QuestionnaireOut`. After a save, `stored`
+    and `names` (from `SaveResult`) spare reading back what was just written."""
+    if stored is not None and names is not None and r.response is not None:
+        answers, source = stored, r.response.status
+        org_names, svc_names = names.organisations, names.services
+    else:
+        answers, source = current_answers(session, r)
+        org_names, svc_names = partner_names(
+            session,
+            r.territory.id,
+            {lk.partner_organisation_id for lk in answers.links},
+            {lk.partner_service_id for lk in answers.links if lk.partner_service_id},
         )
-        for lk in answers.links
-    ]
-    return QuestionnaireOut(
-        **data,
-        source=source,
-        status=r.response.status if r.response else "not_started",
-        questionnaire_version=(
-            r.response.questionnaire_version if r.response else vocab.QUESTIONNAIRE_VERSION
+    out = answers.model_dump()
+    for link in out["links"]:
+        link["partner_name"] = org_names.get(link["partner_organisation_id"], "")
+        link["partner_service_name"] = svc_names.get(link["partner_service_id"])
+    response, campaign = r.response, r.campaign
+    out |= {
+        "source": source,
+        "status": response.status if response else "not_started",
+        "questionnaire_version": (
+            response.questionnaire_version if response else vocab.QUESTIONNAIRE_VERSION
         ),
-        campaign=CampaignInfo(
-            year=r.campaign.year,
-            status=r.campaign.status,
-            opens_on=r.campaign.opens_on,
-            closes_on=r.campaign.closes_on,
-        ),
-        respondent=RespondentInfo(
-            full_name=r.professional.full_name, organisation=r.organisation.name
-        ),
-        can_write=r.can_write,
-        submitted_at=r.response.submitted_at if r.response else None,
-        warnings=warnings_for(answers),
-    )
+        "campaign": {
+            "year": campaign.year,
+            "status": campaign.status,
+            "opens_on": campaign.opens_on,
+            "closes_on": campaign.closes_on,
+        },
+        "respondent": {"full_name": r.professional.full_name, "organisation": r.organisation.name},
+        "can_write": r.can_write,
+        "submitted_at": response.submitted_at if response else None,
+        "warnings": warnings_for(answers),
+    }
+    return out
+
+
+def _json(out: dict) -> Response:
+    # Serialised by pydantic-core straight from plain data (same formats as the models);
+    # returning a Response spares FastAPI validating it again against `response_model`, which
+    # still documents the shape in OpenAPI (tests/test_fuzz_api.py checks every answer
+    # against it, tests/test_questionnaire_stored.py that reads and saves answer alike).
+    return Response(to_json(out), media_type="application/json")
+
+
+def _in_thread(request: Request, work: Callable[[Session], Response]) -> Awaitable[Response]:
+    """Run `work` with its own session in one worker thread: one thread hop per request
+    instead of three (session dependency, endpoint, session close). The session keeps
+    loaded objects after commit (`expire_on_commit=False`) so the answer is built without
+    reloading them."""
+
+    def run() -> Response:
+        with Session(request.app.state.engine, expire_on_commit=False) as session:
+            return work(session)
+
+    return run_in_threadpool(run)
 
 
 def _refuse(exc: CampaignNotOpen) -> HTTPException:
@@ -125,34 +154,48 @@ def _unprocessable(problems) -> HTTPException:
 
 
 @router.get("/{token}", response_model=QuestionnaireOut, responses=ERRORS)
-def read_answers(token: str, session: SessionDep) -> QuestionnaireOut:
+async def read_answers(token: str, request: Request) -> Response:
     """Les réponses actuelles : envoyées, brouillon, ou reprises de l'an dernier."""
-    return _out(session, respondent_or_404(session, token))
+
+    def work(session: Session) -> Response:
+        return _json(_out(session, respondent_or_404(session, token)))
+
+    return await _in_thread(request, work)
 
 
 @router.put("/{token}", response_model=QuestionnaireOut, responses=ERRORS)
-def save_draft(token: str, answers: Answers, session: SessionDep) -> QuestionnaireOut:
+async def save_draft(token: str, answers: Answers, request: Request) -> Response:
     """Enregistrer un brouillon (une réponse déjà envoyée reste envoyée et doit rester complète)."""
-    r = respondent_or_404(session, token)
-    try:
-        result = save(session, r, answers, submit=False)
-    except CampaignNotOpen as exc:
-        raise _refuse(exc) from None
-    if not result.ok:
-        raise _unprocessable(result.problems)
-    return _out(session, r)
+
+    def work(session: Session) -> Response:
+        r = respondent_or_404(session, token)
+        try:
+            result = save(session, r, answers, submit=False)
+        except CampaignNotOpen as exc:
+            raise _refuse(exc) from None
+        if not result.ok:
+            raise _unprocessable(result.problems)
+        return _json(_out(session, r, result.stored, result.names))
+
+    return await _in_thread(request, work)
 
 
 @router.post("/{token}/submit", response_model=QuestionnaireOut, responses=ERRORS)
-def submit(
-    token: str, session: SessionDep, answers: Answers | None = Body(default=None)
-) -> QuestionnaireOut:
+async def submit(
+    token: str, request: Request, answers: Answers | None = Body(default=None)
+) -> Response:
     """Envoyer : les réponses jointes, ou à défaut celles déjà enregistrées."""
-    r = respondent_or_404(session, token)
-    try:
-        result = save(session, r, answers, submit=True) if answers else submit_stored(session, r)
-    except CampaignNotOpen as exc:
-        raise _refuse(exc) from None
-    if not result.ok:
-        raise _unprocessable(result.problems)
-    return _out(session, r)
+
+    def work(session: Session) -> Response:
+        r = respondent_or_404(session, token)
+        try:
+            result = (
+                save(session, r, answers, submit=True) if answers else submit_stored(session, r)
+            )
+        except CampaignNotOpen as exc:
+            raise _refuse(exc) from None
+        if not result.ok:
+            raise _unprocessable(result.problems)
+        return _json(_out(session, r, result.stored, result.names))
+
+    return await _in_thread(request, work)

@@ -119,6 +119,12 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(api_docs.router)
     # end hardening (helper I)
 
+    # viewer accounts managed by coordinators (helper viewers)
+    from app.routes import viewers
+
+    app.include_router(viewers.router)
+    # end viewer accounts (helper viewers)
+
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError):
         problems = pydantic_problems(list(exc.errors()))

@@ -1,20 +1,32 @@
 """Accounts, roles, login throttling and the audit log.
 
 Roles: `admin` (every territory; manages territories and accounts), `coordinator` (one
-territory, everything), `viewer` (one territory, read only). Passwords are hashed with argon2.
-Login failures are stored in the database so that several app processes agree on throttling.
+territory, everything, including its viewers' accounts), `viewer` (one territory, read only).
+Passwords are hashed with argon2. Login failures are stored in the database so that several
+app processes agree on throttling.
+
+A viewer created by a coordinator has no password yet: they choose it through a one-time
+link (see `issue_password_link`), which nothing in the database stores.
 """
 
 from __future__ import annotations
 
+import base64
+import contextlib
+import hashlib
+import hmac
+import smtplib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
+from email.utils import formataddr, formatdate, make_msgid
 from functools import lru_cache
 
 from pwdlib import PasswordHash
-from sqlalchemy import Column, Index, Text, delete, func
+from sqlalchemy import Column, Index, Text, delete, func, update
 from sqlmodel import Field, Session, SQLModel, col, select
 
+from survey import mailing
 from survey.models import Territory, utcnow
 
 ROLES = ("admin", "coordinator", "viewer")
@@ -27,6 +39,10 @@ PASSWORD_MIN_LENGTH = 12
 THROTTLE_FAILURES = 5
 THROTTLE_WINDOW = timedelta(minutes=15)
 THROTTLE_LOCK = timedelta(minutes=15)
+PASSWORD_LINK_VALIDITY = timedelta(days=7)
+# Stored instead of a hash while a new account waits for its owner to choose a password:
+# no password verifies against it (see verify_password).
+PENDING_PASSWORD = "!en-attente"
 
 # Fixed, documented demo logins (README): the demo territory is public test data.
 DEMO_ACCOUNTS = (
@@ -60,6 +76,11 @@ class User(SQLModel, table=True):
     @property
     def display_name(self) -> str:
         return self.full_name or self.email
+
+    @property
+    def password_pending(self) -> bool:
+        """Created without a password: waiting for its owner to use a one-time link."""
+        return self.password_hash == PENDING_PASSWORD
 
 
 class AuditEvent(SQLModel, table=True):
@@ -131,6 +152,10 @@ def hash_password(password: str) -> str:
 
 
 def verify_password(password: str, password_hash: str) -> bool:
+    if password_hash == PENDING_PASSWORD:
+        # Same cost as a real check: response time does not tell pending accounts apart.
+        _hasher().verify(password, _dummy_hash())
+        return False
     try:
         return _hasher().verify(password, password_hash)
     except Exception:  # a malformed stored hash never lets anyone in
@@ -196,12 +221,15 @@ def user_by_email(session: Session, email: str) -> User | None:
 def create_user(
     session: Session,
     email: str,
-    password: str,
+    password: str | None,
     role: str,
     territory: Territory | None = None,
     full_name: str = "",
 ) -> User:
-    """A new account; the caller commits. Admins have no territory, others exactly one."""
+    """A new account; the caller commits. Admins have no territory, others exactly one.
+
+    `password=None` creates the account without a password (`password_pending`): its owner
+    chooses one through a one-time link."""
     email = _check_email(email)
     if role not in ROLES:
         raise AccountError(
@@ -219,13 +247,14 @@ def create_user(
         )
     if len(full_name) > 160:
         raise AccountError("Le nom est trop long (160 caractères au plus).", "full_name")
-    check_password_strength(password)
+    if password is not None:
+        check_password_strength(password)
     if user_by_email(session, email) is not None:
         raise AccountError(f"Un compte existe déjà pour {email}.", "email")
     user = User(
         email=email,
         full_name=full_name.strip(),
-        password_hash=hash_password(password),
+        password_hash=PENDING_PASSWORD if password is None else hash_password(password),
         role=role,
         territory_id=territory.id if territory else None,
     )
@@ -256,6 +285,185 @@ def set_active(user: User, active: bool) -> None:
     user.active = active
     if not active:
         user.session_version += 1
+
+
+# --- viewers of a territory, managed by its coordinators -----------------------------------
+
+
+def list_viewers(session: Session, territory_id: int) -> list[User]:
+    """The viewer accounts of one territory (never coordinators or administrators)."""
+    return list(
+        session.exec(
+            select(User)
+            .where(User.territory_id == territory_id, User.role == "viewer")
+            .order_by(User.email)
+        ).all()
+    )
+
+
+def viewer_of(session: Session, territory_id: int, user_id: int) -> User | None:
+    """The account `user_id` if it is a viewer of the territory, else None."""
+    user = session.get(User, user_id)
+    if user is None or user.role != "viewer" or user.territory_id != territory_id:
+        return None
+    return user
+
+
+def create_viewer(session: Session, territory: Territory, email: str, full_name: str = "") -> User:
+    """A viewer of `territory` without a password yet (see issue_password_link); the caller
+    commits. Raises AccountError (invalid e-mail, e-mail already used by any account…)."""
+    return create_user(session, email, None, "viewer", territory, full_name=full_name)
+
+
+# --- one-time "choose your password" links -------------------------------------------------
+#
+# token = "{user id}.{expiry (Unix time)}.{MAC}", MAC = HMAC-SHA256(secret, user id, expiry,
+# e-mail, session version, password hash), base64url. Nothing is stored: a copy of the
+# database alone cannot produce a working link (the secret is needed). The link is
+# - expiring: the expiry is part of the signed text;
+# - single use: choosing the password changes the hash (and the session version), so the
+#   MAC no longer matches; the change itself is a compare-and-swap on both values, so two
+#   simultaneous uses cannot both succeed;
+# - revocable: a newer link, a deactivation or a password reset bump the session version.
+
+PASSWORD_LINK_INVALID = (
+    "Ce lien n'est pas ou plus valable : il a peut-être déjà servi ou été remplacé par un "
+    "lien plus récent. Demandez un nouveau lien au coordinateur de votre territoire."
+)
+PASSWORD_LINK_EXPIRED = (
+    "Ce lien a expiré. Demandez un nouveau lien au coordinateur de votre territoire."
+)
+_MAC_LENGTH = 43  # base64url of 32 bytes, without padding
+
+
+class PasswordLinkInvalid(AccountError):
+    """The link is unknown, used, replaced or for an inactive account (404), or expired (410)."""
+
+    def __init__(self, message: str = PASSWORD_LINK_INVALID, status: int = 404) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def _password_link_mac(secret: str, user: User, expires: int) -> str:
+    text = "\x1f".join(
+        ["password-link", str(user.id), str(expires), user.email, str(user.session_version),
+         user.password_hash]
+    )  # fmt: skip
+    mac = hmac.new(secret.encode(), text.encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(mac).decode().rstrip("=")
+
+
+def issue_password_link(
+    secret: str, user: User, replace: bool = False, now: datetime | None = None
+) -> tuple[str, datetime]:
+    """A token letting `user` choose a password, and when it expires.
+
+    `replace=True` makes every earlier link of the user stop working (and closes the user's
+    open sessions): use it when a link is issued again. The caller commits.
+    """
+    if replace:
+        user.session_version += 1
+    now = now or datetime.now(UTC)
+    expires = int((now + PASSWORD_LINK_VALIDITY).timestamp())
+    token = f"{user.id}.{expires}.{_password_link_mac(secret, user, expires)}"
+    return token, datetime.fromtimestamp(expires, UTC)
+
+
+def password_link_user(
+    session: Session, secret: str, token: str, now: datetime | None = None
+) -> User:
+    """The active account a one-time link opens, or PasswordLinkInvalid."""
+    parts = token.split(".") if len(token) <= 80 and token.isascii() else []
+    if len(parts) != 3 or not parts[0].isdigit() or not parts[1].isdigit():
+        raise PasswordLinkInvalid()
+    user_id, expires, mac = int(parts[0]), int(parts[1]), parts[2]
+    if len(mac) != _MAC_LENGTH or user_id > 2**31 - 1 or expires > 2**40:
+        raise PasswordLinkInvalid()
+    user = session.get(User, user_id)
+    expected = _password_link_mac(secret, user, expires) if user else "-" * _MAC_LENGTH
+    if user is None or not hmac.compare_digest(expected, mac) or not user.active:
+        raise PasswordLinkInvalid()
+    now = now or datetime.now(UTC)
+    if now.timestamp() > expires:
+        raise PasswordLinkInvalid(PASSWORD_LINK_EXPIRED, status=410)
+    return user
+
+
+def set_password_with_link(
+    session: Session, secret: str, token: str, new: str, confirm: str, now: datetime | None = None
+) -> User:
+    """Check the link, then set the password chosen by the account's owner; the link stops
+    working. Raises PasswordLinkInvalid or AccountError (weak or mismatched password).
+    The caller commits."""
+    user = password_link_user(session, secret, token, now)
+    check_password_strength(new, "new_password")
+    if new != confirm:
+        raise AccountError("Les deux mots de passe ne sont pas identiques.", "confirm")
+    # Compare-and-swap: only one use of the link can change the row it was signed for.
+    changed = session.execute(
+        update(User)
+        .where(
+            col(User.id) == user.id,
+            col(User.session_version) == user.session_version,
+            col(User.password_hash) == user.password_hash,
+        )
+        .values(password_hash=hash_password(new), session_version=user.session_version + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if changed.rowcount != 1:
+        raise PasswordLinkInvalid()
+    session.refresh(user)
+    return user
+
+
+def password_link_message(
+    mail_from: str,
+    user: User,
+    link: str,
+    territory: Territory,
+    expires: datetime,
+    sender: User,
+    login_url: str,
+) -> EmailMessage:
+    """The e-mail carrying a one-time link to choose a password."""
+    msg = EmailMessage()
+    msg["From"] = mail_from
+    msg["To"] = formataddr((" ".join(user.full_name.split()), user.email))
+    msg["Subject"] = f"Carte partenariale {territory.code} : votre accès en lecture"
+    msg["Date"] = formatdate(localtime=True)
+    msg["Message-ID"] = make_msgid(domain=mail_from.rpartition("@")[2] or "localhost")
+    msg["Auto-Submitted"] = "auto-generated"
+    greeting = f"Bonjour {' '.join(user.full_name.split())}," if user.full_name else "Bonjour,"
+    msg.set_content(
+        f"{greeting}\n\n"
+        f"{sender.display_name} vous a ouvert un accès en lecture à la carte partenariale "
+        f"du territoire {territory.code} — {territory.name} : la carte des partenariats, "
+        "les chiffres et les rapports annuels.\n\n"
+        "Pour choisir votre mot de passe, ouvrez ce lien personnel (il ne sert qu'une fois, "
+        f"jusqu'au {mailing._date_fr(expires.date())} ; ne le transmettez pas) :\n{link}\n\n"
+        f"Ensuite, connectez-vous sur {login_url} avec votre adresse e-mail ({user.email}) "
+        "et ce mot de passe.\n\n"
+        "Si vous n'attendiez pas ce message, ignorez-le : sans ce lien, aucun mot de passe "
+        "n'est choisi et personne ne peut se connecter à ce compte.\n"
+    )
+    return msg
+
+
+def send_password_link(smtp: mailing.SmtpConfig, message: EmailMessage) -> str:
+    """Send the message; '' when sent, else a French reason. Never raises for a network or
+    SMTP failure (the coordinator still has the link on screen)."""
+    try:
+        conn = mailing._connect(smtp)
+    except (OSError, smtplib.SMTPException) as exc:
+        return f"connexion au serveur d'envoi impossible : {mailing._describe(exc)}"
+    try:
+        conn.send_message(message)
+    except (OSError, smtplib.SMTPException, ValueError) as exc:
+        return f"envoi refusé : {mailing._describe(exc)}"
+    finally:
+        with contextlib.suppress(OSError, smtplib.SMTPException):
+            conn.quit()
+    return ""
 
 
 # --- login and throttling ------------------------------------------------------------------

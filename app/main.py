@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.settings import Settings, get_settings
@@ -20,6 +21,7 @@ from survey.messages import pydantic_problems
 log = logging.getLogger("carte")
 
 STATIC_DIR = Path(__file__).parent / "static"
+LOCK_TIMEOUT_MS = 5000  # PostgreSQL: longer lock waits fail with 503 « réessayez »
 
 _STATUS_TEXT = {
     400: "Requête incorrecte",
@@ -30,7 +32,20 @@ _STATUS_TEXT = {
     413: "Envoi trop volumineux",
     422: "Données incorrectes",
     429: "Trop de tentatives",
+    503: "Service momentanément saturé",
 }
+BUSY = (
+    "Le service est très sollicité en ce moment : rien n'a été enregistré. "
+    "Réessayez dans quelques secondes."
+)
+
+
+def is_busy(exc: OperationalError) -> bool:
+    """The database refused to wait any longer (lock timeout, deadlock, SQLite lock): the same
+    request will most likely succeed when tried again."""
+    if getattr(exc.orig, "sqlstate", None) in ("55P03", "40P01", "40001"):
+        return True
+    return "database is locked" in str(exc.orig)
 
 
 def _wants_json(request: Request) -> bool:
@@ -54,7 +69,11 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     )
     app.state.settings = settings
     app.state.secret = settings.resolved_secret()
-    app.state.engine = engine or make_engine(settings.database_url)
+    app.state.engine = engine or make_engine(
+        settings.database_url, pool_size=settings.db_pool_size, lock_timeout_ms=LOCK_TIMEOUT_MS
+    )
+    # Questionnaire API requests run on the event loop with PostgreSQL (questionnaire_api._run).
+    app.state.inline_db = app.state.engine.dialect.name == "postgresql"
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
@@ -148,6 +167,16 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             body = exc.detail if isinstance(exc.detail, dict) else {"detail": detail}
             return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
         return _error_page(request, exc.status_code, detail or "", headers=exc.headers)
+
+    @app.exception_handler(OperationalError)
+    async def _busy(request: Request, exc: OperationalError):
+        if not is_busy(exc):
+            return await _unexpected(request, exc)
+        log.warning("Database busy on %s: %s", request.url.path, exc.orig)
+        headers = {"Retry-After": "5"}
+        if _wants_json(request):
+            return JSONResponse({"detail": BUSY}, status_code=503, headers=headers)
+        return _error_page(request, 503, BUSY, headers=headers)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception):  # pragma: no cover - last resort

@@ -28,6 +28,14 @@ class Settings(BaseSettings):
         description="Public address of the service, used to print personal links.",
     )
     var_dir: Path = VAR_DIR
+    db_pool_size: int = Field(
+        default=20,
+        ge=1,
+        le=200,
+        description="PostgreSQL connections kept open per server process. Keep it at least the "
+        "number of requests a process serves at once: a request finding no idle connection "
+        "opens a new one, and PostgreSQL forks a process for it (docs/performance.md).",
+    )
 
     # e-mail (helper F): optional; without smtp_host the links are exported for a mail merge.
     smtp_host: str = Field(default="", description="SMTP server; empty disables e-mail sending.")

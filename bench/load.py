@@ -353,6 +353,7 @@ class Run:
     errors: Counter
     elapsed: float
     client_cpu: float
+    most_in_flight: int = 0  # respondents under way at once, at most
 
     @property
     def submissions(self) -> int:
@@ -458,10 +459,15 @@ async def drive(
     duration: float = 60.0,
     flow: str = "full",
     progress: Counter | None = None,
+    rate: float | None = None,
 ) -> Run:
     """C concurrent respondents over `jobs`, each job at most once, until done or `duration`.
 
-    `progress["submit"]` counts acknowledged submissions as they happen (for the fault test).
+    Closed loop by default: each of the C respondents starts the next job as soon as one is
+    done (the server's saturation throughput). With `rate`, open loop: a respondent arrives
+    every 1/rate s whatever the server does, at most C under way at once (latency at a given
+    load). `progress["submit"]` counts acknowledged submissions as they happen (for the
+    fault test).
     """
     run = Run([], {"get": [], "put": [], "submit": []}, Counter(), 0.0, 0.0)
     queue: asyncio.Queue[Job] = asyncio.Queue()
@@ -482,11 +488,69 @@ async def drive(
             if progress is not None and "submit" in outcome.acked:
                 progress["submit"] += 1
 
+    in_flight = 0
+
+    async def one(job: Job, slots: asyncio.Semaphore) -> None:
+        nonlocal in_flight
+        async with slots:
+            in_flight += 1
+            run.most_in_flight = max(run.most_in_flight, in_flight)
+            outcome = await _respondent(host, port, job, organisation_ids, flow, run)
+            in_flight -= 1
+        run.outcomes.append(outcome)
+        if progress is not None and "submit" in outcome.acked:
+            progress["submit"] += 1
+
+    async def arrivals() -> None:
+        slots, tasks = asyncio.Semaphore(concurrency), []
+        start = time.perf_counter()
+        for i in range(len(jobs)):
+            delay = start + i / rate - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            if time.monotonic() >= deadline:
+                break
+            tasks.append(asyncio.create_task(one(queue.get_nowait(), slots)))
+        await asyncio.gather(*tasks)
+
     cpu0, t0 = time.process_time(), time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    if rate:
+        await arrivals()
+    else:
+        run.most_in_flight = concurrency
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
     run.elapsed = time.perf_counter() - t0
     run.client_cpu = time.process_time() - cpu0
     return run
+
+
+# --- CPU accounting ------------------------------------------------------------------
+
+
+def cpu_by_group(server_pgid: int) -> dict[str, float]:
+    """CPU seconds (user + system) used so far by the server's process group and by the
+    PostgreSQL server's processes of this machine (Linux /proc; empty elsewhere). The
+    PostgreSQL figure includes other clients of the same server, if any."""
+    out = {"server": 0.0, "postgresql": 0.0}
+    hz = os.sysconf("SC_CLK_TCK")
+    try:
+        pids = [p for p in os.listdir("/proc") if p.isdigit()]
+    except OSError:
+        return {}
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                stat = f.read()
+            fields = stat[stat.rindex(")") + 2 :].split()
+            name = stat[stat.index("(") + 1 : stat.rindex(")")]
+        except (OSError, ValueError):
+            continue
+        ticks = int(fields[11]) + int(fields[12])
+        if int(fields[2]) == server_pgid:
+            out["server"] += ticks / hz
+        elif name.startswith("postgres"):
+            out["postgresql"] += ticks / hz
+    return out
 
 
 # --- checking --------------------------------------------------------------------------
@@ -566,6 +630,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--workers", type=int, default=2, help="server processes")
     p.add_argument("--duration", type=float, default=120.0, help="seconds, at most")
     p.add_argument("--flow", choices=["full", "submit"], default="full")
+    p.add_argument(
+        "--rate",
+        type=float,
+        help="open loop: respondents arriving per second (default: closed loop, saturation)",
+    )
     p.add_argument("--server", choices=["carte", "uvicorn"], default="carte")
     p.add_argument("--json", type=Path, help="also write the results here")
     args = p.parse_args(argv)
@@ -582,6 +651,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         # Warm every worker (imports, connection pools) with reads before measuring.
         asyncio.run(_warm(server.base_url, territory.jobs[0].token, 4 * args.workers))
+        cpu_before = cpu_by_group(server.process.pid)
         run = asyncio.run(
             drive(
                 server.base_url,
@@ -590,8 +660,10 @@ def main(argv: list[str] | None = None) -> int:
                 args.concurrency,
                 args.duration,
                 args.flow,
+                rate=args.rate,
             )
         )
+        cpu_after = cpu_by_group(server.process.pid)
     finally:
         server.stop()
     problems = check_database(engine, territory, run.outcomes)
@@ -599,8 +671,13 @@ def main(argv: list[str] | None = None) -> int:
 
     backend = make_url(args.url).get_backend_name()
     print(
-        f"\n{backend}, {args.workers} worker(s), {args.concurrency} concurrent, flow {args.flow}, "
-        f"server {args.server}"
+        f"\n{backend}, {args.workers} worker(s), flow {args.flow}, server {args.server}, "
+        + (
+            f"open loop at {args.rate:g} respondents/s (at most {args.concurrency} at once; "
+            f"{run.most_in_flight} at most seen)"
+            if args.rate
+            else f"closed loop, {args.concurrency} concurrent"
+        )
     )
     print(
         f"respondents done: {len(run.outcomes)}, acknowledged submissions: {run.submissions}, "
@@ -608,17 +685,25 @@ def main(argv: list[str] | None = None) -> int:
         f"{sum(map(len, run.latencies.values())) / run.elapsed:.1f} requests/s "
         f"(client CPU {run.client_cpu:.1f} s)"
     )
+    requests = sum(map(len, run.latencies.values()))
+    cpu = {k: cpu_after[k] - cpu_before[k] for k in cpu_before} | {"client": run.client_cpu}
+    if requests and cpu_before:
+        per = ", ".join(f"{k} {v / requests * 1000:.2f} ms" for k, v in cpu.items())
+        print(f"CPU per request: {per} (of {os.cpu_count()} CPUs x {run.elapsed:.1f} s)")
     results = {
         "backend": backend,
         "workers": args.workers,
         "concurrency": args.concurrency,
         "flow": args.flow,
+        "rate": args.rate,
+        "most_in_flight": run.most_in_flight,
         "server": args.server,
         "respondents": len(run.outcomes),
         "submissions": run.submissions,
         "elapsed": run.elapsed,
         "submissions_per_s": run.submissions / run.elapsed,
         "client_cpu": run.client_cpu,
+        "cpu_seconds": cpu,
         "errors": dict(run.errors),
         "problems": problems,
         "latency_ms": {},

@@ -10,14 +10,28 @@ from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
 
 
-def make_engine(url: str, **kwargs) -> Engine:
-    """An engine for `url`; SQLite gets foreign keys, WAL and a busy timeout."""
+def make_engine(
+    url: str,
+    pool_size: int | None = None,
+    lock_timeout_ms: int | None = None,
+    sqlite_busy_timeout_s: float = 30.0,
+    **kwargs,
+) -> Engine:
+    """An engine for `url`; SQLite gets foreign keys, WAL and a busy timeout.
+
+    `pool_size` (PostgreSQL): connections kept open. Connections beyond it (up to as many
+    again) are closed when given back, so a pool smaller than the number of concurrent
+    requests makes PostgreSQL fork a backend for most requests: measured in bench/load.py,
+    that halved the throughput. `lock_timeout_ms` (PostgreSQL): a statement waiting longer
+    than this for a lock fails (the web app answers 503) instead of holding its request."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(
-            url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs
+            url,
+            connect_args={"check_same_thread": False, "timeout": sqlite_busy_timeout_s},
+            **kwargs,
         )
 
         @event.listens_for(engine, "connect")
@@ -29,6 +43,10 @@ def make_engine(url: str, **kwargs) -> Engine:
             cur.close()
 
         return engine
+    if pool_size is not None:
+        kwargs |= {"pool_size": pool_size, "max_overflow": pool_size}
+    if lock_timeout_ms is not None:
+        kwargs["connect_args"] = {"options": f"-c lock_timeout={int(lock_timeout_ms)}"}
     return create_engine(url, pool_pre_ping=True, **kwargs)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import date, datetime
 
 from fastapi import APIRouter, Body, HTTPException, Request, Response
@@ -126,17 +126,25 @@ def _json(out: dict) -> Response:
     return Response(to_json(out), media_type="application/json")
 
 
-def _in_thread(request: Request, work: Callable[[Session], Response]) -> Awaitable[Response]:
-    """Run `work` with its own session in one worker thread: one thread hop per request
-    instead of three (session dependency, endpoint, session close). The session keeps
-    loaded objects after commit (`expire_on_commit=False`) so the answer is built without
-    reloading them."""
+async def _run(request: Request, work: Callable[[Session], Response]) -> Response:
+    """Run `work` with a session of its own, which keeps loaded objects after commit
+    (`expire_on_commit=False`) so that the answer is built without reloading them.
+
+    On PostgreSQL the work runs right here, on the event loop: these requests are a few
+    milliseconds of CPU and bounded waits (indexed statements; the app's connections have a
+    `lock_timeout`), and handing them to a worker thread cost a third of the CPU of a request
+    under load (GIL hand-offs; measured in bench/load.py, docs/performance.md). Concurrency
+    comes from server processes (`carte serve --workers`, one per CPU). On SQLite a writer may
+    wait up to the busy timeout for another process's lock, so the work goes to a thread and
+    the event loop stays free."""
 
     def run() -> Response:
         with Session(request.app.state.engine, expire_on_commit=False) as session:
             return work(session)
 
-    return run_in_threadpool(run)
+    if request.app.state.inline_db:
+        return run()
+    return await run_in_threadpool(run)
 
 
 def _refuse(exc: CampaignNotOpen) -> HTTPException:
@@ -160,7 +168,7 @@ async def read_answers(token: str, request: Request) -> Response:
     def work(session: Session) -> Response:
         return _json(_out(session, respondent_or_404(session, token)))
 
-    return await _in_thread(request, work)
+    return await _run(request, work)
 
 
 @router.put("/{token}", response_model=QuestionnaireOut, responses=ERRORS)
@@ -177,7 +185,7 @@ async def save_draft(token: str, answers: Answers, request: Request) -> Response
             raise _unprocessable(result.problems)
         return _json(_out(session, r, result.stored, result.names))
 
-    return await _in_thread(request, work)
+    return await _run(request, work)
 
 
 @router.post("/{token}/submit", response_model=QuestionnaireOut, responses=ERRORS)
@@ -198,4 +206,4 @@ async def submit(
             raise _unprocessable(result.problems)
         return _json(_out(session, r, result.stored, result.names))
 
-    return await _in_thread(request, work)
+    return await _run(request, work)

@@ -158,7 +158,7 @@ class ResponseObstacle(SQLModel, table=True):
 
 class ResponseBody(SQLModel, table=True):
     response_id: int = Field(foreign_key="response.id", primary_key=True, ondelete="CASCADE")
-    body_id: int = Field(foreign_key="body.id", primary_key=True)
+    body_id: int = Field(foreign_key="body.id", primary_key=True, index=True)
 
 
 class DeclaredLink(SQLModel, table=True):
@@ -168,7 +168,7 @@ class DeclaredLink(SQLModel, table=True):
     response_id: int = Field(foreign_key="response.id", index=True, ondelete="CASCADE")
     position: int = 0
     partner_organisation_id: int = Field(foreign_key="organisation.id", index=True)
-    partner_service_id: int | None = Field(default=None, foreign_key="service.id")
+    partner_service_id: int | None = Field(default=None, foreign_key="service.id", index=True)
     status: str = Field(default="new", max_length=10)  # vocab.LINK_STATUSES
     nature: str | None = Field(default=None, max_length=10)  # vocab.NATURES
     frequency: str | None = Field(default=None, max_length=12)  # vocab.FREQUENCIES
@@ -177,8 +177,9 @@ class DeclaredLink(SQLModel, table=True):
     contact_name: str = Field(default="", max_length=120)
     contact_consent: bool = False
     quality: int | None = None  # vocab.QUALITIES
+    # Indexed: deleting a link looks for the links carried from it (ON DELETE SET NULL).
     carried_from_id: int | None = Field(
-        default=None, foreign_key="declaredlink.id", ondelete="SET NULL"
+        default=None, foreign_key="declaredlink.id", ondelete="SET NULL", index=True
     )
 
 

@@ -9,6 +9,7 @@ passing the request along.
 from __future__ import annotations
 
 from contextvars import ContextVar
+from typing import NoReturn
 
 from fastapi import HTTPException
 from sqlmodel import Session
@@ -57,7 +58,7 @@ def respondent_or_404(session: Session, token: str) -> Respondent:
     return respondent
 
 
-def _unknown_link(session: Session) -> None:
+def _unknown_link(session: Session) -> NoReturn:
     """Raise 404, or 429 when this address tried too many unknown links recently."""
     ip = client_address.get()
     if ip:

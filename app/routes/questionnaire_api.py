@@ -171,21 +171,22 @@ async def read_answers(token: str, request: Request) -> Response:
     return await _run(request, work)
 
 
+def _saved(session: Session, token: str, answers: Answers | None, submit: bool) -> Response:
+    """Save (or, without answers, submit what is stored) and answer with the result."""
+    r = respondent_or_404(session, token)
+    try:
+        result = save(session, r, answers, submit=submit) if answers else submit_stored(session, r)
+    except CampaignNotOpen as exc:
+        raise _refuse(exc) from None
+    if not result.ok:
+        raise _unprocessable(result.problems)
+    return _json(_out(session, r, result.stored, result.names))
+
+
 @router.put("/{token}", response_model=QuestionnaireOut, responses=ERRORS)
 async def save_draft(token: str, answers: Answers, request: Request) -> Response:
     """Enregistrer un brouillon (une réponse déjà envoyée reste envoyée et doit rester complète)."""
-
-    def work(session: Session) -> Response:
-        r = respondent_or_404(session, token)
-        try:
-            result = save(session, r, answers, submit=False)
-        except CampaignNotOpen as exc:
-            raise _refuse(exc) from None
-        if not result.ok:
-            raise _unprocessable(result.problems)
-        return _json(_out(session, r, result.stored, result.names))
-
-    return await _run(request, work)
+    return await _run(request, lambda session: _saved(session, token, answers, submit=False))
 
 
 @router.post("/{token}/submit", response_model=QuestionnaireOut, responses=ERRORS)
@@ -193,17 +194,4 @@ async def submit(
     token: str, request: Request, answers: Answers | None = Body(default=None)
 ) -> Response:
     """Envoyer : les réponses jointes, ou à défaut celles déjà enregistrées."""
-
-    def work(session: Session) -> Response:
-        r = respondent_or_404(session, token)
-        try:
-            result = (
-                save(session, r, answers, submit=True) if answers else submit_stored(session, r)
-            )
-        except CampaignNotOpen as exc:
-            raise _refuse(exc) from None
-        if not result.ok:
-            raise _unprocessable(result.problems)
-        return _json(_out(session, r, result.stored, result.names))
-
-    return await _run(request, work)
+    return await _run(request, lambda session: _saved(session, token, answers, submit=True))

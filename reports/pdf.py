@@ -48,9 +48,8 @@ from reportlab.platypus import (
 from reportlab.platypus.tableofcontents import TableOfContents
 from sqlmodel import Session, col, select
 
-from reports import charts, compare, figures, findings, mapdraw, privacy
+from reports import cache, charts, compare, figures, findings, mapdraw, privacy, svg
 from reports import typography as t
-from reports.graph import build_graph
 from survey import vocab
 from survey.models import Campaign, Territory
 
@@ -250,12 +249,14 @@ def collect(
     step = progress or (lambda _: None)
     step(STEPS[0])
     territory = session.get(Territory, campaign.territory_id)
-    g = build_graph(session, campaign)
-    before = build_graph(session, previous) if previous else None
+    # Built graphs and figures come from reports.cache (shared with the web pages, read only).
+    current = cache.entry(session, campaign)
+    g = current.graph
+    before = cache.graph(session, previous) if previous else None
     step(STEPS[1])
     # Exact betweenness up to a large département; sampled beyond (seeded: reproducible).
     k = 300 if g.number_of_nodes() > 600 else None
-    all_figures = figures.all_figures(g, betweenness_k=k)
+    all_figures = current.all_figures(betweenness_k=k)
     obstacles = figures.obstacles(session, campaign)
     step(STEPS[2])
     comparison = None
@@ -278,11 +279,21 @@ def collect(
         obstacles=obstacles,
         comparison=comparison,
         findings=findings.top_findings(facts),
-        positions=mapdraw.map_positions(
-            session, campaign, g, {previous.id: before} if previous and before else {}
-        ),
+        positions=mapdraw.map_positions(session, campaign, g, _earlier_graphs(session, campaign)),
         issued_on=issue_date(campaign, today),
     )
+
+
+def _earlier_graphs(session: Session, campaign: Campaign) -> dict[int, nx.DiGraph]:
+    """The cached graphs of the campaigns whose layouts the map starts from (the same
+    campaigns as mapdraw.map_positions), so none is built again when already cached."""
+    earlier = session.exec(
+        select(Campaign)
+        .where(Campaign.territory_id == campaign.territory_id, Campaign.year < campaign.year)
+        .order_by(col(Campaign.year).desc())
+        .limit(svg.HISTORY)
+    ).all()
+    return {c.id: cache.graph(session, c) for c in earlier}
 
 
 # --- document machinery --------------------------------------------------------------------

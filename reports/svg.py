@@ -17,18 +17,17 @@ from __future__ import annotations
 
 import hashlib
 import math
+import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 
 import networkx as nx
 from markupsafe import Markup, escape
-from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from reports import figures, layout
-from reports.graph import build_graph
-from survey.models import Campaign, Organisation, Response
+from reports import cache, figures, layout
+from survey.models import Campaign
 
 Position = tuple[float, float]
 
@@ -91,6 +90,7 @@ def family_of(org_type: str | None) -> Family:
 # --- positions -----------------------------------------------------------------------------
 
 _cache: OrderedDict[str, dict] = OrderedDict()
+_cache_lock = threading.Lock()  # sync routes run in a thread pool
 _CACHE_SIZE = 64
 
 
@@ -106,49 +106,49 @@ def cached_positions(g: nx.DiGraph, previous: dict | None = None) -> dict[Hashab
     """layout.positions, memoised on the graph's structure (the layout is deterministic, so
     several processes computing it independently agree)."""
     key = _fingerprint(g, previous)
-    if key in _cache:
-        _cache.move_to_end(key)
-        return _cache[key]
+    with _cache_lock:
+        if key in _cache:
+            _cache.move_to_end(key)
+            return _cache[key]
     pos = layout.positions(g, previous)
-    _cache[key] = pos
-    if len(_cache) > _CACHE_SIZE:
-        _cache.popitem(last=False)
+    with _cache_lock:
+        _cache[key] = pos
+        if len(_cache) > _CACHE_SIZE:
+            _cache.popitem(last=False)
     return pos
 
 
-def _data_version(session: Session, campaign: Campaign) -> tuple:
-    """Changes whenever the campaign's graph can have changed: its submitted responses
-    (count, last change) and the territory's structures (count, merges). Cheap: two
-    aggregate queries."""
-    answers = session.execute(
-        select(
-            func.count(),
-            func.max(Response.updated_at),
-            func.max(Response.submitted_at),
-        ).where(Response.campaign_id == campaign.id, Response.status == "submitted")
-    ).one()
-    orgs = session.execute(
-        select(
-            func.count(), func.count(Organisation.merged_into_id), func.max(Organisation.id)
-        ).where(Organisation.territory_id == campaign.territory_id)
-    ).one()
-    return (campaign.id, *(str(v) for v in answers), *(str(v) for v in orgs))
+def _data_version(session: Session, campaign: Campaign) -> str:
+    """Changes whenever the campaign's graph can have changed (reports.cache.data_version:
+    its responses, invitations, and the territory's structures and professionals)."""
+    return cache.data_version(session, campaign)
 
 
 _by_version: OrderedDict[tuple, dict] = OrderedDict()
+_by_version_lock = threading.Lock()
 
 
 def _year_positions(
-    session: Session, campaign: Campaign, previous: dict | None, g: nx.DiGraph | None = None
+    session: Session,
+    campaign: Campaign,
+    previous: dict | None,
+    g: nx.DiGraph | None = None,
+    version: str | None = None,
 ) -> dict:
-    key = (_data_version(session, campaign), _digest(previous))
-    if key in _by_version:
-        _by_version.move_to_end(key)
-        return _by_version[key]
-    pos = cached_positions(g if g is not None else build_graph(session, campaign), previous)
-    _by_version[key] = pos
-    if len(_by_version) > _CACHE_SIZE:
-        _by_version.popitem(last=False)
+    """`version` (the campaign's data version) may be given when the caller just read it."""
+    version = version or _data_version(session, campaign)
+    key = (campaign.id, version, _digest(previous))
+    with _by_version_lock:
+        if key in _by_version:
+            _by_version.move_to_end(key)
+            return _by_version[key]
+    if g is None:
+        g = cache.entry(session, campaign, version=version).graph
+    pos = cached_positions(g, previous)
+    with _by_version_lock:
+        _by_version[key] = pos
+        if len(_by_version) > _CACHE_SIZE:
+            _by_version.popitem(last=False)
     return pos
 
 
@@ -158,8 +158,13 @@ def _digest(pos: dict | None) -> str:
     ).hexdigest()
 
 
+def positions_digest(pos: dict | None) -> str:
+    """A key for a set of positions (for caching what is drawn from them)."""
+    return _digest(pos)
+
+
 def map_positions(
-    session: Session, campaign: Campaign, g: nx.DiGraph | None = None
+    session: Session, campaign: Campaign, g: nx.DiGraph | None = None, version: str | None = None
 ) -> dict[Hashable, Position]:
     """Positions of the structures of `campaign`, stable across years: the layout of the
     earlier campaigns (up to HISTORY of them, oldest first) is computed first and each year
@@ -167,7 +172,8 @@ def map_positions(
 
     Always computed on the unfiltered graph (`g` if given must be unfiltered): a filter
     hides links and structures but never moves them. Memoised per campaign data version,
-    so earlier years' graphs are only rebuilt when their answers changed."""
+    so earlier years' graphs are only rebuilt when their answers changed. `version` is
+    `campaign`'s data version when the caller has just read it (reports.cache)."""
     earlier = session.exec(
         select(Campaign)
         .where(Campaign.territory_id == campaign.territory_id, Campaign.year < campaign.year)
@@ -177,7 +183,7 @@ def map_positions(
     previous: dict | None = None
     for c in reversed(earlier):
         previous = _year_positions(session, c, previous)
-    return _year_positions(session, campaign, previous, g)
+    return _year_positions(session, campaign, previous, g, version)
 
 
 # --- drawing -------------------------------------------------------------------------------

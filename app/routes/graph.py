@@ -15,16 +15,17 @@ from urllib.parse import urlencode
 import networkx as nx
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
+from markupsafe import Markup
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from app.db import SessionDep
 from app.security import Scope, ViewerScope, audit
 from app.templating import templates
-from reports import exports, figures, svg
+from reports import cache, exports, figures, svg
 from reports import structure as structure_view
-from reports.compare import compare
-from reports.graph import NO_FILTER, GraphFilter, build_graph
+from reports.compare import carrier_departures, compare_graphs
+from reports.graph import NO_FILTER, GraphFilter
 from survey import vocab
 from survey.models import Campaign, Organisation
 from survey.models import Response as Answer
@@ -171,13 +172,16 @@ def chosen_campaign(session: Session, scope: Scope, raw_year: str | None) -> Cam
 
 @dataclass
 class GraphView:
-    """A campaign's graph as shown: filtered graph, its figures, stable positions."""
+    """A campaign's graph as shown: filtered graph, its figures, stable positions.
+
+    `graph` and `figures` come from reports.cache: shared with other requests, read only."""
 
     campaign: Campaign
     flt: GraphFilter
     graph: nx.DiGraph
     figures: dict
     positions: dict
+    entry: cache.Entry
 
     @property
     def filtered(self) -> bool:
@@ -203,11 +207,41 @@ def graph_view(
     session: Session, campaign: Campaign, flt: GraphFilter, everything: bool = True
 ) -> GraphView:
     """The filtered graph and its figures (all of them, or only `map_figures`), with the
-    positions of the unfiltered graph (only built when needed for the layout)."""
-    g = build_graph(session, campaign, flt)
-    pos = svg.map_positions(session, campaign, g if flt == NO_FILTER else None)
-    figs = figures.all_figures(g) if everything else map_figures(g)
-    return GraphView(campaign, flt, g, figs, pos)
+    positions of the unfiltered graph (only built when needed for the layout). Graph and
+    figures are cached per campaign data version (reports.cache): never stale."""
+    e = cache.entry(session, campaign, flt)
+    g = e.graph
+    pos = svg.map_positions(session, campaign, g if flt == NO_FILTER else None, e.version)
+    figs = e.all_figures() if everything else map_figures_of(e)
+    return GraphView(campaign, flt, g, figs, pos, e)
+
+
+def map_figures_of(e: cache.Entry) -> dict:
+    """`map_figures` of a cached graph, from `all_figures` when that is already cached."""
+    done = e.cached("all_figures")
+    if done is not None:
+        return {k: done[k] for k in ("headline", "size", "participation", "fragility")}
+    return e.derived("map_figures", map_figures)
+
+
+def compare_cached(
+    session: Session,
+    before: Campaign,
+    after: Campaign,
+    flt: GraphFilter = NO_FILTER,
+    versions: tuple[str | None, str | None] = (None, None),
+) -> dict:
+    """reports.compare.compare on the cached graphs of both campaigns; the comparison
+    itself is kept with the later campaign's entry, keyed by the earlier one's version.
+    `versions` = the data versions of (before, after) when the caller has just read them."""
+    if before.territory_id != after.territory_id:
+        raise ValueError("campaigns of different territories")
+    b = cache.entry(session, before, flt, versions[0])
+    a = cache.entry(session, after, flt, versions[1])
+    return a.derived(
+        ("compare", before.id, b.version),
+        lambda g: compare_graphs(b.graph, g, carrier_departures(session, before, after, flt)),
+    )
 
 
 def node_stats(view: GraphView) -> dict:
@@ -282,18 +316,28 @@ def map_page(request: Request, scope: ViewerScope, session: SessionDep):
         )
     base = _base(scope)
     year = campaign.year
-    map_svg = svg.render(
-        view.graph,
-        view.positions,
-        svg.MapOptions(
-            href=lambda n: f"{base}/structures/{n}?annee={year}",
-            highlight=frozenset(found),
-            title=(
-                f"Carte des partenariats {year} : {view.graph.number_of_nodes()} structures, "
-                f"{view.figures['size']['links']} liens"
+
+    def draw(g: nx.DiGraph) -> Markup:
+        return svg.render(
+            g,
+            view.positions,
+            svg.MapOptions(
+                href=lambda n: f"{base}/structures/{n}?annee={year}",
+                highlight=frozenset(found),
+                title=(
+                    f"Carte des partenariats {year} : {g.number_of_nodes()} structures, "
+                    f"{view.figures['size']['links']} liens"
+                ),
             ),
-        ),
-        stats=node_stats(view),
+            stats=node_stats(view),
+        )
+
+    # The drawing depends on the graph (the entry), the positions (which also follow the
+    # earlier years' data) and the address; searches highlight, so they are drawn afresh.
+    map_svg = (
+        draw(view.graph)
+        if found
+        else view.entry.derived(("svg", base, svg.positions_digest(view.positions)), draw)
     )
     names = sorted(str(a["name"]) for _, a in view.graph.nodes(data=True))
     return templates.TemplateResponse(
@@ -316,55 +360,134 @@ def map_page(request: Request, scope: ViewerScope, session: SessionDep):
     )
 
 
+TABLE_PAGE_SIZE = 200  # links per page of the table view
+TABLE_SORTS = {
+    "structure": "structure puis partenaire (A → Z)",
+    "porteurs": "nombre de professionnel·les qui les portent (les plus portés d'abord)",
+}
+
+
+def table_order(g: nx.DiGraph) -> dict[str, list]:
+    """The links of `g` (figures.links) in each TABLE_SORTS order, computed once per cached
+    graph; the rows themselves are only built for the page shown (`table_row`)."""
+    name = {n: str(a["name"]).lower() for n, a in g.nodes(data=True)}
+
+    def ends(x) -> tuple:
+        return (x.a, x.b) if x.ab else (x.b, x.a)
+
+    by_name = sorted(figures.links(g), key=lambda x: tuple(name[n] for n in ends(x)))
+    return {
+        "structure": by_name,
+        "porteurs": sorted(by_name, key=lambda x: -int(x.carriers)),  # stable: A → Z within
+    }
+
+
+def table_row(g: nx.DiGraph, x) -> dict:
+    """One line of the links table: the pair `x` (figures.links), citing structure first."""
+    ties = [t for t in (x.ab, x.ba) if t]
+    freqs: dict[str, int] = {}
+    for t in ties:
+        for c, n in (t.get("frequencies") or {}).items():
+            freqs[c] = freqs.get(c, 0) + n
+    natures = {c: sum(t.get(c, 0) for t in ties) for c in vocab.NATURES}
+    both_answered = g.nodes[x.a].get("answered") and g.nodes[x.b].get("answered")
+    src, dst = (x.a, x.b) if x.ab else (x.b, x.a)
+    return {
+        "a": src,
+        "b": dst,
+        "a_name": g.nodes[src]["name"],
+        "b_name": g.nodes[dst]["name"],
+        "carriers": x.carriers,
+        "natures": natures,
+        "formal": x.formal,
+        "frequencies": [(vocab.FREQUENCIES[c], n) for c, n in freqs.items() if n],
+        "mutual": x.mutual,
+        "one_sided": not x.mutual and both_answered,
+        "undetermined": not x.mutual and not both_answered,
+        "fragile": x.carriers == 1,
+    }
+
+
+def parse_page(raw: str | None) -> int:
+    """1 when absent; 400 in French when not a page number."""
+    if raw is None or raw.strip() == "":
+        return 1
+    raw = raw.strip()
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 6 or int(raw) < 1:
+        raise bad_request(f"Le numéro de page « {raw[:20]} » n'est pas valide.")
+    return int(raw)
+
+
 @router.get("/t/{code}/carte/tableau", response_class=HTMLResponse)
 def table_page(request: Request, scope: ViewerScope, session: SessionDep):
+    """Structures, then the links between them, TABLE_PAGE_SIZE links a page (a large
+    département has over 10,000: one page of them weighed 3.7 MB). The structures table
+    is on the first page only."""
     flt = parse_filter(request)
+    sort = request.query_params.get("tri") or "structure"
+    if sort not in TABLE_SORTS:
+        raise bad_request(
+            f"Tri inconnu : « {sort[:40]} » (valeurs possibles : {', '.join(TABLE_SORTS)})."
+        )
+    page = parse_page(request.query_params.get("page"))
     campaign = chosen_campaign(session, scope, request.query_params.get("annee"))
     if campaign is None:
         return _no_campaign(request, scope)
     view = graph_view(session, campaign, flt, everything=False)
     g = view.graph
-    structures = [
-        {
-            **r,
-            "degree": len(set(g.successors(r["id"])) | set(g.predecessors(r["id"]))),
-            "out_degree": g.out_degree(r["id"]),
-            "in_degree": g.in_degree(r["id"]),
-        }
-        for r in view.figures["participation"]["structures"]
-    ]
-    link_rows = []
-    for x in figures.links(g):
-        ties = [t for t in (x.ab, x.ba) if t]
-        freqs: dict[str, int] = {}
-        for t in ties:
-            for c, n in (t.get("frequencies") or {}).items():
-                freqs[c] = freqs.get(c, 0) + n
-        natures = {c: sum(t.get(c, 0) for t in ties) for c in vocab.NATURES}
-        both_answered = g.nodes[x.a].get("answered") and g.nodes[x.b].get("answered")
-        src, dst = (x.a, x.b) if x.ab else (x.b, x.a)
-        link_rows.append(
-            {
-                "a": src,
-                "b": dst,
-                "a_name": g.nodes[src]["name"],
-                "b_name": g.nodes[dst]["name"],
-                "carriers": x.carriers,
-                "natures": natures,
-                "formal": x.formal,
-                "frequencies": [(vocab.FREQUENCIES[c], n) for c, n in freqs.items() if n],
-                "mutual": x.mutual,
-                "one_sided": not x.mutual and both_answered,
-                "undetermined": not x.mutual and not both_answered,
-                "fragile": x.carriers == 1,
-            }
+    all_links = view.entry.derived("table_order", table_order)[sort]
+    total = len(all_links)
+    pages = max(1, -(-total // TABLE_PAGE_SIZE))
+    if page > pages:
+        raise HTTPException(
+            status_code=404,
+            detail=f"La page {page} n'existe pas : les liens tiennent en {pages} page"
+            + ("s." if pages > 1 else "."),
         )
-    link_rows.sort(key=lambda r: (str(r["a_name"]).lower(), str(r["b_name"]).lower()))
+    first = (page - 1) * TABLE_PAGE_SIZE
+    links = [table_row(g, x) for x in all_links[first : first + TABLE_PAGE_SIZE]]
+    structures = []
+    if page == 1:
+        structures = [
+            {
+                **r,
+                "degree": len(set(g.successors(r["id"])) | set(g.predecessors(r["id"]))),
+                "out_degree": g.out_degree(r["id"]),
+                "in_degree": g.in_degree(r["id"]),
+            }
+            for r in view.figures["participation"]["structures"]
+        ]
+    query = [("annee", str(campaign.year)), *filter_query(flt)]
+    if sort != "structure":
+        query.append(("tri", sort))
+
+    def page_href(n: int) -> str:
+        return f"{_base(scope)}/carte/tableau?" + urlencode([*query, ("page", str(n))]) + "#liens"
+
     return templates.TemplateResponse(
         request,
         "graph/table.html",
         _context(
-            request, session, scope, view, structures=structures, links=link_rows, page="tableau"
+            request,
+            session,
+            scope,
+            view,
+            structures=structures,
+            structures_count=g.number_of_nodes(),
+            links=links,
+            pager={
+                "page": page,
+                "pages": pages,
+                "total": total,
+                "first": first + 1 if links else 0,
+                "last": first + len(links),
+                "previous": page_href(page - 1) if page > 1 else None,
+                "next": page_href(page + 1) if page < pages else None,
+                "first_href": page_href(1),
+            },
+            sort=sort,
+            sorts=TABLE_SORTS,
+            page="tableau",
         ),
     )
 
@@ -415,16 +538,20 @@ def structure_page(org_id: str, request: Request, scope: ViewerScope, session: S
     if org.merged_into_id is not None:
         ctx["merged_into"] = session.get(Organisation, org.merged_into_id)
     if campaign is not None and org.merged_into_id is None:
-        g = build_graph(session, campaign)
+        e = cache.entry(session, campaign)
+        g = e.graph
         if oid in g:
-            figs = figures.all_figures(g)
+            figs = e.all_figures()
             ctx["s"] = structure_view.summary(g, oid, figs)
             previous = previous_campaign(session, campaign)
             if previous is not None:
-                cmp = compare(session, previous, campaign)
+                version_before = cache.data_version(session, previous)
+                cmp = compare_cached(
+                    session, previous, campaign, versions=(version_before, e.version)
+                )
                 ctx["previous"] = previous
                 ctx["evo"] = structure_view.evolution(cmp, oid)
-                before = build_graph(session, previous)
+                before = cache.entry(session, previous, version=version_before).graph
                 ctx["degree_before"] = (
                     len(set(before.successors(oid)) | set(before.predecessors(oid)))
                     if oid in before
@@ -457,7 +584,7 @@ def evolution_page(request: Request, scope: ViewerScope, session: SessionDep):
     if pair is None:
         return templates.TemplateResponse(request, "graph/evolution.html", ctx)
     before, after = pair
-    ctx.update(before=before, after=after, cmp=compare(session, before, after, flt))
+    ctx.update(before=before, after=after, cmp=compare_cached(session, before, after, flt))
     ctx["types"] = types_present(session, scope.territory.id)
     ctx["nature_filters"] = NATURE_FILTERS
     ctx["campaign"] = after
@@ -520,7 +647,7 @@ def export_download(year: str, fmt: str, request: Request, scope: ViewerScope, s
         raise HTTPException(status_code=404, detail="Ce format d'export n'existe pas.")
     flt = parse_filter(request)
     campaign = campaign_or_404(session, scope.territory.id, y)
-    g = build_graph(session, campaign, flt)
+    g = cache.graph(session, campaign, flt)
     name = f"carte-{scope.territory.code}-{y}"
     with tempfile.TemporaryDirectory(prefix="carte-export-") as tmp:
         target = Path(tmp) / (f"{name}.zip" if fmt == "csv" else f"{name}.{fmt}")

@@ -11,6 +11,7 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from app.db import SessionDep
 from app.routes.graph import (
     campaign_or_404,
+    compare_cached,
     evolution_pair,
     graph_view,
     parse_filter,
@@ -18,7 +19,6 @@ from app.routes.graph import (
 )
 from app.security import ViewerScope
 from reports import figures, svg
-from reports.compare import compare
 
 router = APIRouter(prefix="/api/v1/t/{code}", tags=["graphe"])
 
@@ -140,5 +140,5 @@ def api_evolution(
             status_code=404, detail="Il faut au moins deux campagnes pour comparer."
         )
     before, after = pair
-    result = compare(session, before, after, flt)
+    result = compare_cached(session, before, after, flt)
     return {"territory": scope.territory.code, "filters": flt.as_dict(), **result}

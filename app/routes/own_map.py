@@ -14,9 +14,9 @@ from sqlmodel import Session, col, select
 from app.db import SessionDep
 from app.respondent import respondent_or_404
 from app.templating import templates
-from reports import figures, svg
+from reports import cache, svg
 from reports import structure as structure_view
-from reports.graph import COUNTED_LINK_STATUSES, build_graph
+from reports.graph import COUNTED_LINK_STATUSES
 from survey import vocab
 from survey.models import Campaign, DeclaredLink, LinkTag, Organisation
 
@@ -89,9 +89,10 @@ def own_map(token: str, request: Request, session: SessionDep):
     previous = previous_closed(session, r.campaign)
     ctx["previous"] = previous
     if previous is not None:
-        g = build_graph(session, previous)
+        e = cache.entry(session, previous)  # shared with the workspace pages: read only
+        g = e.graph
         if oid in g and g.degree(oid) > 0:
-            figs = figures.all_figures(g)
+            figs = e.all_figures()
             ctx["s"] = structure_view.summary(g, oid, figs)
             ctx["network"] = {
                 "structures": g.number_of_nodes(),

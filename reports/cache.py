@@ -1,0 +1,270 @@
+"""In-process cache of built graphs and what is computed from them, keyed by data version.
+
+Building a campaign's graph is SQL aggregation over every declared link (about 1 s for a
+large département) and its figures cost as much again; the map, table, figures and
+structure pages, the JSON API, the exports and the PDF report all start from it. Here a
+graph is built once per (campaign, data version, filter) and kept in a small LRU.
+
+Never stale: the key holds the campaign's **data version** (`data_version`), one cheap
+query over everything `reports.graph.build_graph` reads, restricted to the campaign and its
+territory. When anything that can change the graph changes, the version changes, the key
+misses and the graph is built again; old entries simply age out of the LRU. The version is
+read BEFORE the graph is built, in the same session, so a graph is never older than the
+version it is filed under (at worst newer, which is never stale).
+
+What the version covers (see `build_graph`):
+- responses of the campaign (submitted ones: count, highest id, last `updated_at` and
+  `submitted_at`, sum of structure ids): a submission, a re-saved answer (the questionnaire
+  rewrites the links and their tags and always bumps `updated_at`);
+- invitations of the campaign (count, highest id, revoked count, last revocation);
+- the territory's structures, by content (id, name, type, commune, status, merged into):
+  a rename, a type change, an archive, a confirmation, a merge (which also re-points
+  responses, links and services), a write-in proposed by a respondent;
+- the territory's professionals, by content (id, structure, active): a move, leaving the
+  post, a new professional, an erasure that deactivates;
+- the campaign row itself (year, status): a campaign closed or reopened.
+Structures and professionals have no "last modified" column, so their content is read and
+hashed (a few hundred structures, a few thousand professionals per territory: a few ms);
+this is broader than needed (any edit of a structure's name invalidates every filter of
+every campaign of the territory) but exact. Code that changes declared links outside the
+questionnaire must keep one of these signals moving (merges do, through `merged_into_id`).
+
+Cached graphs are frozen (`networkx.freeze`): adding or removing nodes or edges raises.
+Their attribute dicts are shared with every caller: reports/ and app/ only read them
+(tests/test_graph_cache.py checks that every page leaves the cached graph and figures equal
+to a fresh build). Thread-safe: sync routes run in a thread pool.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import weakref
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from typing import Any, TypeVar
+
+import networkx as nx
+from sqlalchemy import Connection, Engine, String, cast, func, literal, select, true
+from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlmodel import Session
+
+from reports import figures
+from reports.graph import NO_FILTER, GraphFilter, build_graph
+from survey.models import Campaign, Invitation, Organisation, Professional, Response
+
+T = TypeVar("T")
+
+MAX_ENTRIES = 8  # (campaign, version, filter) graphs kept; a large one is ~15-35 MB with figures
+
+_resp = Response.__table__
+_inv = Invitation.__table__
+_org = Organisation.__table__
+_pro = Professional.__table__
+_camp = Campaign.__table__
+_SEP = ";"
+
+
+def _text(c) -> Any:
+    return func.coalesce(cast(c, String), "")
+
+
+def _joined(session: Session, piece, where, order) -> Any:
+    """One string of every row's `piece`, in `order` (exact content of a small table)."""
+    if session.get_bind().dialect.name == "postgresql":
+        agg = func.string_agg(piece, aggregate_order_by(literal(_SEP), order))
+        return select(agg.label("s")).where(where)
+    rows = select(piece.label("p")).where(where).order_by(order).subquery()
+    return select(func.aggregate_strings(rows.c.p, _SEP).label("s"))
+
+
+def _version_query(session: Session, campaign: Campaign):
+    r, i, o, p, c = _resp, _inv, _org, _pro, _camp
+    responses = (
+        select(
+            func.count().label("n"),
+            func.max(r.c.id).label("max_id"),
+            func.max(r.c.updated_at).label("updated"),
+            func.max(r.c.submitted_at).label("submitted"),
+            func.sum(r.c.organisation_id).label("orgs"),
+        )
+        .where(r.c.campaign_id == campaign.id, r.c.status == "submitted")
+        .subquery("r")
+    )
+    invitations = (
+        select(
+            func.count().label("n"),
+            func.max(i.c.id).label("max_id"),
+            func.count(i.c.revoked_at).label("revoked"),
+            func.max(i.c.revoked_at).label("last_revoked"),
+        )
+        .where(i.c.campaign_id == campaign.id)
+        .subquery("i")
+    )
+    # Lengths first, so a name holding the separator cannot be read as another row.
+    org_piece = (
+        _text(o.c.id) + "," + _text(func.length(o.c.name)) + "," + o.c.name + ","
+        + _text(func.length(o.c.commune)) + "," + o.c.commune + "," + o.c.type + ","
+        + o.c.status + "," + _text(o.c.merged_into_id)
+    )  # fmt: skip
+    orgs = _joined(session, org_piece, o.c.territory_id == campaign.territory_id, o.c.id)
+    active = func.coalesce(cast(p.c.active, String), "")
+    pro_piece = _text(p.c.id) + "," + _text(p.c.organisation_id) + "," + active
+    pros = _joined(session, pro_piece, p.c.territory_id == campaign.territory_id, p.c.id)
+    camp = select(c.c.year, c.c.status, c.c.territory_id).where(c.c.id == campaign.id).subquery()
+    o_sub, p_sub = orgs.subquery("o"), pros.subquery("p")
+    return select(
+        camp.c.year,
+        camp.c.status,
+        camp.c.territory_id,
+        *responses.c,
+        *invitations.c,
+        o_sub.c.s.label("orgs_s"),
+        p_sub.c.s.label("pros_s"),
+    ).select_from(
+        camp.join(responses, true())
+        .join(invitations, true())
+        .join(o_sub, true())
+        .join(p_sub, true())
+    )
+
+
+def data_version(session: Session, campaign: Campaign) -> str:
+    """A digest that changes whenever the campaign's graph (any filter) can have changed.
+    One query; see the module docstring for what it covers."""
+    row = session.execute(_version_query(session, campaign)).one_or_none()
+    h = hashlib.sha256(f"campaign {campaign.id}".encode())
+    for value in row or ("missing",):
+        h.update(b"\x1f")
+        h.update(str(value).encode())
+    return h.hexdigest()
+
+
+# --- the cache -----------------------------------------------------------------------------
+
+
+class Entry:
+    """A campaign's graph for one filter at one data version, and values derived from it."""
+
+    def __init__(self, key: tuple, version: str) -> None:
+        self.key = key
+        self.version = version
+        self._graph: nx.DiGraph | None = None
+        self._derived: dict[Hashable, Any] = {}
+        self._build_lock = threading.Lock()
+        self._lock = threading.Lock()
+
+    @property
+    def graph(self) -> nx.DiGraph:
+        g = self._graph
+        if g is None:
+            raise RuntimeError("graph not built yet")
+        return g
+
+    def cached(self, name: Hashable) -> Any | None:
+        """The derived value `name` if already computed, else None."""
+        with self._lock:
+            return self._derived.get(name)
+
+    def derived(self, name: Hashable, compute: Callable[[nx.DiGraph], T]) -> T:
+        """`compute(graph)`, once per entry and name. Computed without holding a lock (two
+        threads may compute it at once; the first stored wins, so callers share one value)."""
+        with self._lock:
+            if name in self._derived:
+                return self._derived[name]
+        value = compute(self.graph)
+        with self._lock:
+            return self._derived.setdefault(name, value)
+
+    def all_figures(self, betweenness_k: int | None = None) -> dict:
+        """`figures.all_figures` of the graph, cached. Shared: do not modify."""
+        name = "all_figures" if betweenness_k is None else ("all_figures", betweenness_k)
+        return self.derived(name, lambda g: figures.all_figures(g, betweenness_k))
+
+
+class GraphCache:
+    """LRU of `Entry`, keyed by (campaign id, data version, filter)."""
+
+    def __init__(self, max_entries: int = MAX_ENTRIES) -> None:
+        self.max_entries = max_entries
+        self._entries: OrderedDict[tuple, Entry] = OrderedDict()
+        self._lock = threading.Lock()
+        self.builds = 0  # graphs built (for tests and measurements)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def entry(
+        self,
+        session: Session,
+        campaign: Campaign,
+        flt: GraphFilter = NO_FILTER,
+        version: str | None = None,
+    ) -> Entry:
+        """The entry of `campaign` and `flt` at the current data version, its graph built.
+        `version` may be given when the caller has just read it with the same session."""
+        version = version or data_version(session, campaign)
+        key = (campaign.id, version, flt)
+        with self._lock:
+            e = self._entries.get(key)
+            if e is None:
+                e = Entry(key, version)
+                self._entries[key] = e
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.max_entries:
+                self._entries.popitem(last=False)
+        if e._graph is None:
+            # One build per entry, even when many requests miss together.
+            with e._build_lock:
+                if e._graph is None:
+                    g = build_graph(session, campaign, flt)
+                    nx.freeze(g)
+                    e._graph = g
+                    with self._lock:
+                        self.builds += 1
+        return e
+
+
+# One cache per database engine (a process normally has one): a cache never answers for
+# another database, and an engine that is dropped (tests make one per test) takes its
+# cache with it.
+_caches: weakref.WeakKeyDictionary[Engine, GraphCache] = weakref.WeakKeyDictionary()
+_caches_lock = threading.Lock()
+
+
+def cache_for(session: Session) -> GraphCache:
+    """The cache of the database `session` reads."""
+    bind = session.get_bind()
+    engine = bind.engine if isinstance(bind, Connection) else bind
+    with _caches_lock:
+        c = _caches.get(engine)
+        if c is None:
+            c = _caches[engine] = GraphCache()
+        return c
+
+
+def entry(
+    session: Session, campaign: Campaign, flt: GraphFilter = NO_FILTER, version: str | None = None
+) -> Entry:
+    """The cached entry of `campaign` and `flt` at the current data version (built)."""
+    return cache_for(session).entry(session, campaign, flt, version)
+
+
+def graph(session: Session, campaign: Campaign, flt: GraphFilter = NO_FILTER) -> nx.DiGraph:
+    """`build_graph(session, campaign, flt)`, from the cache when the data have not changed.
+    Frozen and shared: read it, do not modify its attributes."""
+    return entry(session, campaign, flt).graph
+
+
+def all_figures(
+    session: Session,
+    campaign: Campaign,
+    flt: GraphFilter = NO_FILTER,
+    betweenness_k: int | None = None,
+) -> dict:
+    """`figures.all_figures` of the cached graph, itself cached. Shared: do not modify."""
+    return entry(session, campaign, flt).all_figures(betweenness_k)

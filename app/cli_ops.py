@@ -10,8 +10,7 @@ import typer
 from sqlmodel import Session
 
 from app.settings import get_settings
-from survey import backup, link_throttle, privacy
-from survey.accounts import purge_login_attempts
+from survey import backup, privacy
 from survey.db import make_engine
 
 EXIT_UNAVAILABLE = 2
@@ -88,10 +87,12 @@ def retention_command(
         ),
     ] = None,
 ) -> None:
-    """Lister, puis avec --apply effacer, les données personnelles au-delà de la durée de
-    conservation : personnes parties sans réponse depuis ce délai."""
+    """Lister, puis avec --apply effacer, les données personnelles au-delà de leur durée de
+    conservation : personnes parties sans réponse depuis ce délai, journal d'audit
+    (AUDIT_RETENTION_MONTHS, effacements gardés), tentatives de connexion, liens inconnus."""
     settings = get_settings()
     months = months or settings.personal_data_retention_months
+    audit_months = settings.audit_retention_months
     now = datetime.now(UTC)
     with Session(make_engine(settings.database_url)) as session:
         candidates = privacy.retention_candidates(session, now, months)
@@ -107,18 +108,34 @@ def retention_command(
                 f"{c.organisation}\tdernière activité {c.last_activity:%d/%m/%Y}"
             )
         if not apply:
+            logs = privacy.logs_to_purge(session, now, audit_months)
             if candidates:
-                typer.echo(
-                    f"{len(candidates)} personne(s) à effacer. Relancez avec --apply pour effacer."
-                )
+                typer.echo(f"{len(candidates)} personne(s) à effacer.")
+            typer.echo(
+                f"Journal d'audit : conservé {audit_months} mois (actions antérieures au "
+                f"{logs.audit_cutoff:%d/%m/%Y}), sauf les effacements de professionnels ; "
+                f"{logs.audit_events} action(s) à effacer."
+            )
+            typer.echo(
+                f"{logs.login_attempts} tentative(s) de connexion de plus de 30 jours et "
+                f"{logs.link_failures} trace(s) de liens inconnus à effacer."
+            )
+            if candidates or logs.audit_events or logs.login_attempts or logs.link_failures:
+                typer.echo("Rien n'a été effacé. Relancez avec --apply pour effacer.")
+            else:
+                typer.echo("Rien à effacer.")
             return
         summary = privacy.apply_retention(session, now, months)
-        attempts = purge_login_attempts(session)
-        link_failures = link_throttle.purge(session)
+        logs = privacy.purge_logs(session, now, audit_months)
         session.commit()
     typer.echo(f"{len(summary.erased)} personne(s) effacée(s) ; réponses gardées sans identité.")
-    typer.echo(f"{attempts} tentative(s) de connexion de plus de 30 jours effacée(s).")
-    typer.echo(f"{link_failures} trace(s) de liens inconnus effacée(s).")
+    typer.echo(
+        f"{logs.audit_events} action(s) du journal d'audit antérieure(s) au "
+        f"{logs.audit_cutoff:%d/%m/%Y} effacée(s) ; effacements de professionnels gardés ; "
+        "purge inscrite au journal."
+    )
+    typer.echo(f"{logs.login_attempts} tentative(s) de connexion de plus de 30 jours effacée(s).")
+    typer.echo(f"{logs.link_failures} trace(s) de liens inconnus effacée(s).")
 
 
 def erase_command(

@@ -53,6 +53,12 @@ class Settings(BaseSettings):
         description="Months after which professionals who left and gave no answer since are "
         "erased by `carte retention --apply` (docs/rgpd.md).",
     )
+    audit_retention_months: int = Field(
+        default=12,
+        ge=1,
+        description="Months the audit log is kept: older events are deleted by "
+        "`carte retention --apply`, except erasure records (docs/rgpd.md).",
+    )
     # end retention (helper J)
 
     def resolved_secret(self) -> str:

@@ -39,6 +39,8 @@ PASSWORD_MIN_LENGTH = 12
 THROTTLE_FAILURES = 5
 THROTTLE_WINDOW = timedelta(minutes=15)
 THROTTLE_LOCK = timedelta(minutes=15)
+# Login attempts (e-mail typed, address) are deleted after this by `carte retention --apply`.
+LOGIN_ATTEMPT_RETENTION = timedelta(days=30)
 PASSWORD_LINK_VALIDITY = timedelta(days=7)
 # Stored instead of a hash while a new account waits for its owner to choose a password:
 # no password verifies against it (see verify_password).
@@ -536,11 +538,12 @@ def authenticate(session: Session, email: str, password: str, ip: str = "") -> U
     return user
 
 
-def purge_login_attempts(session: Session, older_than: timedelta = timedelta(days=30)) -> int:
+def purge_login_attempts(
+    session: Session, older_than: timedelta = LOGIN_ATTEMPT_RETENTION, now: datetime | None = None
+) -> int:
     """Forget old attempts (they hold e-mails and addresses). Returns the number removed."""
-    result = session.execute(
-        delete(LoginAttempt).where(col(LoginAttempt.at) < datetime.now(UTC) - older_than)
-    )
+    cutoff = (now or datetime.now(UTC)) - older_than
+    result = session.execute(delete(LoginAttempt).where(col(LoginAttempt.at) < cutoff))
     return result.rowcount or 0
 
 

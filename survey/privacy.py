@@ -14,6 +14,9 @@ département's counts do not move when someone exercises their right. What goes:
   so the response rate of a closed year does not change).
 Every erasure is written to the audit log (no identity in it).
 
+Retention: professionals who left long ago are erased (`apply_retention`); the audit log, login
+attempts and unknown-link traces are shortened (`purge_logs`), keeping erasure records.
+
 Nothing here commits: the caller commits.
 """
 
@@ -27,8 +30,16 @@ from datetime import UTC, datetime
 from sqlalchemy import delete, exists, func, or_, update
 from sqlmodel import Session, col, select
 
-from survey import vocab
-from survey.accounts import AuditEvent, LoginAttempt, User, audit, normalise_email
+from survey import link_throttle, vocab
+from survey.accounts import (
+    LOGIN_ATTEMPT_RETENTION,
+    AuditEvent,
+    LoginAttempt,
+    User,
+    audit,
+    normalise_email,
+    purge_login_attempts,
+)
 from survey.mailing import EmailLog
 from survey.models import (
     Body,
@@ -48,6 +59,14 @@ ERASED_PREFIX = "Personne effacée n°"
 EXPORT_FORMAT = "carte-partenariale/mes-donnees"
 EXPORT_VERSION = 1
 DEFAULT_RETENTION_MONTHS = 36
+DEFAULT_AUDIT_RETENTION_MONTHS = 12
+ERASE_ACTION = "professional.erase"
+AUDIT_PURGE_ACTION = "audit.purge"
+# Audit events kept beyond the audit log's retention. Erasure records prove that a request was
+# carried out and list the erasures to re-apply after restoring an older backup (docs/rgpd.md,
+# section 5); they name no one but a record number. Purge traces show when and how far the
+# log was shortened; they hold no personal data.
+AUDIT_KEPT_ACTIONS = (ERASE_ACTION, AUDIT_PURGE_ACTION)
 
 
 def erased_name(professional_id: int) -> str:
@@ -390,7 +409,7 @@ def erase_professional(
     audit(
         session,
         user,
-        "professional.erase",
+        ERASE_ACTION,
         target=f"professionnel {pro.id}",
         detail=f"{by} — {summary.describe()}",
         territory_id=pro.territory_id,
@@ -472,3 +491,82 @@ def apply_retention(session: Session, now: datetime, months: int) -> RetentionSu
         by = f"durée de conservation ({months} mois sans activité)"
         summary.erased.append(erase_professional(session, pro, by))
     return summary
+
+
+# --- logs: audit log, login attempts, unknown links ----------------------------------------
+
+
+@dataclass
+class LogPurge:
+    """What `purge_logs` deletes (or, from `logs_to_purge`, would delete)."""
+
+    audit_cutoff: datetime
+    audit_months: int
+    audit_events: int = 0
+    login_attempts: int = 0
+    link_failures: int = 0
+
+    def describe(self) -> str:
+        """One French line for the purge trace in the audit log."""
+        return (
+            f"{self.audit_events} action(s) du journal antérieure(s) au "
+            f"{self.audit_cutoff:%d/%m/%Y} effacée(s) (conservation : {self.audit_months} mois ; "
+            f"effacements de professionnels gardés) ; {self.login_attempts} tentative(s) de "
+            f"connexion et {self.link_failures} trace(s) de liens inconnus effacée(s)"
+        )
+
+
+def _expired_audit_events(cutoff: datetime):
+    return (col(AuditEvent.at) < cutoff, col(AuditEvent.action).not_in(AUDIT_KEPT_ACTIONS))
+
+
+def logs_to_purge(session: Session, now: datetime, audit_months: int) -> LogPurge:
+    """Count what `purge_logs` would delete at `now`. Read-only."""
+    if audit_months < 1:
+        raise ValueError("audit_months must be at least 1")
+    cutoff = months_before(now, audit_months)
+    count = select(func.count())
+    return LogPurge(
+        audit_cutoff=cutoff,
+        audit_months=audit_months,
+        audit_events=_count(
+            session, count.select_from(AuditEvent).where(*_expired_audit_events(cutoff))
+        ),
+        login_attempts=_count(
+            session,
+            count.select_from(LoginAttempt).where(
+                col(LoginAttempt.at) < now - LOGIN_ATTEMPT_RETENTION
+            ),
+        ),
+        link_failures=_count(
+            session,
+            count.select_from(link_throttle.LinkFailure).where(
+                col(link_throttle.LinkFailure.at) <= now - link_throttle.WINDOW
+            ),
+        ),
+    )
+
+
+def purge_logs(session: Session, now: datetime, audit_months: int) -> LogPurge:
+    """Delete audit events older than `audit_months` months (except `AUDIT_KEPT_ACTIONS`),
+    login attempts older than 30 days and unknown-link traces older than their window, then
+    write one audit event saying so: the log keeps a trace that it was shortened.
+
+    Set-based deletes; nothing here commits: the caller commits, in the same transaction as
+    the rest of the retention."""
+    if audit_months < 1:
+        raise ValueError("audit_months must be at least 1")
+    purge = LogPurge(audit_cutoff=months_before(now, audit_months), audit_months=audit_months)
+    purge.audit_events = (
+        session.execute(
+            delete(AuditEvent)
+            .where(*_expired_audit_events(purge.audit_cutoff))
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        or 0
+    )
+    purge.login_attempts = purge_login_attempts(session, now=now)
+    purge.link_failures = link_throttle.purge(session, now)
+    audit(session, None, AUDIT_PURGE_ACTION, target="journal d'audit", detail=purge.describe())
+    session.flush()
+    return purge

@@ -527,6 +527,19 @@ async def drive(
 # --- CPU accounting ------------------------------------------------------------------
 
 
+def host_speed() -> float:
+    """Milliseconds of CPU for a fixed pure-Python loop (best of 3). The machines these
+    benches run on are shared virtual machines whose speed drifts by tens of percent within
+    an hour: printing this beside the results tells runs of a fast moment from a slow one."""
+    best = float("inf")
+    for _ in range(3):
+        started, total = time.process_time(), 0
+        for i in range(1_000_000):
+            total += i * i
+        best = min(best, time.process_time() - started)
+    return best * 1000
+
+
 def cpu_by_group(server_pgid: int) -> dict[str, float]:
     """CPU seconds (user + system) used so far by the server's process group and by the
     PostgreSQL server's processes of this machine (Linux /proc; empty elsewhere). The
@@ -640,6 +653,7 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
 
     secret = "bench-load-secret"
+    speed = host_speed()
     reset_database(args.url)
     engine = make_engine(args.url)
     t0 = time.perf_counter()
@@ -690,6 +704,7 @@ def main(argv: list[str] | None = None) -> int:
     if requests and cpu_before:
         per = ", ".join(f"{k} {v / requests * 1000:.2f} ms" for k, v in cpu.items())
         print(f"CPU per request: {per} (of {os.cpu_count()} CPUs x {run.elapsed:.1f} s)")
+    print(f"host speed: {speed:.0f} ms for the reference loop (lower is faster)")
     results = {
         "backend": backend,
         "workers": args.workers,
@@ -704,6 +719,7 @@ def main(argv: list[str] | None = None) -> int:
         "submissions_per_s": run.submissions / run.elapsed,
         "client_cpu": run.client_cpu,
         "cpu_seconds": cpu,
+        "host_speed_ms": speed,
         "errors": dict(run.errors),
         "problems": problems,
         "latency_ms": {},

@@ -48,7 +48,7 @@ from reportlab.platypus import (
 from reportlab.platypus.tableofcontents import TableOfContents
 from sqlmodel import Session, col, select
 
-from reports import cache, charts, compare, figures, findings, mapdraw, privacy, svg
+from reports import cache, charts, compare, figures, findings, mapdraw, privacy
 from reports import typography as t
 from survey import vocab
 from survey.models import Campaign, Territory
@@ -287,13 +287,7 @@ def collect(
 def _earlier_graphs(session: Session, campaign: Campaign) -> dict[int, nx.DiGraph]:
     """The cached graphs of the campaigns whose layouts the map starts from (the same
     campaigns as mapdraw.map_positions), so none is built again when already cached."""
-    earlier = session.exec(
-        select(Campaign)
-        .where(Campaign.territory_id == campaign.territory_id, Campaign.year < campaign.year)
-        .order_by(col(Campaign.year).desc())
-        .limit(svg.HISTORY)
-    ).all()
-    return {c.id: cache.graph(session, c) for c in earlier}
+    return {c.id: cache.graph(session, c) for c in mapdraw.earlier_campaigns(session, campaign)}
 
 
 # --- document machinery --------------------------------------------------------------------

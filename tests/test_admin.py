@@ -124,6 +124,10 @@ def test_deactivate_and_reactivate(admin_client, app, session, creuse):
     from fastapi.testclient import TestClient
 
     coord = make_user(session, "coord@example.org", territory=creuse)
+    toggle = f'action="/admin/comptes/{coord.id}/actif"'
+    page = admin_client.get("/admin/comptes").text
+    form = page[page.index(toggle) : page.index("</form>", page.index(toggle))]
+    assert "Désactiver" in form and "Réactiver" not in form and "csrf" in form
     with TestClient(app) as other:
         login(other, coord.email)
         assert (
@@ -135,7 +139,10 @@ def test_deactivate_and_reactivate(admin_client, app, session, creuse):
         assert other.get("/t/23/", follow_redirects=False).status_code == 303
         session.refresh(coord)
         assert not coord.active
-        assert "désactivé" in admin_client.get("/admin/comptes").text
+        page = admin_client.get("/admin/comptes").text
+        assert "désactivé" in page
+        form = page[page.index(toggle) : page.index("</form>", page.index(toggle))]
+        assert "Réactiver" in form and 'name="active" value="true"' in form
         _post(
             admin_client, f"/admin/comptes/{coord.id}/actif", {"active": "true"}, "/admin/comptes"
         )
@@ -154,6 +161,10 @@ def test_reset_password(admin_client, app, session, creuse):
     from fastapi.testclient import TestClient
 
     coord = make_user(session, "coord@example.org", territory=creuse)
+    toggle = f'action="/admin/comptes/{coord.id}/actif"'
+    page = admin_client.get("/admin/comptes").text
+    form = page[page.index(toggle) : page.index("</form>", page.index(toggle))]
+    assert "Désactiver" in form and "Réactiver" not in form and "csrf" in form
     with TestClient(app) as other:
         login(other, coord.email)
         short = _post(

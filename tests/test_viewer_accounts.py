@@ -443,6 +443,8 @@ def test_deactivated_viewer_cannot_log_in_and_loses_session(app, client, session
         assert response.headers["location"] == f"/t/23/lecteurs?fait=desactive#compte-{viewer.id}"
         listing = _text(client.get(response.headers["location"]))
         assert "Le compte est désactivé" in listing and "désactivé</span>" in listing
+        toggle = listing.index(f'action="/t/23/lecteurs/{viewer.id}/actif"')
+        assert "Réactiver" in listing[toggle : listing.index("</form>", toggle)]
         assert not _user(session, "lecteur23@example.org").active
         events = _events(session, "viewer.deactivate")
         assert [(e.user_email, e.target) for e in events] == [

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+from concurrent.futures import ThreadPoolExecutor
 
 from app.cli import TcpConfig
 
@@ -36,7 +37,9 @@ def test_the_shared_socket_is_tcp_with_nodelay():
             server.close()
             return seen[0]
 
-        assert asyncio.run(accepted_nodelay()) == 1
+        # In a thread of its own: the browser tests may leave an event loop running here.
+        with ThreadPoolExecutor(1) as pool:
+            assert pool.submit(asyncio.run, accepted_nodelay()).result(timeout=30) == 1
     finally:
         sock.close()
 

@@ -92,6 +92,8 @@ def user_list() -> None:
         typer.echo("Aucun compte.")
     for user, code in rows:
         state = "" if user.active else " (désactivé)"
+        if user.password_pending:
+            state += " (mot de passe pas encore choisi)"
         typer.echo(f"{user.email}\t{user.role}\t{code or 'tous'}{state}")
 
 

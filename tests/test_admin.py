@@ -96,6 +96,14 @@ def test_admin_creates_accounts(admin_client, session, creuse):
     page = admin_client.get("/admin/comptes")
     assert "Compte nouvelle@example.org créé." in page.text
     assert "Lecteur (lecture seule)" in page.text
+    assert "pas encore choisi" not in page.text  # the admin gave a password
+    accounts.create_viewer(session, creuse, "attente@example.org")
+    session.commit()
+    page = admin_client.get("/admin/comptes").text
+    row = page[
+        page.index("attente@example.org") : page.index("</tr>", page.index("attente@example.org"))
+    ]
+    assert "mot de passe pas encore choisi" in row
     assert _events(session)[-1].action == "user.create"
     assert _events(session)[-1].territory_id == creuse.id
 
@@ -230,9 +238,14 @@ def test_cli_bootstraps_an_instance(carte, engine):
                    "--territory", "23", input="une phrase de passe\nune phrase de passe\n")  # fmt: skip
     assert result.exit_code == 0, result.output
     assert "une phrase de passe" not in result.output  # hidden input
+    with Session(engine) as session:  # a viewer added by a coordinator, no password chosen yet
+        creuse = accounts.territory_by_code(session, "23")
+        accounts.create_viewer(session, creuse, "lecteur@example.org")
+        session.commit()
     listing = carte("user", "list")
-    assert "coord@example.org\tcoordinator\t23" in listing.output
-    assert "root@example.org\tadmin\ttous" in listing.output
+    assert "coord@example.org\tcoordinator\t23\n" in listing.output
+    assert "root@example.org\tadmin\ttous\n" in listing.output
+    assert "lecteur@example.org\tviewer\t23 (mot de passe pas encore choisi)" in listing.output
     with Session(engine) as session:
         user = accounts.user_by_email(session, "coord@example.org")
         assert accounts.verify_password("une phrase de passe", user.password_hash)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from fastapi.templating import Jinja2Templates
 
+from app.formhtml import choice_inputs
 from survey import vocab
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
@@ -38,3 +39,4 @@ templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
 templates.env.filters["date_fr"] = date_fr
 templates.env.filters["number_fr"] = number_fr
 templates.env.globals["vocab"] = vocab
+templates.env.globals["choice_inputs"] = choice_inputs

@@ -34,7 +34,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import httpx
 from sqlalchemy import text
@@ -360,6 +360,10 @@ class Run:
         return sum(1 for o in self.outcomes if "submit" in o.acked)
 
 
+JSON = "application/json"
+FORM = "application/x-www-form-urlencoded"
+
+
 class Connection:
     """A minimal HTTP/1.1 keep-alive client on asyncio streams, one per respondent (as a
     respondent's browser has its own connection).
@@ -376,15 +380,19 @@ class Connection:
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
 
-    async def request(self, method: str, path: str, body: bytes | None = None) -> tuple[int, bytes]:
-        return await asyncio.wait_for(self._request(method, path, body), self.timeout)
+    async def request(
+        self, method: str, path: str, body: bytes | None = None, content_type: str = JSON
+    ) -> tuple[int, bytes]:
+        return await asyncio.wait_for(self._request(method, path, body, content_type), self.timeout)
 
-    async def _request(self, method: str, path: str, body: bytes | None) -> tuple[int, bytes]:
+    async def _request(
+        self, method: str, path: str, body: bytes | None, content_type: str
+    ) -> tuple[int, bytes]:
         if self.writer is None:
             self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
         head = f"{method} {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n"
         if body is not None:
-            head += f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+            head += f"Content-Type: {content_type}\r\nContent-Length: {len(body)}\r\n"
         self.writer.write(head.encode() + b"\r\n" + (body or b""))
         assert self.reader is not None
         raw = await self.reader.readuntil(b"\r\n\r\n")
@@ -413,10 +421,73 @@ class Connection:
             self.writer = self.reader = None
 
 
+def form_pairs(answers: dict, action: str) -> list[tuple[str, str]]:
+    """The questionnaire page's form fields for these answers (app/forms.py's names), as a
+    browser posts them when the person presses « Enregistrer » or « Envoyer »."""
+    pairs = [
+        ("function", answers["function"]),
+        ("years_in_post", answers["years_in_post"] or ""),
+        ("declared_partner_count", str(answers["declared_partner_count"])),
+        ("comment", answers["comment"]),
+        *(("obstacles", code) for code in answers["obstacles"]),
+    ]
+    for slot, link in enumerate(answers["links"]):
+        p = f"l{slot}-"
+        pairs += [
+            (p + "partner", str(link["partner_organisation_id"])),
+            (p + "nature", link["nature"] or ""),
+            (p + "frequency", link["frequency"] or ""),
+            (p + "quality", str(link["quality"] or "")),
+            (p + "has_named_contact", "yes" if link["has_named_contact"] else "no"),
+        ]
+        for name in ("frames", "channels", "practices", "thematiques"):
+            pairs += [(p + name, code) for code in link[name]]
+    return [*pairs, ("action", action), ("formulaire_complet", "1")]
+
+
+async def _page_respondent(
+    conn: Connection, job: Job, orgs: list[int], run: Run, out: Outcome
+) -> None:
+    """The HTML questionnaire, as a person with a browser: open the page, save a draft, submit;
+    each POST is followed by the page it redirects to (what the person waits for)."""
+    page = f"/q/{job.token}"
+    steps = [("get", None, None), ("put", "save", "enregistre=1"), ("submit", "submit", "envoye=1")]
+    for kind, action, landing in steps:
+        started = time.perf_counter()
+        try:
+            if action is None:
+                status, _ = await conn.request("GET", page)
+            else:
+                variant = "draft" if action == "save" else "final"
+                body = urlencode(form_pairs(answers_for(job, orgs, variant), action)).encode()
+                status, _ = await conn.request("POST", page, body, FORM)
+                if status == 303:  # saved: the page it leads to must show no error
+                    status, html = await conn.request("GET", f"{page}?{landing}")
+                    if status == 200 and b'role="alert"' in html:
+                        status = 422
+        except (TimeoutError, OSError, asyncio.IncompleteReadError, ValueError) as exc:
+            out.error = f"{kind}: {type(exc).__name__}"
+            run.errors[out.error] += 1
+            return
+        if status != 200:
+            out.error = f"{kind}: HTTP {status}"
+            run.errors[out.error] += 1
+            return
+        run.latencies[kind].append(time.perf_counter() - started)
+        out.acked.append(kind)
+
+
 async def _respondent(
     host: str, port: int, job: Job, orgs: list[int], flow: str, run: Run
 ) -> Outcome:
     out = Outcome(job)
+    if flow == "page":
+        conn = Connection(host, port)
+        try:
+            await _page_respondent(conn, job, orgs, run, out)
+        finally:
+            conn.close()
+        return out
     url = f"/api/v1/questionnaire/{job.token}"
     steps: list[tuple[str, str, str, dict | None]] = []
     if flow == "full":
@@ -642,7 +713,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--concurrency", type=int, default=32)
     p.add_argument("--workers", type=int, default=2, help="server processes")
     p.add_argument("--duration", type=float, default=120.0, help="seconds, at most")
-    p.add_argument("--flow", choices=["full", "submit"], default="full")
+    p.add_argument(
+        "--flow",
+        choices=["full", "submit", "page"],
+        default="full",
+        help="full: API GET, PUT, submit; submit: API submit only; page: the HTML form (page, "
+        "save a draft, submit, each POST followed by the page it leads to)",
+    )
     p.add_argument(
         "--rate",
         type=float,

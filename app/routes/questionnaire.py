@@ -16,6 +16,7 @@ from sqlmodel import Session, col, select
 
 from app import forms
 from app.db import SessionDep
+from app.formhtml import PartnerOptions
 from app.respondent import respondent_or_404
 from app.templating import templates
 from survey import vocab
@@ -255,7 +256,9 @@ def _render(
         "cards": cards,
         "empty_slots": empty,
         "more_slots": len(empty) + forms.EMPTY_SLOTS,
-        "groups": partner_groups(session, r.territory.id, include_ids=include),
+        "partner_options": PartnerOptions(
+            partner_groups(session, r.territory.id, include_ids=include)
+        ),
         "bodies": bodies,
         "body_options": [(str(b.id), b.name) for b in bodies],
         "own_organisation": _own_organisation(session, r),

@@ -50,6 +50,7 @@ from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlmodel import Session
 
 from reports import figures
+from reports.compare import carrier_departures, compare_graphs
 from reports.graph import NO_FILTER, GraphFilter, build_graph
 from survey.models import Campaign, Invitation, Organisation, Professional, Response
 
@@ -268,3 +269,23 @@ def all_figures(
 ) -> dict:
     """`figures.all_figures` of the cached graph, itself cached. Shared: do not modify."""
     return entry(session, campaign, flt).all_figures(betweenness_k)
+
+
+def compare(
+    session: Session,
+    before: Campaign,
+    after: Campaign,
+    flt: GraphFilter = NO_FILTER,
+    versions: tuple[str | None, str | None] = (None, None),
+) -> dict:
+    """`reports.compare.compare` on the cached graphs of both campaigns; the comparison
+    itself is kept with the later campaign's entry, keyed by the earlier one's version.
+    `versions` = the data versions of (before, after) when the caller has just read them."""
+    if before.territory_id != after.territory_id:
+        raise ValueError("campaigns of different territories")
+    b = entry(session, before, flt, versions[0])
+    a = entry(session, after, flt, versions[1])
+    return a.derived(
+        ("compare", before.id, b.version),
+        lambda g: compare_graphs(b.graph, g, carrier_departures(session, before, after, flt)),
+    )

@@ -17,7 +17,7 @@ import networkx as nx
 from matplotlib.collections import LineCollection, PolyCollection
 from matplotlib.lines import Line2D
 from matplotlib.patheffects import withStroke
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from reports import figures, svg
 from reports.charts import CM, GREY, INK, Chart, plt, save
@@ -45,25 +45,13 @@ class MapDrawing:
     key: list[tuple[int, str]]  # (number on the map, structure name)
 
 
-def earlier_campaigns(session: Session, campaign: Campaign) -> list[Campaign]:
-    """The campaigns whose layouts the map of `campaign` starts from, latest first."""
-    return list(
-        session.exec(
-            select(Campaign)
-            .where(Campaign.territory_id == campaign.territory_id, Campaign.year < campaign.year)
-            .order_by(col(Campaign.year).desc())
-            .limit(svg.HISTORY)
-        ).all()
-    )
-
-
 def map_positions(
     session: Session, campaign: Campaign, g: nx.DiGraph, known: dict[int, nx.DiGraph]
 ) -> dict:
     """The web map's positions (reports.svg.map_positions: each earlier campaign's layout
     starts the next one) with its display spread. `known` maps a campaign id to its graph
     when the caller already built it, so it is not built twice."""
-    earlier = earlier_campaigns(session, campaign)
+    earlier = svg.earlier_campaigns(session, campaign)
     previous: dict | None = None
     for c in reversed(earlier):
         graph = known.get(c.id) or build_graph(session, c)

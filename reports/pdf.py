@@ -48,7 +48,7 @@ from reportlab.platypus import (
 from reportlab.platypus.tableofcontents import TableOfContents
 from sqlmodel import Session, col, select
 
-from reports import cache, charts, compare, figures, findings, mapdraw, privacy
+from reports import cache, charts, compare, figures, findings, mapdraw, privacy, svg
 from reports import typography as t
 from survey import vocab
 from survey.models import Campaign, Territory
@@ -287,7 +287,7 @@ def collect(
 def _earlier_graphs(session: Session, campaign: Campaign) -> dict[int, nx.DiGraph]:
     """The cached graphs of the campaigns whose layouts the map starts from (the same
     campaigns as mapdraw.map_positions), so none is built again when already cached."""
-    return {c.id: cache.graph(session, c) for c in mapdraw.earlier_campaigns(session, campaign)}
+    return {c.id: cache.graph(session, c) for c in svg.earlier_campaigns(session, campaign)}
 
 
 # --- document machinery --------------------------------------------------------------------

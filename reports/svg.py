@@ -89,43 +89,53 @@ def family_of(org_type: str | None) -> Family:
 
 # --- positions -----------------------------------------------------------------------------
 
-_cache: OrderedDict[str, dict] = OrderedDict()
-_cache_lock = threading.Lock()  # sync routes run in a thread pool
-_CACHE_SIZE = 64
+
+class _Memo:
+    """A small thread-safe LRU of computed values (sync routes run in a thread pool). The
+    value is computed outside the lock: two threads may compute it once each, both get a
+    correct (deterministic) result."""
+
+    def __init__(self, size: int = 64) -> None:
+        self._values: OrderedDict[Hashable, dict] = OrderedDict()
+        self._lock = threading.Lock()
+        self._size = size
+
+    def get(self, key: Hashable, compute: Callable[[], dict]) -> dict:
+        with self._lock:
+            if key in self._values:
+                self._values.move_to_end(key)
+                return self._values[key]
+        value = compute()
+        with self._lock:
+            self._values[key] = value
+            if len(self._values) > self._size:
+                self._values.popitem(last=False)
+        return value
+
+
+_by_structure = _Memo()  # layouts by graph fingerprint
+_by_version = _Memo()  # layouts by (campaign, data version, previous year's layout)
+
+
+def positions_digest(pos: dict | None) -> str:
+    """A key for a set of positions (for caching what is drawn from them)."""
+    return hashlib.sha256(
+        repr(sorted((pos or {}).items(), key=lambda kv: str(kv[0]))).encode()
+    ).hexdigest()
 
 
 def _fingerprint(g: nx.DiGraph, previous: dict | None) -> str:
     h = hashlib.sha256()
     h.update(repr(sorted(g.nodes, key=str)).encode())
     h.update(repr([(x.a, x.b, x.carriers) for x in figures.links(g)]).encode())
-    h.update(repr(sorted((previous or {}).items(), key=lambda kv: str(kv[0]))).encode())
+    h.update(positions_digest(previous).encode())
     return h.hexdigest()
 
 
 def cached_positions(g: nx.DiGraph, previous: dict | None = None) -> dict[Hashable, Position]:
     """layout.positions, memoised on the graph's structure (the layout is deterministic, so
     several processes computing it independently agree)."""
-    key = _fingerprint(g, previous)
-    with _cache_lock:
-        if key in _cache:
-            _cache.move_to_end(key)
-            return _cache[key]
-    pos = layout.positions(g, previous)
-    with _cache_lock:
-        _cache[key] = pos
-        if len(_cache) > _CACHE_SIZE:
-            _cache.popitem(last=False)
-    return pos
-
-
-def _data_version(session: Session, campaign: Campaign) -> str:
-    """Changes whenever the campaign's graph can have changed (reports.cache.data_version:
-    its responses, invitations, and the territory's structures and professionals)."""
-    return cache.data_version(session, campaign)
-
-
-_by_version: OrderedDict[tuple, dict] = OrderedDict()
-_by_version_lock = threading.Lock()
+    return _by_structure.get(_fingerprint(g, previous), lambda: layout.positions(g, previous))
 
 
 def _year_positions(
@@ -135,32 +145,27 @@ def _year_positions(
     g: nx.DiGraph | None = None,
     version: str | None = None,
 ) -> dict:
-    """`version` (the campaign's data version) may be given when the caller just read it."""
-    version = version or _data_version(session, campaign)
-    key = (campaign.id, version, _digest(previous))
-    with _by_version_lock:
-        if key in _by_version:
-            _by_version.move_to_end(key)
-            return _by_version[key]
-    if g is None:
-        g = cache.entry(session, campaign, version=version).graph
-    pos = cached_positions(g, previous)
-    with _by_version_lock:
-        _by_version[key] = pos
-        if len(_by_version) > _CACHE_SIZE:
-            _by_version.popitem(last=False)
-    return pos
+    """`version` (the campaign's data version, reports.cache) may be given when the caller
+    just read it."""
+    version = version or cache.data_version(session, campaign)
+
+    def compute() -> dict:
+        graph = g if g is not None else cache.entry(session, campaign, version=version).graph
+        return cached_positions(graph, previous)
+
+    return _by_version.get((campaign.id, version, positions_digest(previous)), compute)
 
 
-def _digest(pos: dict | None) -> str:
-    return hashlib.sha256(
-        repr(sorted((pos or {}).items(), key=lambda kv: str(kv[0]))).encode()
-    ).hexdigest()
-
-
-def positions_digest(pos: dict | None) -> str:
-    """A key for a set of positions (for caching what is drawn from them)."""
-    return _digest(pos)
+def earlier_campaigns(session: Session, campaign: Campaign) -> list[Campaign]:
+    """The campaigns whose layouts the map of `campaign` starts from, latest first."""
+    return list(
+        session.exec(
+            select(Campaign)
+            .where(Campaign.territory_id == campaign.territory_id, Campaign.year < campaign.year)
+            .order_by(col(Campaign.year).desc())
+            .limit(HISTORY)
+        ).all()
+    )
 
 
 def map_positions(
@@ -174,14 +179,8 @@ def map_positions(
     hides links and structures but never moves them. Memoised per campaign data version,
     so earlier years' graphs are only rebuilt when their answers changed. `version` is
     `campaign`'s data version when the caller has just read it (reports.cache)."""
-    earlier = session.exec(
-        select(Campaign)
-        .where(Campaign.territory_id == campaign.territory_id, Campaign.year < campaign.year)
-        .order_by(col(Campaign.year).desc())
-        .limit(HISTORY)
-    ).all()
     previous: dict | None = None
-    for c in reversed(earlier):
+    for c in reversed(earlier_campaigns(session, campaign)):
         previous = _year_positions(session, c, previous)
     return _year_positions(session, campaign, previous, g, version)
 

@@ -542,9 +542,15 @@ def purge_login_attempts(
     session: Session, older_than: timedelta = LOGIN_ATTEMPT_RETENTION, now: datetime | None = None
 ) -> int:
     """Forget old attempts (they hold e-mails and addresses). Returns the number removed."""
-    cutoff = (now or datetime.now(UTC)) - older_than
-    result = session.execute(delete(LoginAttempt).where(col(LoginAttempt.at) < cutoff))
+    result = session.execute(
+        delete(LoginAttempt).where(expired_login_attempts(now or datetime.now(UTC), older_than))
+    )
     return result.rowcount or 0
+
+
+def expired_login_attempts(now: datetime, older_than: timedelta = LOGIN_ATTEMPT_RETENTION):
+    """The login attempts older than `older_than` at `now` (a WHERE condition)."""
+    return col(LoginAttempt.at) < now - older_than
 
 
 # --- audit ---------------------------------------------------------------------------------

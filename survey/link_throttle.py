@@ -63,11 +63,15 @@ def record_failure(session: Session, ip: str, now: datetime | None = None) -> No
     session.add(LinkFailure(ip=ip[:64], at=now))
 
 
+def expired(now: datetime):
+    """The failures that have left the window at `now` (a WHERE condition)."""
+    return col(LinkFailure.at) <= now - WINDOW
+
+
 def purge(session: Session, now: datetime | None = None) -> int:
     """Delete every failure older than the window (addresses are personal data). Returns the
     number removed; the caller commits."""
-    now = now or datetime.now(UTC)
-    result = session.execute(delete(LinkFailure).where(col(LinkFailure.at) <= now - WINDOW))
+    result = session.execute(delete(LinkFailure).where(expired(now or datetime.now(UTC))))
     return result.rowcount or 0
 
 

@@ -77,9 +77,14 @@ def revoke(session: Session, campaign_id: int, professional_id: int) -> int:
     return len(invitations)
 
 
+def well_formed(token: str) -> bool:
+    """Could be a personal link (length and characters): anything else is not looked up."""
+    return bool(token) and len(token) == TOKEN_LENGTH and token.isascii()
+
+
 def find(session: Session, token: str) -> Invitation | None:
     """The live invitation behind a token, or None (unknown, malformed or revoked)."""
-    if not token or len(token) != TOKEN_LENGTH or not token.isascii():
+    if not well_formed(token):
         return None
     inv = session.exec(select(Invitation).where(Invitation.token_hash == hash_token(token))).first()
     if inv is None or inv.revoked_at is not None:

@@ -32,11 +32,11 @@ from sqlmodel import Session, col, select
 
 from survey import link_throttle, vocab
 from survey.accounts import (
-    LOGIN_ATTEMPT_RETENTION,
     AuditEvent,
     LoginAttempt,
     User,
     audit,
+    expired_login_attempts,
     normalise_email,
     purge_login_attempts,
 )
@@ -59,7 +59,6 @@ ERASED_PREFIX = "Personne effacée n°"
 EXPORT_FORMAT = "carte-partenariale/mes-donnees"
 EXPORT_VERSION = 1
 DEFAULT_RETENTION_MONTHS = 36
-DEFAULT_AUDIT_RETENTION_MONTHS = 12
 ERASE_ACTION = "professional.erase"
 AUDIT_PURGE_ACTION = "audit.purge"
 # Audit events kept beyond the audit log's retention. Erasure records prove that a request was
@@ -533,16 +532,11 @@ def logs_to_purge(session: Session, now: datetime, audit_months: int) -> LogPurg
             session, count.select_from(AuditEvent).where(*_expired_audit_events(cutoff))
         ),
         login_attempts=_count(
-            session,
-            count.select_from(LoginAttempt).where(
-                col(LoginAttempt.at) < now - LOGIN_ATTEMPT_RETENTION
-            ),
+            session, count.select_from(LoginAttempt).where(expired_login_attempts(now))
         ),
         link_failures=_count(
             session,
-            count.select_from(link_throttle.LinkFailure).where(
-                col(link_throttle.LinkFailure.at) <= now - link_throttle.WINDOW
-            ),
+            count.select_from(link_throttle.LinkFailure).where(link_throttle.expired(now)),
         ),
     )
 

@@ -24,7 +24,7 @@ from sqlmodel import Session, col, select
 
 from survey import vocab
 from survey.db import insert_rows
-from survey.links import TOKEN_LENGTH, hash_token
+from survey.links import hash_token, well_formed
 from survey.models import (
     Body,
     Campaign,
@@ -159,27 +159,9 @@ class CampaignNotOpen(Exception):
         self.message = msg
 
 
-def load_respondent(session: Session, invitation: Invitation) -> Respondent:
-    campaign = session.get(Campaign, invitation.campaign_id)
-    professional = session.get(Professional, invitation.professional_id)
-    response = session.exec(
-        select(Response).where(
-            Response.campaign_id == campaign.id, Response.professional_id == professional.id
-        )
-    ).first()
-    return Respondent(
-        invitation=invitation,
-        campaign=campaign,
-        territory=session.get(Territory, campaign.territory_id),
-        professional=professional,
-        organisation=session.get(Organisation, professional.organisation_id),
-        response=response,
-    )
-
-
 # Statements of the hot path (every questionnaire request), built once with bound
 # parameters: building a SQLAlchemy statement costs more CPU than running a small one.
-_RESPONDENT_BY_TOKEN = (
+_RESPONDENT = (
     sa_select(Invitation, Campaign, Territory, Professional, Organisation, Response)
     .join(Campaign, col(Campaign.id) == Invitation.campaign_id)
     .join(Territory, col(Territory.id) == Campaign.territory_id)
@@ -192,23 +174,32 @@ _RESPONDENT_BY_TOKEN = (
             col(Response.professional_id) == Invitation.professional_id,
         ),
     )
-    .where(
-        col(Invitation.token_hash) == bindparam("token_hash"),
-        col(Invitation.revoked_at).is_(None),
-    )
 )
+_RESPONDENT_BY_TOKEN = _RESPONDENT.where(
+    col(Invitation.token_hash) == bindparam("token_hash"), col(Invitation.revoked_at).is_(None)
+)
+_RESPONDENT_BY_INVITATION = _RESPONDENT.where(col(Invitation.id) == bindparam("invitation_id"))
+
+
+def _respondent(row) -> Respondent | None:
+    return None if row is None else Respondent(*row)
+
+
+def load_respondent(session: Session, invitation: Invitation) -> Respondent:
+    """Everything known about the holder of `invitation`, in one query."""
+    return _respondent(
+        session.execute(_RESPONDENT_BY_INVITATION, {"invitation_id": invitation.id}).first()
+    )
 
 
 def respondent_for_token(session: Session, token: str) -> Respondent | None:
     """The holder of a live personal link, in one query (every questionnaire request starts
     here), or None when the link is unknown, malformed or revoked."""
-    if not token or len(token) != TOKEN_LENGTH or not token.isascii():
+    if not well_formed(token):
         return None
-    row = session.execute(_RESPONDENT_BY_TOKEN, {"token_hash": hash_token(token)}).first()
-    if row is None:
-        return None
-    invitation, campaign, territory, professional, organisation, response = row
-    return Respondent(invitation, campaign, territory, professional, organisation, response)
+    return _respondent(
+        session.execute(_RESPONDENT_BY_TOKEN, {"token_hash": hash_token(token)}).first()
+    )
 
 
 # --- reading ---------------------------------------------------------------------------
@@ -228,6 +219,7 @@ _LINK_COLUMNS = (
     DeclaredLink.quality,
     DeclaredLink.carried_from_id,
 )
+_LINK_FIELDS = [column.key for column in _LINK_COLUMNS[1:]]
 _TAG_FIELDS = {"frame": "frames", "channel": "channels", "practice": "practices",
                "thematique": "thematiques"}  # fmt: skip
 
@@ -250,28 +242,13 @@ def _link_answers(session: Session, response_id: int) -> list[tuple[int, LinkAns
     """(link id, answer) of a response in order, links and tags in one query."""
     rows = session.connection().execute(_LINKS_OF_RESPONSE, {"response_id": response_id}).all()
     links: dict[int, dict] = {}  # link id -> fields, in the order of the rows
-    for row in rows:
-        link = links.get(row[0])
+    for link_id, *fields, kind, code in rows:
+        link = links.get(link_id)
         if link is None:
-            link = links[row[0]] = {
-                "partner_organisation_id": row[1],
-                "partner_service_id": row[2],
-                "status": row[3],
-                "nature": row[4],
-                "frequency": row[5],
-                "practice_other": row[6],
-                "has_named_contact": row[7],
-                "contact_name": row[8],
-                "contact_consent": row[9],
-                "quality": row[10],
-                "carried_from_id": row[11],
-                "frames": [],
-                "channels": [],
-                "practices": [],
-                "thematiques": [],
-            }
-        if row[12] is not None:
-            link[_TAG_FIELDS[row[12]]].append(row[13])
+            link = links[link_id] = dict(zip(_LINK_FIELDS, fields, strict=True))
+            link |= {name: [] for name in _TAG_FIELDS.values()}
+        if kind is not None:
+            link[_TAG_FIELDS[kind]].append(code)
     for link in links.values():  # codes in Python's order: the same on every database
         for name in _TAG_FIELDS.values():
             link[name].sort()
@@ -697,10 +674,7 @@ def _write(
             LinkAnswer.model_construct(
                 **{k: v for k, v in row.items() if k not in ("response_id", "position")},
                 write_in=None,
-                frames=sorted(a.frames),
-                channels=sorted(a.channels),
-                practices=sorted(a.practices),
-                thematiques=sorted(a.thematiques),
+                **{name: sorted(getattr(a, name)) for name in _TAG_FIELDS.values()},
             )
         )
     link_ids = insert_rows(session, _LINK_TABLE, rows, returning=_LINK_TABLE.c.id)
@@ -710,13 +684,8 @@ def _write(
         [
             {"link_id": link_id, "kind": kind, "code": code}
             for link_id, a in zip(link_ids, answers.links, strict=True)
-            for kind, codes in (
-                ("frame", a.frames),
-                ("channel", a.channels),
-                ("practice", a.practices),
-                ("thematique", a.thematiques),
-            )
-            for code in codes
+            for kind, name in _TAG_FIELDS.items()
+            for code in getattr(a, name)
         ],
     )
     insert_rows(

@@ -24,7 +24,6 @@ from app.security import Scope, ViewerScope, audit
 from app.templating import templates
 from reports import cache, exports, figures, svg
 from reports import structure as structure_view
-from reports.compare import carrier_departures, compare_graphs
 from reports.graph import NO_FILTER, GraphFilter
 from survey import vocab
 from survey.models import Campaign, Organisation
@@ -222,26 +221,6 @@ def map_figures_of(e: cache.Entry) -> dict:
     if done is not None:
         return {k: done[k] for k in ("headline", "size", "participation", "fragility")}
     return e.derived("map_figures", map_figures)
-
-
-def compare_cached(
-    session: Session,
-    before: Campaign,
-    after: Campaign,
-    flt: GraphFilter = NO_FILTER,
-    versions: tuple[str | None, str | None] = (None, None),
-) -> dict:
-    """reports.compare.compare on the cached graphs of both campaigns; the comparison
-    itself is kept with the later campaign's entry, keyed by the earlier one's version.
-    `versions` = the data versions of (before, after) when the caller has just read them."""
-    if before.territory_id != after.territory_id:
-        raise ValueError("campaigns of different territories")
-    b = cache.entry(session, before, flt, versions[0])
-    a = cache.entry(session, after, flt, versions[1])
-    return a.derived(
-        ("compare", before.id, b.version),
-        lambda g: compare_graphs(b.graph, g, carrier_departures(session, before, after, flt)),
-    )
 
 
 def node_stats(view: GraphView) -> dict:
@@ -546,7 +525,7 @@ def structure_page(org_id: str, request: Request, scope: ViewerScope, session: S
             previous = previous_campaign(session, campaign)
             if previous is not None:
                 version_before = cache.data_version(session, previous)
-                cmp = compare_cached(
+                cmp = cache.compare(
                     session, previous, campaign, versions=(version_before, e.version)
                 )
                 ctx["previous"] = previous
@@ -584,7 +563,7 @@ def evolution_page(request: Request, scope: ViewerScope, session: SessionDep):
     if pair is None:
         return templates.TemplateResponse(request, "graph/evolution.html", ctx)
     before, after = pair
-    ctx.update(before=before, after=after, cmp=compare_cached(session, before, after, flt))
+    ctx.update(before=before, after=after, cmp=cache.compare(session, before, after, flt))
     ctx["types"] = types_present(session, scope.territory.id)
     ctx["nature_filters"] = NATURE_FILTERS
     ctx["campaign"] = after

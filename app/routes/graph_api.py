@@ -11,14 +11,13 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from app.db import SessionDep
 from app.routes.graph import (
     campaign_or_404,
-    compare_cached,
     evolution_pair,
     graph_view,
     parse_filter,
     parse_year,
 )
 from app.security import ViewerScope
-from reports import figures, svg
+from reports import cache, figures, svg
 
 router = APIRouter(prefix="/api/v1/t/{code}", tags=["graphe"])
 
@@ -140,5 +139,5 @@ def api_evolution(
             status_code=404, detail="Il faut au moins deux campagnes pour comparer."
         )
     before, after = pair
-    result = compare_cached(session, before, after, flt)
+    result = cache.compare(session, before, after, flt)
     return {"territory": scope.territory.code, "filters": flt.as_dict(), **result}

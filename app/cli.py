@@ -73,13 +73,39 @@ def demo(
 
 
 @cli.command("demo-link")
-def demo_link() -> None:
+def demo_link(
+    partners: Annotated[
+        int,
+        typer.Option(
+            "--partners",
+            min=0,
+            help="Au moins ce nombre de partenaires repris de l'an dernier.",
+        ),
+    ] = 0,
+) -> None:
     """Afficher un lien de répondant de démonstration (questionnaire 2026 pré-rempli)."""
+    from sqlmodel import select
+
     from survey import demo as demo_data
+    from survey.models import Territory
 
     settings = get_settings()
     with _session() as session:
-        token = demo_data.sample_token(session, settings.resolved_secret())
+        token = demo_data.sample_token(session, settings.resolved_secret(), partners)
+        loaded = token is not None or (
+            partners > 0
+            and session.exec(
+                select(Territory.id).where(Territory.code == demo_data.TERRITORY_CODE)
+            ).first()
+            is not None
+        )
+    if token is None and loaded:
+        _fail(
+            f"Aucun questionnaire de la démonstration ne reprend {partners} partenaires ou "
+            "plus de l'an dernier (parmi les personnes qui n'ont pas encore commencé 2026) : "
+            "essayez un nombre plus petit.",
+            1,
+        )
     if token is None:
         _fail("Pas de démonstration chargée : lancez d'abord `carte demo`.")
     typer.echo(campaigns.link_url(settings.base_url, token))

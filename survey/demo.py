@@ -234,6 +234,11 @@ ORGS: tuple[_Org, ...] = (
 # current holder took over from them (the turnover the source keeps coming back to).
 TURNOVER_SLOTS: tuple[tuple[str, int], ...] = (("caf", 0), ("cd", 4), ("ml", 0), ("siao", 0))
 
+# One professional who answered in 2025 and has not started 2026 lists this many partners
+# (the most a first-year answer draws): the long carried questionnaire, shown by
+# `carte demo-link --partners 15`.
+LONG_LIST_PARTNERS = 15
+
 BODIES: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
     ("siao", "Commission SIAO", "Hebdomadaire : orientations vers l'hébergement et le logement.",
      ("siao", "cd", "chrs", "udaf", "ccas_gueret", "creusalis")),
@@ -752,7 +757,7 @@ def _build(session: Session, secret: str) -> None:
         opens_on=date(2026, 3, 1), closes_on=date(2026, 12, 15),
         introduction="Comme chaque année, dites-nous avec quels partenaires vous travaillez et "
         "ce que vous construisez ensemble autour des personnes. Vos réponses de l'an dernier "
-        "sont reprises : il suffit de les confirmer ou de les corriger. Comptez un quart d'heure.",
+        "sont reprises : il suffit de les confirmer ou de les corriger.",
     )  # fmt: skip
     session.add_all([previous, current])
 
@@ -829,6 +834,7 @@ def _build(session: Session, secret: str) -> None:
         plans_2026.append(gen.new_in_current_year(pro, "submitted"))
     for pro in without[n_sub - sub_a : n_sub - sub_a + n_draft - draft_a]:
         plans_2026.append(gen.new_in_current_year(pro, "draft"))
+    _top_up_long_list(gen, [plans_2025[id(p)] for p in pros if id(p) in plans_2025], plans_2026)
 
     ordered_2025 = [plans_2025[id(p)] for p in leavers + others if id(p) in plans_2025]
     _write_year(session, previous, ordered_2025, orgs, services, bodies)
@@ -847,6 +853,36 @@ def _build(session: Session, secret: str) -> None:
         for pro in pros:
             links.issue(session, secret, current, pro.row)
     session.flush()
+
+
+def _top_up_long_list(
+    gen: _Generator, plans_2025: list[_ResponsePlan], plans_2026: list[_ResponsePlan]
+) -> None:
+    """Give one active professional who submitted in 2025 and has not started 2026 exactly
+    LONG_LIST_PARTNERS partners in 2025: the one who already listed the most (then by
+    e-mail), topped up with partners described by a separate generator, so the main random
+    sequence, and with it the rest of the demo, stays as it was. Proposed structures are
+    left out: the first professional to name one stays its proposer."""
+    started = {id(plan.pro) for plan in plans_2026}
+    candidates = [
+        plan
+        for plan in plans_2025
+        if plan.status == "submitted"
+        and id(plan.pro) not in started
+        and plan.pro.row.function
+        and plan.pro.years_in_post
+    ]
+    if not candidates:
+        return
+    plan = min(candidates, key=lambda p: (-len(p.links), p.pro.row.email))
+    missing = LONG_LIST_PARTNERS - len(plan.links)
+    if missing <= 0:
+        return
+    extra = _Generator(random.Random(SEED + 1))
+    extra.staff_names = gen.staff_names  # contact names drawn from the same staff
+    exclude = [lk.partner for lk in plan.links] + [o.key for o in ORGS if o.status == "proposed"]
+    plan.links += extra.fresh_links(plan.pro, exclude, missing)
+    plan.declared_partner_count = sum(1 for lk in plan.links if lk.status != "ended")
 
 
 def _write_year(
@@ -907,12 +943,15 @@ def _write_year(
 # --- the demo respondent ------------------------------------------------------------------
 
 
-def sample_token(session: Session, secret: str) -> str | None:
+def sample_token(session: Session, secret: str, min_partners: int = 0) -> str | None:
     """The 2026 link of a demo professional who submitted in 2025 and has not started 2026:
-    their questionnaire opens pre-filled with last year's partners. None without the demo.
+    their questionnaire opens pre-filled with last year's partners. None without the demo, or
+    when nobody's questionnaire carries at least `min_partners` partners.
 
-    The choice is deterministic: preferably someone with 5 to 10 partners (a readable first
-    screen), then by e-mail.
+    Partners carried are those of their 2025 submitted response not marked « plus de contact »
+    nor pointing to an archived structure (counted in SQL). The choice is deterministic: with
+    `min_partners`, whoever carries the fewest partners that reach it; then preferably someone
+    with 5 to 10 partners (a readable first screen); then by e-mail.
     """
     territory = session.exec(select(Territory).where(Territory.code == TERRITORY_CODE)).first()
     if territory is None:
@@ -932,20 +971,26 @@ def sample_token(session: Session, secret: str) -> str | None:
         Response.campaign_id == campaigns[CURRENT_YEAR].id
     )
     partners = func.count(DeclaredLink.id)
+    order = [case((partners.between(5, 10), 0), else_=1), Professional.email]
+    if min_partners > 0:
+        order.insert(0, partners)
     pro = session.exec(
         select(Professional)
         .join(Response, Response.professional_id == Professional.id)
         .join(DeclaredLink, DeclaredLink.response_id == Response.id)
+        .join(Organisation, Organisation.id == DeclaredLink.partner_organisation_id)
         .where(
             Professional.territory_id == territory.id,
             Professional.active,
             Response.campaign_id == campaigns[PREVIOUS_YEAR].id,
             Response.status == "submitted",
             DeclaredLink.status != "ended",
+            Organisation.status != "archived",
             col(Professional.id).not_in(started),
         )
         .group_by(Professional.id)
-        .order_by(case((partners.between(5, 10), 0), else_=1), Professional.email)
+        .having(partners >= min_partners)
+        .order_by(*order)
     ).first()
     if pro is None:
         return None

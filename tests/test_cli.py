@@ -67,6 +67,32 @@ def test_demo_twice_then_a_demo_link(carte, engine):
     assert r.campaign.year == 2026 and source == "carried" and answers.links
 
 
+def test_demo_link_with_15_partners(carte, engine):
+    assert carte("demo").exit_code == 0
+    shown = carte("demo-link", "--partners", "15")
+    assert shown.exit_code == 0, shown.output
+    url = shown.stdout.strip()
+    assert url.startswith(f"{BASE_URL}/q/") and url != carte("demo-link").stdout.strip()
+    with Session(engine) as s:
+        r = questionnaire.load_respondent(s, links.find(s, url.rsplit("/", 1)[1]))
+        answers, source = questionnaire.current_answers(s, r)
+    assert r.campaign.year == 2026 and r.response is None
+    assert source == "carried" and len(answers.links) >= 15
+    assert {lk.status for lk in answers.links} == {"pending"}
+
+
+def test_demo_link_with_too_many_partners_says_so(carte):
+    assert carte("demo").exit_code == 0
+    result = carte("demo-link", "--partners", "500")
+    assert result.exit_code == 1
+    assert "ne reprend 500 partenaires ou plus" in result.stderr
+    assert result.stdout == "" and "Traceback" not in result.output
+    assert isinstance(result.exception, SystemExit)
+    negative = carte("demo-link", "--partners", "-1")
+    assert negative.exit_code == 2 and "Traceback" not in negative.output
+    assert "--partners" in negative.output
+
+
 def test_demo_link_without_demo_says_so(carte):
     result = carte("demo-link")
     assert result.exit_code == 2

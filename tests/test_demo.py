@@ -109,6 +109,7 @@ def test_sizes_are_those_of_a_small_departement(session):
         .group_by(Response.id)
     ).all()
     assert min(per_response) >= 3 and max(per_response) <= 15
+    assert demo.LONG_LIST_PARTNERS in per_response  # the long carried questionnaire
 
     # A live 2026 link for every active professional, and none for those who left.
     invited = session.exec(
@@ -272,6 +273,32 @@ def test_sample_token_opens_a_carried_questionnaire(session, client):
     body = client.get(f"/api/v1/questionnaire/{token}").json()
     assert body["source"] == "carried" and body["can_write"] is True
     assert len(body["links"]) == len(answers.links)
+
+
+def test_sample_token_with_at_least_15_partners(session):
+    assert demo.sample_token(session, TEST_SECRET, 15) is None  # no demo yet
+    load(session)
+    assert demo.sample_token(session, TEST_SECRET, 0) == demo.sample_token(session, TEST_SECRET)
+    token = demo.sample_token(session, TEST_SECRET, 15)
+    assert token and demo.sample_token(session, TEST_SECRET, 15) == token
+    r = questionnaire.load_respondent(session, links.find(session, token))
+    assert r.campaign.year == 2026 and r.professional.active and r.response is None
+    answers, source = questionnaire.current_answers(session, r)
+    assert source == "carried" and len(answers.links) >= 15
+    assert {lk.status for lk in answers.links} == {"pending"}
+    assert len({lk.partner_organisation_id for lk in answers.links}) == len(answers.links)
+    # Their 2025 answers are complete: a function and years in post to carry too.
+    assert answers.function
+    last = session.exec(
+        select(Response).where(
+            Response.professional_id == r.professional.id,
+            Response.campaign_id == campaign(session, 2025).id,
+        )
+    ).one()
+    assert last.status == "submitted" and last.function and last.years_in_post
+    # Nobody carries 500 partners; a smaller minimum still finds someone.
+    assert demo.sample_token(session, TEST_SECRET, 500) is None
+    assert demo.sample_token(session, TEST_SECRET, 12) is not None
 
 
 def digest(session: Session) -> str:

@@ -1,9 +1,10 @@
 """Optional e-mail: invitation and at most two reminders per professional and campaign.
 
 Templates are editable per territory (defaults below when none is saved); placeholders are
-replaced literally ({nom}, {lien}, {date_cloture}, {annee}), never through str.format, so a
-template cannot reach Python attributes. Every message sent or failed is logged (EmailLog);
-a failure is recorded per message and never raised to the caller.
+replaced literally ({nom}, {lien}, {date_cloture}, {annee}, {duree}), never through str.format,
+so a template cannot reach Python attributes; {duree} is `survey.timing.promise` for the number
+of partners the person's questionnaire carries from last year. Every message sent or failed is
+logged (EmailLog); a failure is recorded per message and never raised to the caller.
 
 Who receives what (active professionals with an e-mail and a live personal link):
 - invitation: anyone not yet successfully invited by e-mail;
@@ -24,11 +25,20 @@ from email.utils import formataddr, formatdate, make_msgid
 
 from sqlalchemy import Column, Index, Text, UniqueConstraint, exists, func
 from sqlalchemy.orm import aliased
+from sqlalchemy.sql import Subquery
 from sqlmodel import Field, Session, SQLModel, and_, col, select
 
-from survey import links
+from survey import links, timing
 from survey.campaigns import link_url
-from survey.models import Campaign, Invitation, Professional, Response, utcnow
+from survey.models import (
+    Campaign,
+    DeclaredLink,
+    Invitation,
+    Organisation,
+    Professional,
+    Response,
+    utcnow,
+)
 
 KINDS = ("invitation", "reminder1", "reminder2")
 KIND_LABELS = {
@@ -41,6 +51,11 @@ PLACEHOLDERS = {
     "lien": "son lien personnel",
     "date_cloture": "la date de clôture",
     "annee": "l'année de la campagne",
+    "duree": (
+        "le temps à prévoir, calculé pour chaque personne d'après le nombre de partenaires "
+        f"repris de l'an dernier, par exemple « {timing.promise(12)} » (12 partenaires repris) "
+        f"ou « {timing.promise(0)} » (première réponse)"
+    ),
 }
 SUBJECT_MAX = 200
 BODY_MAX = 10_000
@@ -83,11 +98,11 @@ DEFAULT_TEMPLATES: dict[str, tuple[str, str]] = {
     "invitation": (
         "Carte partenariale {annee} : votre questionnaire",
         "Bonjour {nom},\n\n"
-        "La carte partenariale {annee} de notre territoire est ouverte. En quelques minutes, "
-        "vous indiquez avec quels partenaires vous travaillez, de façon formelle ou informelle, "
-        "et ce que vous construisez ensemble autour des personnes accompagnées. Si vous avez "
-        "répondu l'an dernier, vos réponses sont reprises : il suffit de les confirmer ou de "
-        "les corriger.\n\n"
+        "La carte partenariale {annee} de notre territoire est ouverte. Vous y indiquez avec "
+        "quels partenaires vous travaillez, de façon formelle ou informelle, et ce que vous "
+        "construisez ensemble autour des personnes accompagnées. Si vous avez répondu l'an "
+        "dernier, vos réponses sont reprises : il suffit de les confirmer ou de les corriger. "
+        "Cela vous prendra {duree}.\n\n"
         "Votre lien personnel (ne le transmettez pas) :\n{lien}\n\n"
         "Vous pouvez enregistrer un brouillon et revenir plus tard. Le questionnaire est "
         "ouvert jusqu'au {date_cloture}.\n\n"
@@ -97,7 +112,8 @@ DEFAULT_TEMPLATES: dict[str, tuple[str, str]] = {
         "Rappel : carte partenariale {annee}",
         "Bonjour {nom},\n\n"
         "Vous n'avez pas encore envoyé vos réponses à la carte partenariale {annee}. "
-        "Elles sont précieuses pour que chacun connaisse mieux les partenaires du territoire.\n\n"
+        "Elles sont précieuses pour que chacun connaisse mieux les partenaires du territoire. "
+        "Cela vous prendra {duree}.\n\n"
         "Votre lien personnel :\n{lien}\n\n"
         "Le questionnaire est ouvert jusqu'au {date_cloture}.\n\nMerci.\n",
     ),
@@ -228,12 +244,15 @@ def render(text: str, values: dict[str, str]) -> str:
     return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), text)
 
 
-def placeholder_values(campaign: Campaign, full_name: str, link: str) -> dict[str, str]:
+def placeholder_values(
+    campaign: Campaign, full_name: str, link: str, carried_partners: int
+) -> dict[str, str]:
     return {
         "nom": full_name,
         "lien": link,
         "date_cloture": _date_fr(campaign.closes_on),
         "annee": str(campaign.year),
+        "duree": timing.promise(carried_partners),
     }
 
 
@@ -298,7 +317,68 @@ def without_email(session: Session, campaign: Campaign) -> int:
     ).one()
 
 
-def _due(session: Session, campaign: Campaign, kind: str) -> list[tuple[Professional, Invitation]]:
+def carried_partners(campaign: Campaign) -> Subquery:
+    """Subquery (professional_id, partners): for each professional of the campaign's territory,
+    how many partners their questionnaire of `campaign` carries from last year, counted in SQL.
+
+    As `survey.questionnaire.previous_response` and `carried_forward`: the links not marked
+    « plus de contact » (nor pointing to an archived structure) of their latest submitted
+    response in an earlier campaign of the territory, else of the professional they took
+    over from; 0 for a first answer. What they may have answered since is not looked at.
+    """
+    latest = (
+        select(
+            Response.professional_id,
+            col(Response.id).label("response_id"),
+            func.row_number()
+            .over(partition_by=Response.professional_id, order_by=col(Campaign.year).desc())
+            .label("recency"),
+        )
+        .join(Campaign, col(Campaign.id) == Response.campaign_id)
+        .where(
+            Campaign.territory_id == campaign.territory_id,
+            Campaign.year < campaign.year,
+            Response.status == "submitted",
+        )
+    )
+    own, predecessor = latest.subquery("own"), latest.subquery("predecessor")
+    source = func.coalesce(own.c.response_id, predecessor.c.response_id)
+    return (
+        select(
+            col(Professional.id).label("professional_id"),
+            func.count(Organisation.id).label("partners"),
+        )
+        .outerjoin(own, and_(own.c.professional_id == Professional.id, own.c.recency == 1))
+        .outerjoin(
+            predecessor,
+            and_(
+                predecessor.c.professional_id == Professional.took_over_from_id,
+                predecessor.c.recency == 1,
+            ),
+        )
+        .outerjoin(
+            DeclaredLink,
+            and_(DeclaredLink.response_id == source, DeclaredLink.status != "ended"),
+        )
+        .outerjoin(
+            Organisation,
+            and_(
+                Organisation.id == DeclaredLink.partner_organisation_id,
+                Organisation.status != "archived",
+            ),
+        )
+        .where(Professional.territory_id == campaign.territory_id)
+        .group_by(Professional.id)
+        .subquery("carried")
+    )
+
+
+def _due(
+    session: Session, campaign: Campaign, kind: str
+) -> list[tuple[Professional, Invitation, int]]:
+    """Who is due `kind`, their live link and the partners their questionnaire carries (for
+    {duree}): one query."""
+    carried = carried_partners(campaign)
     latest_live = (
         select(Invitation.professional_id, func.max(Invitation.id).label("invitation_id"))
         .where(Invitation.campaign_id == campaign.id, col(Invitation.revoked_at).is_(None))
@@ -307,9 +387,10 @@ def _due(session: Session, campaign: Campaign, kind: str) -> list[tuple[Professi
     )
     return list(
         session.exec(
-            select(Professional, Invitation)
+            select(Professional, Invitation, carried.c.partners)
             .join(latest_live, latest_live.c.professional_id == Professional.id)
             .join(Invitation, Invitation.id == latest_live.c.invitation_id)
+            .join(carried, carried.c.professional_id == Professional.id)
             .where(*_due_conditions(campaign, kind))
             .order_by(Professional.id)
         ).all()
@@ -389,17 +470,17 @@ def _send_batch(session, campaign, kind, smtp, secret, base_url, template, batch
     try:
         conn = _connect(smtp)
     except (OSError, smtplib.SMTPException) as exc:
-        for pro, _inv in batch:
+        for pro, _inv, _partners in batch:
             log(pro, f"Connexion au serveur d'envoi impossible : {_describe(exc)}")
         return
     try:
-        for pro, inv in batch:
+        for pro, inv, partners in batch:
             email = pro.email.strip()
             if not _EMAIL.match(email):
                 log(pro, f"Adresse e-mail invalide : « {email} ».")
                 continue
             link = link_url(base_url, links.token_for(secret, inv))
-            values = placeholder_values(campaign, pro.full_name, link)
+            values = placeholder_values(campaign, pro.full_name, link, partners)
             try:
                 conn.send_message(build_message(smtp, template, values, email))
             except smtplib.SMTPServerDisconnected as exc:

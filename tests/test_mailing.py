@@ -9,9 +9,9 @@ from email import policy
 import pytest
 from sqlmodel import select
 
-from survey import campaigns, mailing
+from survey import campaigns, links, mailing, timing
 from survey.mailing import EmailLog, SmtpConfig, TemplateInvalid
-from survey.models import Professional
+from survey.models import Campaign, DeclaredLink, Organisation, Professional, Response
 from tests.conftest import TEST_SECRET
 from tests.factories import build_world
 
@@ -105,6 +105,92 @@ def test_invitation_carries_the_personal_link_and_is_logged(session, world, smtp
     again = mailing.send(session, world.this_year, "invitation", smtp, TEST_SECRET, BASE)
     assert (again.sent, again.failed) == (0, 0)
     assert len(recorder.messages) == 2
+
+
+def _answered(session, campaign, pro, partners: list[Organisation], ended: int = 0) -> None:
+    """`pro` submitted in `campaign` with these partners, the last `ended` ones « plus de
+    contact »."""
+    response = Response(campaign_id=campaign.id, professional_id=pro.id,
+                        organisation_id=pro.organisation_id, status="submitted",
+                        questionnaire_version="2026.1", function=pro.function)  # fmt: skip
+    session.add(response)
+    session.flush()
+    session.add_all(
+        DeclaredLink(
+            response_id=response.id,
+            position=i,
+            partner_organisation_id=org.id,
+            status="ended" if i >= len(partners) - ended else "new",
+            nature="informal",
+            frequency="monthly",
+        )
+        for i, org in enumerate(partners)
+    )
+
+
+def test_the_time_promised_is_that_of_each_questionnaire(engine, session, world, smtp_server):
+    from sqlalchemy import event
+
+    recorder, smtp = smtp_server
+    t = world.territory
+    many = [
+        Organisation(territory_id=t.id, name=f"Association {i}", type="association")
+        for i in range(14)
+    ]
+    session.add_all(many)
+    # 2024: Alice listed 14 partners; 2025 (her latest answer, the one carried): CAF and
+    # SIAO, MSA ended, plus an archived structure that is not carried either.
+    older = Campaign(territory_id=t.id, year=2024, status="closed")
+    session.add(older)
+    session.flush()
+    alice = world.pros["alice"]
+    _answered(session, older, alice, many)
+    last_response = session.exec(
+        select(Response).where(
+            Response.professional_id == alice.id, Response.campaign_id == world.last_year.id
+        )
+    ).one()
+    session.add(DeclaredLink(response_id=last_response.id, position=3, status="new",
+                             partner_organisation_id=world.orgs["old"].id))  # fmt: skip
+    # Dora took over from Élie, who left after listing 13 partners in 2025, one ended.
+    elie = Professional(territory_id=t.id, full_name="Élie Blanc", email="elie@example.org",
+                        organisation_id=world.orgs["msa"].id, active=False)  # fmt: skip
+    session.add(elie)
+    session.flush()
+    _answered(session, world.last_year, elie, many[:13], ended=1)
+    dora = Professional(territory_id=t.id, full_name="Dora Vidal", email="dora@example.org",
+                        organisation_id=world.orgs["msa"].id, took_over_from_id=elie.id)  # fmt: skip
+    session.add(dora)
+    session.flush()
+    links.issue(session, TEST_SECRET, world.this_year, dora)
+    session.commit()
+
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, *args) -> None:
+        statements.append(statement.lower())
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        report = mailing.send(session, world.this_year, "invitation", smtp, TEST_SECRET, BASE)
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert (report.sent, report.failed) == (3, 0)
+    # Everyone's count comes from one query, whatever the number of recipients.
+    assert sum("declaredlink" in st for st in statements) == 1
+
+    expected = {"alice": timing.promise(2), "bruno": timing.promise(0), "dora": timing.promise(12)}
+    assert expected["dora"].startswith("environ 2 minutes si rien n'a changé")
+    assert expected["bruno"] == "environ 1 minute par partenaire que vous décrivez"
+    for name, promise in expected.items():
+        text = " ".join(recorder.to(f"{name}@example.org")[0].get_content().split())
+        assert f"Cela vous prendra {promise}." in text, name
+        assert "{duree}" not in text and "quelques minutes" not in text
+    # The first reminder makes the same promise.
+    mailing.send(session, world.this_year, "reminder1", smtp, TEST_SECRET, BASE)
+    reminder = recorder.to("dora@example.org")[-1]
+    assert reminder["Subject"] == "Rappel : carte partenariale 2026"
+    assert f"Cela vous prendra {expected['dora']}." in " ".join(reminder.get_content().split())
 
 
 def test_at_most_two_reminders_and_none_to_who_submitted(client, session, world, smtp_server):
@@ -229,6 +315,23 @@ def test_custom_template_is_used(session, world, smtp_server):
     )
 
 
+def test_duree_in_a_custom_template_and_templates_without_it(session, world, smtp_server):
+    recorder, smtp = smtp_server
+    # A wording saved before {duree} existed keeps working: nothing to replace.
+    mailing.save_template(session, world.territory.id, "invitation", "Enquête", "Ici : {lien}")
+    mailing.save_template(
+        session, world.territory.id, "reminder1", "Rappel ({duree})", "Comptez {duree} : {lien}"
+    )
+    session.commit()
+    mailing.send(session, world.this_year, "invitation", smtp, TEST_SECRET, BASE)
+    text = recorder.to("alice@example.org")[0].get_content().strip()
+    assert text == f"Ici : {BASE}/q/{world.tokens['alice']}"
+    mailing.send(session, world.this_year, "reminder1", smtp, TEST_SECRET, BASE)
+    msg = recorder.to("alice@example.org")[1]
+    assert msg["Subject"] == f"Rappel ({timing.promise(2)})"
+    assert msg.get_content().startswith(f"Comptez {timing.promise(2)} : ")
+
+
 def test_renewed_link_is_the_one_mailed(session, world, smtp_server):
     recorder, smtp = smtp_server
     new = campaigns.renew_link(session, world.this_year, world.pros["alice"], TEST_SECRET)
@@ -321,6 +424,9 @@ def test_edit_templates_from_the_page(settings, engine, session, world, smtp_ser
     with mail_client(settings, engine, session, world, smtp) as client:
         page = client.get("/t/23/campagnes/messages")
         assert page.status_code == 200 and "Première relance" in page.text
+        assert "<code>{duree}</code> : le temps à prévoir" in page.text
+        # The hint, the default invitation and the default first reminder.
+        assert page.text.count("Cela vous prendra {duree}.") == 3
         bad = post(
             client,
             "/t/23/campagnes/messages/reminder1",

@@ -5,13 +5,19 @@ again on a validation error, even values that cannot become `Answers` (a count "
 an oversized comment). Parsing never raises: junk becomes `Problem`s.
 
 Field names: top-level fields by their `Answers` name; partner slot n as ``l{n}-{field}``,
-the partner itself as ``l{n}-partner`` = "ORGID" or "ORGID:SERVICEID".
+the partner itself as ``l{n}-partner`` = "ORGID" or "ORGID:SERVICEID", or, for a partner being
+added, ``l{n}-partner_search``: the text typed in the search field over the directory (one
+`<datalist>` per page), matched to a partner by `parse`.
+
+A partner carried from last year has a status: "confirmed" (« Inchangé »), "edit" (« À
+modifier »: confirmed, its questions shown), "ended" (« Plus de contact ») or none yet.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+import unicodedata
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl
 
@@ -23,14 +29,16 @@ from survey.questionnaire import MAX_LINKS, Answers, LinkAnswer, Problem
 MAX_BODY_BYTES = 4 * 1024 * 1024
 MAX_FIELDS = 20_000
 EMPTY_SLOTS = 3
+ACTIONS = ("save", "submit", "more", "confirm_all")
 # The last field of the form: without it the body was cut short and must not be saved.
 END_MARKER = "formulaire_complet"
-_SLOT_NAME = re.compile(r"^l(\d{1,4})-([a-z_]+)$")
+SLOT_NAME = re.compile(r"^l(\d{1,4})-([a-z_]+)$")
 _ID = re.compile(r"^\d{1,9}$")
 
 LINK_LIST_FIELDS = ("frames", "channels", "practices", "thematiques")
 LINK_TEXT_FIELDS = (
     "partner",
+    "partner_search",
     "write_in_name",
     "write_in_type",
     "write_in_commune",
@@ -55,6 +63,7 @@ class LinkForm:
     """One partner slot as typed (strings only)."""
 
     partner: str = ""
+    partner_search: str = ""
     write_in_name: str = ""
     write_in_type: str = ""
     write_in_commune: str = ""
@@ -73,11 +82,14 @@ class LinkForm:
     contact_consent: bool = False
     quality: str = ""
     remove: bool = False
+    editing: bool = False  # « À modifier » chosen: show the partner's questions
 
     @property
     def is_empty(self) -> bool:
         """An untouched "add a partner" slot, ignored on save."""
-        return not (self.partner or self.write_in_name or self.write_in_commune)
+        return not (
+            self.partner or self.partner_search or self.write_in_name or self.write_in_commune
+        )
 
     @property
     def carried(self) -> bool:
@@ -115,7 +127,7 @@ class Parsed:
     """The outcome of reading a posted form."""
 
     state: FormState
-    action: str  # save | submit | more
+    action: str  # save | submit | more | confirm_all | edit
     answers: Answers | None
     problems: list[Problem]
     # answers.links[i] was typed in state.links[slot_of[i]]: problems are reported there.
@@ -153,7 +165,7 @@ def state_from_pairs(pairs: Iterable[tuple[str, str]]) -> tuple[FormState, str]:
     top: dict[str, list[str]] = {}
     slots: dict[int, dict[str, list[str]]] = {}
     for name, value in pairs:
-        m = _SLOT_NAME.match(name)
+        m = SLOT_NAME.match(name)
         if m:
             slots.setdefault(int(m.group(1)), {}).setdefault(m.group(2), []).append(value)
         else:
@@ -168,6 +180,7 @@ def state_from_pairs(pairs: Iterable[tuple[str, str]]) -> tuple[FormState, str]:
         body_other=_first(top, "body_other"),
         comment=_first(top, "comment"),
     )
+    by_slot: dict[int, LinkForm] = {}
     for index in sorted(slots):
         raw = slots[index]
         link = LinkForm(
@@ -178,12 +191,24 @@ def state_from_pairs(pairs: Iterable[tuple[str, str]]) -> tuple[FormState, str]:
         )
         if not link.carried:
             link.status = "new"
+        elif link.status == "edit":
+            link.status, link.editing = "confirmed", True
         elif link.status not in ("confirmed", "ended"):
             link.status = "pending"
         if not link.is_empty:
             state.links.append(link)
+            by_slot[index] = link
     action = _first(top, "action")
-    return state, action if action in ("save", "submit", "more") else "save"
+    if action.startswith("edit:") and _ID.match(action[5:]):
+        # « Modifier » on one partner (the button that stands in for JavaScript without
+        # it): its questions open, and it counts as still worked with.
+        link = by_slot.get(int(action[5:]))
+        if link is not None:
+            link.editing = True
+            if link.carried and link.status == "pending":
+                link.status = "confirmed"
+        return state, "edit"
+    return state, action if action in ACTIONS else "save"
 
 
 # --- state -> answers ------------------------------------------------------------------
@@ -191,6 +216,37 @@ def state_from_pairs(pairs: Iterable[tuple[str, str]]) -> tuple[FormState, str]:
 
 def _or_none(value: str) -> str | None:
     return value or None
+
+
+def search_key(text: str) -> str:
+    """How a typed partner name is compared with the directory: case, accents, dashes,
+    apostrophes and spaces do not matter."""
+    plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
+    for sign in "-'’—–()":
+        plain = plain.replace(sign, " ")
+    return " ".join(plain.split())
+
+
+def _resolve_search(
+    link: LinkForm, path: str, problems: list[Problem], directory: Mapping[str, str]
+) -> None:
+    """Turn the typed search text into the partner it names, or say what to do."""
+    if link.partner or not link.partner_search:
+        return
+    value = directory.get(search_key(link.partner_search))
+    if value is not None:
+        link.partner = value
+        return
+    if link.write_in_name:
+        return  # written in below: the search text was a first try
+    problems.append(
+        Problem(
+            f"{path}.partner_organisation_id",
+            f"« {link.partner_search[:80]} » n'est pas dans le répertoire : choisissez une des "
+            "propositions qui s'affichent en tapant, ou ouvrez « Votre partenaire n'est pas "
+            "dans la liste ? » pour l'ajouter.",
+        )
+    )
 
 
 def _link_data(link: LinkForm, path: str, problems: list[Problem]) -> dict:
@@ -235,8 +291,11 @@ def _link_data(link: LinkForm, path: str, problems: list[Problem]) -> dict:
     return data
 
 
-def parse(pairs: Iterable[tuple[str, str]]) -> Parsed:
-    """Read a posted form. `answers` is None when problems were found."""
+def parse(pairs: Iterable[tuple[str, str]], directory: Mapping[str, str] | None = None) -> Parsed:
+    """Read a posted form. `answers` is None when problems were found.
+
+    `directory` maps `search_key(label)` to a partner value ("ORGID" or "ORGID:SERVICEID"):
+    the search text of a partner being added is matched against it."""
     state, action = state_from_pairs(pairs)
     problems: list[Problem] = []
     links: list[dict] = []
@@ -247,7 +306,9 @@ def parse(pairs: Iterable[tuple[str, str]]) -> Parsed:
         if len(links) == MAX_LINKS:
             problems.append(Problem("links", f"Trop de partenaires : {MAX_LINKS} au maximum."))
             break
-        links.append(_link_data(link, f"links.{len(links)}", problems))
+        path = f"links.{len(links)}"
+        _resolve_search(link, path, problems, directory or {})
+        links.append(_link_data(link, path, problems))
         slot_of.append(slot)
 
     body_ids: list[int] = []
@@ -298,7 +359,7 @@ def _partner_value(a: LinkAnswer) -> str:
     return f"{a.partner_organisation_id}:{a.partner_service_id}"
 
 
-def _link_form(a: LinkAnswer) -> LinkForm:
+def link_form(a: LinkAnswer) -> LinkForm:
     write_in = a.write_in if a.write_in and not a.partner_organisation_id else None
     return LinkForm(
         partner=_partner_value(a),
@@ -332,7 +393,7 @@ def state_from_answers(answers: Answers) -> FormState:
         declared_partner_count=(
             "" if answers.declared_partner_count is None else str(answers.declared_partner_count)
         ),
-        links=[_link_form(a) for a in answers.links],
+        links=[link_form(a) for a in answers.links],
         obstacles=list(answers.obstacles),
         obstacle_other=answers.obstacle_other,
         body_ids=[str(b) for b in answers.body_ids],

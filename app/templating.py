@@ -7,7 +7,7 @@ from pathlib import Path
 
 from fastapi.templating import Jinja2Templates
 
-from app.formhtml import choice_inputs
+from app.formhtml import choice_inputs, hidden_answers
 from survey import vocab
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
@@ -40,3 +40,4 @@ templates.env.filters["date_fr"] = date_fr
 templates.env.filters["number_fr"] = number_fr
 templates.env.globals["vocab"] = vocab
 templates.env.globals["choice_inputs"] = choice_inputs
+templates.env.globals["hidden_answers"] = hidden_answers

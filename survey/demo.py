@@ -755,9 +755,9 @@ def _build(session: Session, secret: str) -> None:
     current = Campaign(
         territory_id=territory.id, year=CURRENT_YEAR, status="open",
         opens_on=date(2026, 3, 1), closes_on=date(2026, 12, 15),
-        introduction="Comme chaque année, dites-nous avec quels partenaires vous travaillez et "
-        "ce que vous construisez ensemble autour des personnes. Vos réponses de l'an dernier "
-        "sont reprises : il suffit de les confirmer ou de les corriger.",
+        introduction="Deuxième carte partenariale de la Creuse. La carte de l'an dernier a "
+        "servi à préparer les rencontres de territoire : vos réponses de cette année diront "
+        "ce qui a changé entre partenaires.",
     )  # fmt: skip
     session.add_all([previous, current])
 

@@ -3,8 +3,10 @@
 One shape (`Answers`) serves the HTML form and the JSON API, so they cannot drift.
 Rules:
 - a draft may be incomplete, but never holds unknown codes, foreign ids or duplicates;
-- submitting needs every partner described (nature, frequency, what is built together)
-  and every partner carried forward from last year confirmed or marked "plus de contact";
+- submitting needs every partner described by the source's three questions (the partner,
+  formal or informal, what is built together) and every partner carried forward from last
+  year confirmed or marked "plus de contact"; everything else is optional, and a partner
+  count left blank is the number of partners listed;
 - once submitted, a response stays submitted: later saves must be complete too;
 - each save is one transaction: on any problem nothing is written.
 """
@@ -298,19 +300,42 @@ def previous_response(session: Session, r: Respondent) -> Response | None:
     return None
 
 
+# Bounds in years of each « years in post » bracket, to move an answer on with time.
+_YEARS_BOUNDS = {"lt1": (0, 1), "1to3": (1, 3), "3to10": (3, 10), "gt10": (10, 1000)}
+
+
+def years_in_post_later(code: str | None, elapsed: int) -> str | None:
+    """A « years in post » answer given `elapsed` years ago, as it reads today: the bracket
+    holding the lower bound moved on (« moins d'un an » two years ago is « de 1 à 3 ans »)."""
+    if code not in _YEARS_BOUNDS:
+        return None
+    low = _YEARS_BOUNDS[code][0] + max(0, elapsed)
+    return next(c for c, (lo, hi) in _YEARS_BOUNDS.items() if lo <= low < hi)
+
+
 def carried_forward(session: Session, r: Respondent) -> Answers | None:
-    """Last year's answers as this year's starting point: every partner still to confirm."""
+    """Last year's answers as this year's starting point, everything still meaningful: every
+    partner still to confirm, the bodies, the obstacles (a suggestion the page asks to
+    check) and, when last year's answer is the respondent's own, the function and the years
+    in post moved on. The partner count is left blank: it is recomputed from the partners
+    kept."""
     prev = previous_response(session, r)
     if prev is None:
         return None
+    own = prev.professional_id == r.professional.id
+    prev_year = session.get(Campaign, prev.campaign_id).year
+    conn = session.connection()
     answers = Answers(
-        function=r.professional.function or prev.function,
-        declared_partner_count=prev.declared_partner_count,
-        body_ids=sorted(
-            session.exec(
-                select(ResponseBody.body_id).where(ResponseBody.response_id == prev.id)
-            ).all()
+        function=r.professional.function or (prev.function if own else ""),
+        years_in_post=(
+            years_in_post_later(prev.years_in_post, r.campaign.year - prev_year) if own else None
         ),
+        body_ids=sorted(conn.execute(_BODIES_OF_RESPONSE, {"response_id": prev.id}).scalars()),
+        obstacles=sorted(
+            conn.execute(_OBSTACLES_OF_RESPONSE, {"response_id": prev.id}).scalars(),
+            key=list(vocab.OBSTACLES).index,
+        ),
+        obstacle_other=prev.obstacle_other,
     )
     for link_id, ans in _link_answers(session, prev.id):
         if ans.status == "ended":
@@ -327,6 +352,13 @@ def carried_forward(session: Session, r: Respondent) -> Answers | None:
         ans.carried_from_id = link_id
         answers.links.append(ans)
     return answers
+
+
+def last_year_links(session: Session, r: Respondent) -> dict[int, LinkAnswer]:
+    """Last year's links of the answers this year's carried partners come from, by id: the
+    page tells a partner changed since then from one left as it was."""
+    prev = previous_response(session, r)
+    return dict(_link_answers(session, prev.id)) if prev is not None else {}
 
 
 def current_answers(session: Session, r: Respondent) -> tuple[Answers, str]:
@@ -471,36 +503,29 @@ def check(
                         "ou s'il n'y a plus de contact.",
                     )
                 )
+            # Only the source's three questions are required: the partner, formal or
+            # informal, and what is built together; everything else is optional.
             if a.nature is None:
                 problems.append(
                     Problem(f"{p}.nature", "Indiquez si ce lien est formel ou informel.")
                 )
-            if a.frequency is None:
-                problems.append(Problem(f"{p}.frequency", "Indiquez la fréquence des échanges."))
             if not a.practices and not a.practice_other:
                 problems.append(
                     Problem(f"{p}.practices", "Indiquez au moins une chose construite ensemble.")
                 )
 
-    if submitting:
-        if answers.years_in_post is None:
-            problems.append(
-                Problem("years_in_post", "Indiquez depuis combien de temps vous êtes en poste.")
-            )
-        if answers.declared_partner_count is None:
-            problems.append(
-                Problem(
-                    "declared_partner_count",
-                    "Indiquez avec combien de partenaires vous travaillez (0 si aucun).",
-                )
-            )
     return problems
+
+
+def listed_partners(answers: Answers) -> int:
+    """Partners of the list still worked with (the count a respondent leaves blank)."""
+    return sum(1 for a in answers.links if a.status != "ended")
 
 
 def warnings_for(answers: Answers) -> list[str]:
     """Gentle remarks that never block."""
     out = []
-    listed = sum(1 for a in answers.links if a.status != "ended")
+    listed = listed_partners(answers)
     declared = answers.declared_partner_count
     if declared is not None and declared != listed:
         out.append(
@@ -564,6 +589,8 @@ def save(session: Session, r: Respondent, answers: Answers, submit: bool = False
     if not r.can_write:
         raise CampaignNotOpen(r.campaign)
     already_submitted = r.response is not None and r.response.status == "submitted"
+    if (submit or already_submitted) and answers.declared_partner_count is None:
+        answers = answers.model_copy(update={"declared_partner_count": listed_partners(answers)})
     names = PartnerNames()
     problems = check(session, r, answers, submitting=submit or already_submitted, names=names)
     if problems:
@@ -707,6 +734,38 @@ def _write(
         body_other=answers.body_other,
         comment=answers.comment,
     )
+
+
+class NothingCarried(Exception):
+    """« Tout est comme l'an dernier » for a respondent with no partner from last year."""
+
+    message = (
+        "Il n'y a aucun partenaire de l'an dernier à confirmer : ajoutez vos partenaires "
+        "ci-dessous. Rien n'a été enregistré."
+    )
+
+
+def confirm_all(answers: Answers) -> Answers:
+    """« Tout est comme l'an dernier »: every partner carried from last year and not yet
+    answered is confirmed as it stands; a choice already made (changed, « plus de contact »)
+    is kept. Raises `NothingCarried` when no partner comes from last year."""
+    carried = [a for a in answers.links if a.status != "new"]
+    if not carried:
+        raise NothingCarried()
+    links = [
+        a.model_copy(update={"status": "confirmed"}) if a.status == "pending" else a
+        for a in answers.links
+    ]
+    return answers.model_copy(update={"links": links})
+
+
+def confirm_all_stored(session: Session, r: Respondent) -> SaveResult:
+    """Confirm every pending partner of what is stored (or carried) and save it as a draft
+    (a submitted response stays submitted)."""
+    if not r.can_write:
+        raise CampaignNotOpen(r.campaign)
+    answers, _ = current_answers(session, r)
+    return save(session, r, confirm_all(answers))
 
 
 def submit_stored(session: Session, r: Respondent) -> SaveResult:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -16,18 +17,21 @@ from sqlmodel import Session, col, select
 
 from app import forms
 from app.db import SessionDep
-from app.formhtml import PartnerOptions
+from app.formhtml import PartnerDatalist
 from app.respondent import respondent_or_404
 from app.templating import templates
-from survey import vocab
+from survey import timing, vocab
 from survey.directory import partner_groups, partner_names
 from survey.models import Body, Organisation, Service
 from survey.questionnaire import (
     MAX_LINKS,
     CampaignNotOpen,
+    NothingCarried,
     Problem,
     Respondent,
+    confirm_all,
     current_answers,
+    last_year_links,
     save,
     warnings_for,
 )
@@ -76,15 +80,34 @@ PostedPairs = Annotated[list[tuple[str, str]], Depends(posted_pairs)]
 
 @dataclass
 class Card:
-    """One partner as shown: the typed values plus what the page needs to show them."""
+    """One partner as shown: the typed values plus what the page needs to show them.
+
+    `mode` is "review" for a partner carried from last year shown as one line (its answers
+    travel in hidden fields), "edit" for a carried partner whose questions are open, "new"
+    for a partner added this year (or an empty slot to add one)."""
 
     slot: int
     link: forms.LinkForm
     name: str
     recap: str
-    choose_partner: bool  # show the directory select (empty slot, or a problem with it)
-    open: bool
+    choose_partner: bool  # show the search field (empty slot, or a problem with it)
+    mode: str = "new"
+    changed: bool = False  # carried, confirmed, and different from last year
     errors: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def choice(self) -> str:
+        """The review radio checked: confirmed (« Inchangé »), edit, ended, or none."""
+        if self.link.status == "pending":
+            return ""
+        if self.link.status == "ended":
+            return "ended"
+        return "edit" if self.mode == "edit" else "confirmed"
+
+    @property
+    def more_open(self) -> bool:
+        """The optional questions start folded, unless one of them has a problem."""
+        return any(name in _OPTIONAL for name in self.errors)
 
 
 @dataclass
@@ -94,36 +117,38 @@ class SummaryItem:
 
 
 # Page order of the fields, so the error summary reads top to bottom like the page.
-_TOP_ORDER = ["f-function", "f-years_in_post", "f-declared_partner_count", "f-links"]
-_BOTTOM_ORDER = ["f-obstacles", "f-obstacle_other", "f-body_ids", "f-body_other", "f-comment"]
+_TOP_ORDER = ["f-links", "f-declared_partner_count"]
+_BOTTOM_ORDER = [
+    "f-function", "f-years_in_post", "f-obstacles", "f-obstacle_other", "f-body_ids",
+    "f-body_other", "f-comment",
+]  # fmt: skip
 _CARD_ORDER = [
     "partner", "write_in_name", "write_in_type", "write_in_commune", "status", "nature",
-    "frames", "channels", "frequency", "practices", "practice_other", "thematiques",
+    "practices", "practice_other", "frames", "channels", "frequency", "thematiques",
     "has_named_contact", "contact_name", "contact_consent", "quality",
 ]  # fmt: skip
+# A partner's questions folded under « Plus de précisions (facultatif) ».
+_OPTIONAL = {
+    "frames", "channels", "frequency", "practice_other", "thematiques", "has_named_contact",
+    "contact_name", "contact_consent", "quality",
+}  # fmt: skip
+# What a respondent may change in a carried partner: a difference shows it as changed.
+_COMPARED = (
+    "partner", "nature", "frames", "channels", "frequency", "practices", "practice_other",
+    "thematiques", "has_named_contact", "contact_name", "quality",
+)  # fmt: skip
 
 
 def _page_rank(target: str) -> tuple[int, int, int]:
     if target in _TOP_ORDER:
-        return (0, _TOP_ORDER.index(target), 0)
+        return (1, _TOP_ORDER.index(target), 0)
     if target in _BOTTOM_ORDER:
         return (2, _BOTTOM_ORDER.index(target), 0)
     slot, _, name = target[1:].partition("-")
     if target.startswith("l") and slot.isdigit():
         rank = _CARD_ORDER.index(name) if name in _CARD_ORDER else len(_CARD_ORDER)
-        return (1, int(slot), rank)
+        return (0, int(slot), rank)
     return (3, 0, 0)
-
-
-def _names(
-    session: Session, state: forms.FormState, territory_id: int
-) -> tuple[dict[int, str], dict[int, str]]:
-    return partner_names(
-        session,
-        territory_id,
-        {lk.org_id for lk in state.links if lk.org_id},
-        {lk.service_id for lk in state.links if lk.service_id},
-    )
 
 
 def _recap(link: forms.LinkForm) -> str:
@@ -140,19 +165,40 @@ def _recap(link: forms.LinkForm) -> str:
 
 
 def _incomplete(link: forms.LinkForm) -> bool:
-    return link.status != "ended" and not (
-        link.nature and link.frequency and (link.practices or link.practice_other)
+    return link.status != "ended" and not (link.nature and (link.practices or link.practice_other))
+
+
+def _changed(link: forms.LinkForm, before: forms.LinkForm | None) -> bool:
+    if before is None:
+        return False
+    return any(
+        sorted(v) != sorted(getattr(before, name))
+        if isinstance(v, list)
+        else v != getattr(before, name)
+        for name in _COMPARED
+        for v in (getattr(link, name),)
     )
 
 
 def _cards(
     session: Session,
-    territory_id: int,
+    r: Respondent,
     state: forms.FormState,
     errors: dict[str, list[str]],
     extra_slots: int,
+    editing: set[str],
 ) -> tuple[list[Card], list[Card]]:
-    orgs, services = _names(session, state, territory_id)
+    """The partners as cards, and `extra_slots` empty ones to add partners. `editing` holds
+    the partner values whose questions were asked for (« À modifier »)."""
+    orgs, services = partner_names(
+        session,
+        r.territory.id,
+        {lk.org_id for lk in state.links if lk.org_id},
+        {lk.service_id for lk in state.links if lk.service_id},
+    )
+    before: dict[str, forms.LinkForm] = {}
+    if any(lk.carried and lk.status == "confirmed" for lk in state.links):
+        before = {k: forms.link_form(a) for k, a in last_year_links(session, r).items()}
     cards = []
     for slot, link in enumerate(state.links):
         prefix = f"l{slot}-"
@@ -161,25 +207,43 @@ def _cards(
         if name and link.service_id:
             name = f"{name} — {services.get(link.service_id, '')}"
         partner_problem = any(k.startswith(("partner", "write_in")) for k in mine)
-        cards.append(
-            Card(
-                slot=slot,
-                link=link,
-                name=name or "Partenaire à choisir",
-                recap=_recap(link),
-                choose_partner=partner_problem or not name,
-                open=bool(mine) or link.status == "pending" or _incomplete(link),
-                errors=mine,
-            )
+        card = Card(
+            slot=slot,
+            link=link,
+            name=name or "Partenaire à choisir",
+            recap=_recap(link),
+            choose_partner=partner_problem or not name,
+            errors=mine,
         )
+        if link.carried:
+            card.changed = link.status == "confirmed" and _changed(
+                link, before.get(link.carried_from_id)
+            )
+            wants_edit = link.editing or link.partner in editing
+            edit = bool(mine) or (
+                link.status == "confirmed" and (wants_edit or card.changed or _incomplete(link))
+            )
+            card.mode = "edit" if edit else "review"
+        cards.append(card)
     start = len(state.links)
     empty = [
-        Card(
-            slot=start + i, link=forms.LinkForm(), name="", recap="", choose_partner=True, open=True
-        )
+        Card(slot=start + i, link=forms.LinkForm(), name="", recap="", choose_partner=True)
         for i in range(max(0, min(extra_slots, MAX_LINKS - start)))
     ]
     return cards, empty
+
+
+@dataclass
+class Progress:
+    """Carried partners looked at (confirmed, changed or ended) out of all carried."""
+
+    done: int
+    total: int
+
+    @property
+    def text(self) -> str:
+        s = "s" if self.done > 1 else ""
+        return f"{self.done} partenaire{s} sur {self.total} vérifié{s}"
 
 
 def _bodies(session: Session, r: Respondent, chosen: list[str]) -> list[Body]:
@@ -217,6 +281,15 @@ def _proposed_by_me(session: Session, r: Respondent) -> set[int]:
     )
 
 
+def _directory(session: Session, r: Respondent, org_ids: set[int]) -> PartnerDatalist:
+    """The directory a partner is searched in: the territory's active structures, plus the
+    ones proposed by this respondent and those already among their partners."""
+    include = _proposed_by_me(session, r) | org_ids
+    return PartnerDatalist(
+        partner_groups(session, r.territory.id, include_ids=include), forms.search_key
+    )
+
+
 def _render(
     request: Request,
     session: Session,
@@ -227,9 +300,9 @@ def _render(
     problems: list[Problem] | None = None,
     slot_of: list[int] | None = None,
     notice: str = "",
-    extra_slots: int = forms.EMPTY_SLOTS,
+    extra_slots: int | None = None,
     warnings: list[str] | None = None,
-    refusal: str = "",
+    editing: set[str] | None = None,
 ) -> HTMLResponse:
     problems = problems or []
     errors: dict[str, list[str]] = {}
@@ -237,7 +310,10 @@ def _render(
     for p in problems:
         target = forms.field_id(p.field, slot_of or [])
         errors.setdefault(target, []).append(p.message)
-    cards, empty = _cards(session, r.territory.id, state, errors, extra_slots)
+    has_carried = any(lk.carried for lk in state.links)
+    if extra_slots is None:
+        extra_slots = 1 if has_carried or state.links else forms.EMPTY_SLOTS
+    cards, empty = _cards(session, r, state, errors, extra_slots, editing or set())
     by_slot = {c.slot: c for c in cards}
     for p in problems:
         target = forms.field_id(p.field, slot_of or [])
@@ -246,28 +322,30 @@ def _render(
         summary.append(SummaryItem(target, message))
     summary.sort(key=lambda item: _page_rank(item.target))
     bodies = _bodies(session, r, state.body_ids)
-    include = _proposed_by_me(session, r) | {c.link.org_id for c in cards if c.link.org_id}
+    carried = [c for c in cards if c.link.carried]
+    progress = Progress(sum(1 for c in carried if c.link.status != "pending"), len(carried))
+    directory = _directory(session, r, {c.link.org_id for c in cards if c.link.org_id})
     context = {
         "r": r,
         "territory": r.territory,
         "campaign": r.campaign,
         "token": request.path_params["token"],
         "state": state,
-        "cards": cards,
+        "carried": carried,
+        "added": [c for c in cards if not c.link.carried],
         "empty_slots": empty,
-        "more_slots": len(empty) + forms.EMPTY_SLOTS,
-        "partner_options": PartnerOptions(
-            partner_groups(session, r.territory.id, include_ids=include)
-        ),
+        "directory": directory,
         "bodies": bodies,
         "body_options": [(str(b.id), b.name) for b in bodies],
+        "body_names": [b.name for b in bodies if str(b.id) in state.body_ids],
         "own_organisation": _own_organisation(session, r),
         "errors": errors,
         "summary": summary,
         "notice": notice,
         "warnings": warnings or [],
-        "refusal": refusal,
-        "has_carried": any(c.link.carried for c in cards),
+        "has_carried": has_carried,
+        "progress": progress,
+        "time_promise": timing.promise(len(carried)),
         "submitted": r.response is not None and r.response.status == "submitted",
     }
     return templates.TemplateResponse(
@@ -280,7 +358,7 @@ def _render_closed(
 ) -> HTMLResponse:
     answers, source = current_answers(session, r)
     state = forms.state_from_answers(answers)
-    cards, _ = _cards(session, r.territory.id, state, {}, 0)
+    cards, _ = _cards(session, r, state, {}, 0, set())
     body_names = dict(
         session.exec(
             select(Body.id, Body.name).where(col(Body.id).in_(answers.body_ids or [0]))
@@ -302,15 +380,17 @@ def _render_closed(
     )
 
 
-def _slots(request: Request) -> int:
+def _slots(request: Request) -> int | None:
     raw = request.query_params.get("emplacements", "")
-    wanted = int(raw) if raw.isdigit() and len(raw) < 4 else forms.EMPTY_SLOTS
-    return max(forms.EMPTY_SLOTS, min(wanted, MAX_LINKS))
+    if not (raw.isdigit() and len(raw) < 4):
+        return None
+    return max(1, min(int(raw), MAX_LINKS))
 
 
-def _pending_first(state: forms.FormState) -> forms.FormState:
-    state.links.sort(key=lambda lk: lk.status != "pending")
-    return state
+def _editing(request: Request) -> set[str]:
+    """Partners whose questions were asked for before the redirect (« À modifier »)."""
+    raw = request.query_params.get("modifier", "")
+    return {v for v in raw.split(",")[:MAX_LINKS] if v and len(v) < 20}
 
 
 # --- routes ----------------------------------------------------------------------------
@@ -325,17 +405,37 @@ def questionnaire_page(token: str, request: Request, session: SessionDep) -> Res
     notice = ""
     if request.query_params.get("envoye"):
         notice = "sent"
+    elif request.query_params.get("confirme"):
+        notice = "confirmed"
     elif request.query_params.get("enregistre"):
         notice = "saved"
     return _render(
         request,
         session,
         r,
-        _pending_first(forms.state_from_answers(answers)),
+        forms.state_from_answers(answers),
         notice=notice,
         extra_slots=_slots(request),
         warnings=warnings_for(answers) if source in ("draft", "submitted") else [],
+        editing=_editing(request),
     )
+
+
+def _after_save(token: str, action: str, state: forms.FormState, slots: int) -> str:
+    """Where a successful POST goes (PRG): back to where the person was."""
+    if action == "submit":
+        return f"/q/{token}?envoye=1"
+    editing = [lk.partner for lk in state.links if lk.editing and lk.partner]
+    query = "enregistre=1"
+    if action == "confirm_all":
+        query = "confirme=1"
+    if editing:
+        query += "&modifier=" + quote(",".join(editing), safe=",:")
+    if action == "more":
+        return f"/q/{token}?{query}&emplacements={slots}#ajouter"
+    if action == "edit" and editing:
+        return f"/q/{token}?{query}#partenaire-{editing[0].replace(':', '-')}"
+    return f"/q/{token}?{query}"
 
 
 @router.post("/q/{token}", response_class=HTMLResponse)
@@ -348,29 +448,60 @@ def questionnaire_post(
     if (forms.END_MARKER, "1") not in pairs:
         # A truncated or forged body must not be saved as if the person had emptied the form.
         raise HTTPException(status_code=400, detail=INCOMPLETE)
-    parsed = forms.parse(pairs)
+    state, _ = forms.state_from_pairs(pairs)
+    directory = _directory(session, r, {lk.org_id for lk in state.links if lk.org_id})
+    parsed = forms.parse(pairs, directory.values)
     shown = next((v for k, v in pairs if k == "emplacements"), "")
-    more = int(shown) if shown.isdigit() and len(shown) < 4 else forms.EMPTY_SLOTS
+    more = int(shown) if shown.isdigit() and len(shown) < 4 else 1
     if parsed.action == "more":
-        more += forms.EMPTY_SLOTS
-    if parsed.answers is None:
+        more += 1
+    more = max(1, min(more, MAX_LINKS))
+
+    def again(problems: list[Problem], status_code: int = 422, **kw) -> HTMLResponse:
         return _render(
-            request, session, r, parsed.state, status_code=422, problems=parsed.problems,
-            slot_of=parsed.slot_of, extra_slots=more,
+            request, session, r, parsed.state, status_code=status_code, problems=problems,
+            slot_of=parsed.slot_of, extra_slots=more, **kw,
         )  # fmt: skip
+
+    if parsed.answers is None:
+        return again(parsed.problems)
+    answers = parsed.answers
+    if parsed.action == "confirm_all":
+        try:
+            answers = confirm_all(answers)
+        except NothingCarried as exc:
+            return again([Problem("links", exc.message)])
     try:
-        result = save(session, r, parsed.answers, submit=parsed.action == "submit")
+        result = save(session, r, answers, submit=parsed.action == "submit")
     except CampaignNotOpen as exc:
         return _render_closed(request, session, r, 409, exc.message)
     if not result.ok:
-        return _render(
-            request, session, r, parsed.state, status_code=422, problems=result.problems,
-            slot_of=parsed.slot_of, extra_slots=more, warnings=result.warnings,
-        )  # fmt: skip
-    if parsed.action == "submit":
-        target = f"/q/{token}?envoye=1"
-    elif parsed.action == "more":
-        target = f"/q/{token}?enregistre=1&emplacements={more}#ajouter"
-    else:
-        target = f"/q/{token}?enregistre=1"
-    return RedirectResponse(target, status_code=303)
+        return again(result.problems, warnings=result.warnings)
+    return RedirectResponse(_after_save(token, parsed.action, parsed.state, more), 303)
+
+
+@router.post("/q/{token}/partenaire", response_class=HTMLResponse)
+def partner_questions(
+    token: str, request: Request, session: SessionDep, pairs: PostedPairs
+) -> Response:
+    """The questions of one partner shown as a line (« À modifier »), as an HTML fragment
+    that the page's script puts in place of the line; nothing is saved. The posted fields
+    are the line's own (its hidden answers): without JavaScript the same choice is made by
+    the line's « Modifier ses réponses » button, which saves and reloads the page."""
+    r = respondent_or_404(session, token)
+    if not r.can_write:
+        raise HTTPException(status_code=409, detail=CampaignNotOpen(r.campaign).message)
+    state, _ = forms.state_from_pairs(pairs)
+    slots = {int(m.group(1)) for k, _ in pairs if (m := forms.SLOT_NAME.match(k))}
+    if len(state.links) != 1 or len(slots) != 1 or not state.links[0].carried:
+        raise HTTPException(status_code=400, detail=INCOMPLETE)
+    link = state.links[0]
+    link.editing = True
+    if link.status == "pending":
+        link.status = "confirmed"
+    cards, _ = _cards(session, r, state, {}, 0, set())
+    card = cards[0]
+    card.slot = slots.pop()
+    card.mode = "edit"
+    template = templates.get_template("questionnaire/_card_fragment.html")
+    return HTMLResponse(template.render(card=card, errors={}, directory=None))

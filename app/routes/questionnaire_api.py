@@ -18,8 +18,10 @@ from survey.questionnaire import (
     Answers,
     CampaignNotOpen,
     LinkAnswer,
+    NothingCarried,
     PartnerNames,
     Respondent,
+    confirm_all_stored,
     current_answers,
     save,
     submit_stored,
@@ -195,3 +197,31 @@ async def submit(
 ) -> Response:
     """Envoyer : les réponses jointes, ou à défaut celles déjà enregistrées."""
     return await _run(request, lambda session: _saved(session, token, answers, submit=True))
+
+
+@router.post("/{token}/confirm-all", response_model=QuestionnaireOut, responses=ERRORS)
+async def confirm_everything(token: str, request: Request) -> Response:
+    """« Tout est comme l'an dernier » : confirme d'un coup chaque partenaire repris de l'an
+    dernier qui n'a pas encore de réponse (les choix déjà faits sont gardés) et enregistre un
+    brouillon, sans l'envoyer. 422 quand aucun partenaire ne vient de l'an dernier (rien
+    n'est écrit), 409 quand la campagne n'est pas ouverte."""
+
+    def work(session: Session) -> Response:
+        r = respondent_or_404(session, token)
+        try:
+            result = confirm_all_stored(session, r)
+        except CampaignNotOpen as exc:
+            raise _refuse(exc) from None
+        except NothingCarried as exc:
+            raise HTTPException(
+                status_code=422,
+                detail={
+                    "detail": exc.message,
+                    "errors": [{"field": "links", "message": exc.message}],
+                },
+            ) from None
+        if not result.ok:
+            raise _unprocessable(result.problems)
+        return _json(_out(session, r, result.stored, result.names))
+
+    return await _run(request, work)

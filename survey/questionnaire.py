@@ -21,6 +21,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Update, and_, bindparam, delete, insert, update
 from sqlalchemy import select as sa_select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
@@ -598,6 +599,21 @@ def save(session: Session, r: Respondent, answers: Answers, submit: bool = False
     try:
         stored = _write(session, r, answers, submit or already_submitted, names)
         session.commit()
+    except IntegrityError:
+        # Two tabs (or two devices) saving a first answer at once: the other one created the
+        # response first. This save then replaces it whole, as a later save would.
+        session.rollback()
+        if r.response is not None:
+            raise
+        r.response = session.exec(
+            select(Response).where(
+                Response.campaign_id == r.campaign.id,
+                Response.professional_id == r.professional.id,
+            )
+        ).first()
+        if r.response is None:
+            raise
+        return save(session, r, answers, submit)
     except Exception:
         session.rollback()
         raise

@@ -22,6 +22,7 @@ from survey import demo, questionnaire
 from survey.links import hash_token
 from survey.models import DeclaredLink, Invitation, Organisation, Response
 from tests.conftest import TEST_SECRET
+from tests.test_browser_accessibility import problems, report
 
 pytestmark = pytest.mark.browser
 
@@ -111,15 +112,19 @@ def test_nothing_changed_in_three_actions(live_server, engine, returning, person
     person.open(f"{live_server}/q/{token}")
     expect(page.locator(".progress").first).to_contain_text("0 partenaire sur 15 vérifié")
     person.shot(f"1-open-{person.label}")
+    found = problems(page, f"review-open-{person.label}") if person.js else []
 
     person.click(page.get_by_role("button", name="Tout est comme l'an dernier"))
     expect(page.locator(".notice.success")).to_contain_text("15 partenaires sur 15 vérifiés")
     person.shot(f"2-confirmed-{person.label}")
+    if person.js:
+        found += problems(page, f"review-confirmed-{person.label}")
 
     person.click(page.get_by_role("button", name="Envoyer mes réponses").first)
     expect(page.locator(".notice.success")).to_contain_text("vos réponses ont bien été envoyées")
     assert page.locator("#error-summary").count() == 0
     assert person.actions == 3
+    assert not found, report(found)
 
     response, links = _stored(engine, r)
     assert response.status == "submitted"
@@ -176,6 +181,8 @@ def test_three_changes_in_at_most_fifteen_actions(live_server, engine, session, 
     person.choose(added.get_by_label("Informel", exact=True))
     person.choose(added.get_by_label("Orientation"))
     person.shot(f"3-changes-{person.label}")
+    # axe on the page as it stands: a partner's questions open, a new partner being added.
+    found = problems(page, f"review-changes-{person.label}") if person.js else []
 
     person.click(page.get_by_role("button", name="Tout est comme l'an dernier"))
     expect(page.locator(".notice.success")).to_contain_text("15 partenaires sur 15 vérifiés")
@@ -183,6 +190,7 @@ def test_three_changes_in_at_most_fifteen_actions(live_server, engine, session, 
     expect(page.locator(".notice.success")).to_contain_text("vos réponses ont bien été envoyées")
     person.shot(f"4-sent-{person.label}")
     assert person.actions <= 15, person.actions
+    assert not found, report(found)
 
     response, links = _stored(engine, r)
     assert response.status == "submitted"

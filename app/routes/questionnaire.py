@@ -281,6 +281,21 @@ def _proposed_by_me(session: Session, r: Respondent) -> set[int]:
     )
 
 
+def _merge_unverified(summary: list[SummaryItem]) -> list[SummaryItem]:
+    """Partners of last year not yet looked at make one line of the summary, not fifteen."""
+    unverified = [i for i in summary if i.target.startswith("l") and i.target.endswith("-status")]
+    if len(unverified) < 2:
+        return summary
+    line = SummaryItem(
+        unverified[0].target,
+        f"{len(unverified)} partenaires de l'an dernier ne sont pas encore vérifiés : pour "
+        "chacun, choisissez « Inchangé », « À modifier » ou « Plus de contact », ou cliquez "
+        "sur « Tout est comme l'an dernier ».",
+    )
+    rest = [i for i in summary if i not in unverified]
+    return [line, *rest]
+
+
 def _directory(session: Session, r: Respondent, org_ids: set[int]) -> PartnerDatalist:
     """The directory a partner is searched in: the territory's active structures, plus the
     ones proposed by this respondent and those already among their partners."""
@@ -321,6 +336,7 @@ def _render(
         message = f"{card.name} : {p.message}" if card else p.message
         summary.append(SummaryItem(target, message))
     summary.sort(key=lambda item: _page_rank(item.target))
+    summary = _merge_unverified(summary)
     bodies = _bodies(session, r, state.body_ids)
     carried = [c for c in cards if c.link.carried]
     progress = Progress(sum(1 for c in carried if c.link.status != "pending"), len(carried))

@@ -23,6 +23,17 @@ def _version(partner_ids: list[int], nature: str) -> Answers:
     )
 
 
+def _tab(engine, token, name, answers, barrier, results, errors) -> None:
+    """One tab: read the respondent, wait for the other tab, submit."""
+    try:
+        with Session(engine, expire_on_commit=False) as s:
+            r = respondent_for_token(s, token)
+            barrier.wait(timeout=10)
+            results[name] = save(s, r, answers, submit=True).ok
+    except BaseException as exc:  # noqa: BLE001 - reported by the test
+        errors.append(exc)
+
+
 def test_two_simultaneous_submissions_store_one_whole_version(engine, session):
     world = build_world(session)
     session.commit()
@@ -41,16 +52,12 @@ def test_two_simultaneous_submissions_store_one_whole_version(engine, session):
         errors: list[BaseException] = []
         results: dict[str, bool] = {}
 
-        def tab(name: str) -> None:
-            try:
-                with Session(engine, expire_on_commit=False) as s:
-                    r = respondent_for_token(s, token)
-                    barrier.wait(timeout=10)
-                    results[name] = save(s, r, versions[name], submit=True).ok
-            except BaseException as exc:  # noqa: BLE001 - reported below
-                errors.append(exc)
-
-        threads = [threading.Thread(target=tab, args=(n,)) for n in versions]
+        threads = [
+            threading.Thread(
+                target=_tab, args=(engine, token, n, versions[n], barrier, results, errors)
+            )
+            for n in versions
+        ]
         for t in threads:
             t.start()
         for t in threads:

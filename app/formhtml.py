@@ -1,11 +1,9 @@
 """HTML of the questionnaire's repeated inputs, written in Python.
 
-A questionnaire page repeats, for each of up to 18 partner slots, ~70 radios and checkboxes
-and the whole directory as `<option>`s (400 structures in a large département). Produced by
-Jinja macros these were most of the page's CPU (~30 ms a page on the demo, measured with
-bench/load.py --flow page); here each group is a join of f-strings, and the directory's
-options are rendered once per page and only marked `selected` per slot. The markup is the
-same as the macros' (tests/test_questionnaire_html.py, tests/test_browser_*.py).
+A questionnaire page repeats radios and checkboxes for each partner, hidden fields for each
+partner under review and the directory. Produced by Jinja macros these were most of the
+page's CPU (measured with bench/load.py --flow page); here each group is a join of
+f-strings, and the directory is one `<datalist>` per page.
 """
 
 from __future__ import annotations
@@ -32,34 +30,6 @@ def choice_inputs(
             f'id="{iid}" value="{escape(text)}"{checked}> <span>{escape(label)}</span></label>'
         )
     return Markup("\n".join(out))
-
-
-class PartnerOptions:
-    """The directory as `<optgroup>`/`<option>`s, rendered once for every slot of a page."""
-
-    def __init__(self, groups: Iterable) -> None:
-        parts = ['<option value="">— Choisir dans la liste —</option>']
-        for group in groups:
-            parts.append(f'<optgroup label="{escape(group.label)}">')
-            for choice in group.choices:
-                org = choice.organisation
-                commune = f" ({escape(org.commune)})" if org.commune else ""
-                parts.append(f'<option value="{org.id}">{escape(org.name)}{commune}</option>')
-                for svc in choice.services:
-                    parts.append(
-                        f'<option value="{org.id}:{svc.id}">{escape(org.name)} — '
-                        f"{escape(svc.name)}</option>"
-                    )
-            parts.append("</optgroup>")
-        self.html = "\n".join(parts)
-
-    def __call__(self, selected: str) -> Markup:
-        """The options with `selected` (an "ORGID" or "ORGID:SERVICEID" value) chosen."""
-        if selected:
-            marker = f'<option value="{escape(selected)}">'
-            chosen = marker[:-1] + " selected>"
-            return Markup(self.html.replace(marker, chosen, 1))
-        return Markup(self.html)
 
 
 class PartnerDatalist:

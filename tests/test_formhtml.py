@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from types import SimpleNamespace as NS
 
-from app.formhtml import PartnerOptions, choice_inputs
+from app.formhtml import PartnerDatalist, choice_inputs, hidden_answers
+from app.forms import LinkForm, search_key
 
 
 def test_choice_inputs_ids_checks_and_escaping():
@@ -19,19 +20,34 @@ def test_choice_inputs_ids_checks_and_escaping():
     assert 'value="1">' in radio and 'value="2" checked>' in radio and 'type="radio"' in radio
 
 
-def test_partner_options_mark_only_the_chosen_value():
+def test_partner_datalist_labels_values_and_escaping():
     groups = [NS(label="CAF & co", choices=[
         NS(organisation=NS(id=5, name="CAF <Creuse>", commune="Guéret"),
            services=[NS(id=3, name="Accueil")]),
         NS(organisation=NS(id=55, name="CCAS", commune=""), services=[]),
+        NS(organisation=NS(id=56, name="CCAS", commune="Aubusson"), services=[]),
     ])]  # fmt: skip
-    options = PartnerOptions(groups)
-    plain = options("")
-    assert "selected" not in plain and 'label="CAF &amp; co"' in plain
-    assert "CAF &lt;Creuse&gt; (Guéret)" in plain and "<Creuse>" not in plain
-    five = options("5")
-    assert five.count("selected") == 1 and '<option value="5" selected>' in five
-    service = options("5:3")
-    assert service.count("selected") == 1 and '<option value="5:3" selected>' in service
-    assert options("55").count("selected") == 1 and '<option value="55" selected>' in options("55")
-    assert "selected" not in options('5"><script>')  # a forged value selects nothing
+    directory = PartnerDatalist(groups, search_key)
+    html = str(directory.html)
+    assert html.startswith('<datalist id="annuaire">') and html.count("<option") == 4
+    assert 'value="CAF &lt;Creuse&gt; (Guéret)"' in html and "<Creuse>" not in html
+    # Typed back with other case, accents or dashes, a label gives the partner's value.
+    assert directory.values[search_key("caf <creuse> (gueret)")] == "5"
+    assert directory.values[search_key("CAF <Creuse> — Accueil")] == "5:3"
+    assert directory.values[search_key("CCAS (Aubusson)")] == "56"
+    # A bare name works only when one structure bears it.
+    assert directory.values[search_key("CAF <Creuse>")] == "5"
+    assert directory.values[search_key("ccas")] == "55"  # the exact label wins
+    assert directory.labels["5:3"] == "CAF <Creuse> — Accueil"
+
+
+def test_hidden_answers_carry_everything_but_the_status():
+    link = LinkForm(partner="5:3", origin="carried", carried_from_id="9", status="pending",
+                    nature="formal", frames=["agreement"], practices=["referral", "x\"><b>"],
+                    contact_consent=True, quality="3")  # fmt: skip
+    html = str(hidden_answers("l2-", link))
+    assert 'name="l2-origin" value="carried"' in html
+    assert 'name="l2-partner" value="5:3"' in html and 'name="l2-carried_from_id" value="9"' in html
+    assert html.count('name="l2-practices"') == 2 and "<b>" not in html
+    assert 'name="l2-contact_consent" value="on"' in html and 'name="l2-quality" value="3"' in html
+    assert "status" not in html

@@ -12,6 +12,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddleware
 
 from app.settings import Settings, get_settings
 from app.templating import templates
@@ -22,6 +23,16 @@ log = logging.getLogger("carte")
 
 STATIC_DIR = Path(__file__).parent / "static"
 LOCK_TIMEOUT_MS = 5000  # PostgreSQL: longer lock waits fail with 503 « réessayez »
+# Responses smaller than this go out as they are: gzip would save little and cost a buffer.
+GZIP_MINIMUM_SIZE = 500
+# Level 6 (zlib's default) compresses the pages almost as well as 9 for much less CPU.
+GZIP_LEVEL = 6
+# Formats that are already compressed: gzip would spend CPU for nothing.
+GZIP_SKIPPED_TYPES = (
+    *DEFAULT_EXCLUDED_CONTENT_TYPES,
+    "application/pdf",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+)
 
 _STATUS_TEXT = {
     400: "Requête incorrecte",
@@ -76,6 +87,14 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.inline_db = app.state.engine.dialect.name == "postgresql"
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    # HTML, JSON, SVG, CSS and JS go out gzip-compressed to clients that accept it (no proxy
+    # needed). Inside the security headers (app/headers.py), which wrap the whole stack.
+    app.add_middleware(
+        GZipMiddleware,
+        minimum_size=GZIP_MINIMUM_SIZE,
+        compresslevel=GZIP_LEVEL,
+        exclude_content_types=GZIP_SKIPPED_TYPES,
+    )
 
     from app.routes import home, questionnaire, questionnaire_api
 

@@ -130,7 +130,8 @@ def test_map_shows_the_network_and_its_headline_figures(coordinator, session, wo
         assert text in html
     assert "/t/23/carte/tableau?annee=2025" in html
     scripts = re.findall(r'<script src="([^"]+)"', html)
-    assert scripts == ["http://testserver/static/map.js"]  # our own, nothing from the internet
+    # Our own, nothing from the internet: print.js (every page) and map.js.
+    assert scripts == ["http://testserver/static/print.js", "http://testserver/static/map.js"]
 
 
 def test_map_defaults_to_latest_year_with_answers_and_handles_bad_input(coordinator):

@@ -96,11 +96,12 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         exclude_content_types=GZIP_SKIPPED_TYPES,
     )
 
-    from app.routes import home, questionnaire, questionnaire_api
+    from app.routes import home, questionnaire, questionnaire_api, questionnaire_print
 
     app.include_router(home.router)
     app.include_router(questionnaire_api.router)
     app.include_router(questionnaire.router)  # respondent page (helper A)
+    app.include_router(questionnaire_print.router)  # « Mes réponses » and the paper version
 
     # accounts (helper D)
     from app import security

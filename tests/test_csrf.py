@@ -29,7 +29,10 @@ WITHOUT_DEPENDENCY = {
     # cross-site request would need the link itself. See docs/security.md.
     "/api/v1/questionnaire/{token}",
     "/api/v1/questionnaire/{token}/submit",
+    "/api/v1/questionnaire/{token}/confirm-all",
     "/q/{token}",
+    # Same credential, and it writes nothing: one partner's questions as an HTML fragment.
+    "/q/{token}/partenaire",
     # Checked inside the handler (tests/test_auth.py::test_logout_without_csrf_is_refused).
     "/logout",
 }

@@ -109,14 +109,15 @@ def test_respondent_pages_have_no_serious_violation(live_server, page, session, 
         live_server,
         [("home", "/"), ("login", "/login"), ("questionnaire-carried", f"/q/{token}")],
     )
-    # Errors shown: sending at once, the years in post are missing.
+    # Errors shown: sending at once, last year's partners are still to check.
     page.get_by_role("button", name="Envoyer mes réponses").click()
     expect(page.locator("#error-summary")).to_be_visible()
     found += problems(page, "questionnaire-errors")
-    # Answer what is required (years in post, each carried partner confirmed), then send.
-    page.get_by_label("De 3 à 10 ans").check()
-    for card in page.locator("details.partner").all():
-        card.locator("input[name$='-status'][value='confirmed']").check(force=True)
+    # Answer what is required (each carried partner « Inchangé »), then send.
+    rows = page.locator(".review-list fieldset.partner").all()
+    assert rows
+    for row in rows:
+        row.locator("input[name$='-status'][value='confirmed']").check()
     page.get_by_role("button", name="Envoyer mes réponses").click()
     expect(page.locator(".notice.success")).to_contain_text("bien été envoyées")
     found += problems(page, "questionnaire-submitted")

@@ -56,12 +56,13 @@ def forge_creuse_partner(page, base: str, session, token: str) -> Organisation:
     respondent would by editing the page; returns that structure."""
     caf = session.exec(select(Organisation).where(Organisation.name == "CAF de la Creuse")).one()
     page.goto(f"{base}/q/{token}")
+    # The search field posts a name; edited, it posts the structure's id as a partner.
     page.evaluate(
-        "id => { const s = document.querySelector('#l0-partner'); const o = s.options[1];"
-        " o.value = String(id); s.value = String(id); }",
+        "id => { const s = document.querySelector('#l0-partner');"
+        " s.name = 'l0-partner'; s.removeAttribute('list'); s.value = String(id); }",
         caf.id,
     )
-    page.get_by_role("button", name="Enregistrer le brouillon").last.click()
+    page.locator(".actions").get_by_role("button", name="Enregistrer", exact=True).click()
     return caf
 
 
@@ -284,7 +285,9 @@ def test_respondent_of_another_territory_cannot_reach_creuse(
     expect(page.locator("h1")).to_contain_text("Questionnaire 2026")
     expect(page.locator(".brand")).to_contain_text("87 — Haute-Vienne")
     expect(page.locator("main")).not_to_contain_text("Creuse")
-    options = page.locator("#l0-partner option").all_inner_texts()
+    # The directory offered under the search field is this territory's only.
+    expect(page.locator("#l0-partner")).to_have_attribute("list", "annuaire")
+    options = page.eval_on_selector_all("#annuaire option", "os => os.map(o => o.value)")
     assert any("CCAS de Limoges" in o for o in options)
     assert not any("Creuse" in o or "Guéret" in o for o in options), options
     shot(page, "8-other-respondent")

@@ -35,6 +35,8 @@ def test_get_carries_last_year_partners_forward(client, world):
 def test_round_trip_get_put_same_body_then_submit(client, session, world):
     token = world.tokens["alice"]
     body = client.get(url(token)).json()
+    # Last year's count is not carried: left blank, it becomes the partners listed.
+    assert body["declared_partner_count"] is None and body["years_in_post"] == "1to3"
     put = client.put(url(token), json=body)
     assert put.status_code == 200, put.text
     assert put.json()["source"] == "draft"
@@ -43,8 +45,9 @@ def test_round_trip_get_put_same_body_then_submit(client, session, world):
     # Submitting with partners still "to confirm" is refused, field by field, in French.
     refused = client.post(url(token, "/submit"))
     assert refused.status_code == 422
+    # Only the partners block: years in post and the partner count are optional now.
     fields = {e["field"] for e in refused.json()["errors"]}
-    assert {"links.0.status", "links.1.status", "years_in_post"} <= fields
+    assert fields == {"links.0.status", "links.1.status"}
     assert "toujours" in refused.json()["errors"][0]["message"]
 
     body = put.json()
@@ -63,8 +66,10 @@ def test_round_trip_get_put_same_body_then_submit(client, session, world):
         select(DeclaredLink.status).where(DeclaredLink.response_id == response.id)
     ).all()
     assert sorted(statuses) == ["confirmed", "ended"]
-    # The count was 2 and one partner is left: a gentle warning, not a refusal.
-    assert any("2 partenaires" in w for w in done.json()["warnings"])
+    # The count left blank is the one partner still worked with: nothing to warn about.
+    assert response.declared_partner_count == 1
+    assert done.json()["declared_partner_count"] == 1
+    assert done.json()["warnings"] == []
 
 
 def test_unknown_token_is_404_in_french(client, world):

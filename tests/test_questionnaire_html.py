@@ -104,12 +104,18 @@ def value(fields, name: str) -> list[str]:
     return [v for k, v in fields if k == name]
 
 
+def row_tag(html: str, partner_name: str) -> str:
+    """The opening `<fieldset class="partner …">` tag of the row (or card) naming the partner."""
+    start = html.index(f'<span class="partner-name">{partner_name}</span>')
+    row = html.rfind('<fieldset class="partner', 0, start)
+    return html[row : html.index(">", row) + 1]
+
+
 def slot_of_partner(html: str, partner_name: str) -> str:
-    """The `l{n}-` prefix of the card whose summary names the partner."""
-    start = html.index(f'<span class="partner-name">{partner_name}')
-    card = html.rfind('<details class="partner', 0, start)
-    ident = html.index('id="', card) + 4
-    return html[ident : html.index('"', ident)] + "-"
+    """The `l{n}-` prefix of the row (or card) whose legend names the partner."""
+    tag = row_tag(html, partner_name)
+    slot = tag.index('data-slot="') + len('data-slot="')
+    return "l" + tag[slot : tag.index('"', slot)] + "-"
 
 
 def page(client, token: str, **params) -> str:
@@ -144,14 +150,19 @@ def stored(session, world) -> Response | None:
 def test_page_shows_last_year_partners_to_confirm(client, world):
     html = page(client, world.tokens["alice"])
     assert '<html lang="fr">' in html
-    assert "Voici vos partenaires de l'an dernier" in html
+    assert "Vos partenaires de l'an dernier</h2>" in unescape(html)
     assert "Alice Martin" in html and "CCAS de Guéret" in html
-    # Carried partners come first, pre-filled, with an unchecked choice.
+    # Last year's partners come first, in last year's order, each as one review row whose
+    # answers travel in hidden fields, with no choice made yet.
     assert html.index("CAF de la Creuse</span>") < html.index("SIAO de la Creuse — 115</span>")
+    assert html.index("SIAO de la Creuse — 115</span>") < html.index('id="ajouter"')
     assert "Ancienne association</span>" not in html and "MSA du Limousin</span>" not in html
     fields = read_form(html).fields
     caf = slot_of_partner(html, "CAF de la Creuse")
     siao = slot_of_partner(html, "SIAO de la Creuse — 115")
+    for name in ("CAF de la Creuse", "SIAO de la Creuse — 115"):
+        assert 'class="partner review-row pending"' in row_tag(html, name)
+    assert value(fields, caf + "origin") == ["carried"]
     assert value(fields, caf + "nature") == ["formal"]
     assert value(fields, caf + "frames") == ["agreement"]
     assert value(fields, caf + "quality") == ["3"]
@@ -160,11 +171,24 @@ def test_page_shows_last_year_partners_to_confirm(client, world):
         f"{world.orgs['siao'].id}:{world.services['siao115'].id}"
     ]
     assert value(fields, caf + "status") == [] and value(fields, siao + "status") == []
-    assert "Nous travaillons toujours ensemble" in html and "Plus de contact" in html
-    assert html.count("À confirmer</span>") == 2
-    # Three empty slots, the directory grouped by type, a foreign structure never offered.
-    assert html.count("<legend>Nouveau partenaire") == 3
-    assert '<optgroup label="CAF">' in html and '<optgroup label="SIAO">' in html
+    choices = [("confirmed", "Inchangé"), ("edit", "À modifier"), ("ended", "Plus de contact")]
+    for choice, label in choices:
+        assert html.count(f'value="{choice}"> <span>{label}</span>') == 2
+    assert f'name="action" value="edit:{caf[1:-1]}"' in html
+    assert 'name="action" value="confirm_all"' in html and "Tout est comme l" in html
+    assert "0 partenaire sur 2 vérifié" in html
+    # Last year's answers about the person are carried: function, years in post moved on.
+    assert value(fields, "function") == ["Conseillère"]
+    assert value(fields, "years_in_post") == ["1to3"]
+    assert value(fields, "declared_partner_count") == [""]
+    # One empty slot for a returning respondent: a search field over the directory (one
+    # datalist per page, structures and services), a foreign structure never offered.
+    assert html.count('<span class="partner-name">Nouveau partenaire</span>') == 1
+    assert html.count('<datalist id="annuaire">') == 1
+    assert '<option value="CAF de la Creuse (Guéret)">' in html
+    assert '<option value="SIAO de la Creuse — 115">' in html
+    assert 'name="l2-partner_search" id="l2-partner" list="annuaire"' in html
+    assert "<select" not in html
     assert "CAF de la Corrèze" not in html
     assert "Votre partenaire n'est pas dans la liste ?" in html
     assert "jamais dans le rapport" in html
@@ -196,8 +220,11 @@ def test_draft_save_keeps_values_after_reload(client, session, world):
     html = page(client, token)
     fields = read_form(html).fields
     caf = slot_of_partner(html, "CAF de la Creuse")
+    siao = slot_of_partner(html, "SIAO de la Creuse — 115")
+    # CAF confirmed with a changed answer, SIAO « Inchangé » as it stands.
     fields = setf(fields, caf + "status", "confirmed")
     fields = setf(fields, caf + "frequency", "weekly")
+    fields = setf(fields, siao + "status", "confirmed")
     fields = setf(fields, "function", "Conseillère en ESF")
     fields = setf(fields, "comment", "Un commentaire\navec deux lignes")
     fields = setf(fields, "obstacles", "turnover", "lack_of_time")
@@ -207,16 +234,31 @@ def test_draft_save_keeps_values_after_reload(client, session, world):
 
     html = page(client, token, enregistre="1")
     assert "Votre brouillon est enregistré" in html
+    assert "2 partenaires sur 2 vérifiés" in html
     fields = read_form(html).fields
     caf = slot_of_partner(html, "CAF de la Creuse")
-    assert value(fields, caf + "status") == ["confirmed"]
+    siao = slot_of_partner(html, "SIAO de la Creuse — 115")
+    # Both are confirmed and keep their answers (the changed frequency included; how a
+    # changed partner is shown: tests/test_questionnaire_review.py).
+    assert value(fields, caf + "status") in (["confirmed"], ["edit"])
     assert value(fields, caf + "frequency") == ["weekly"]
+    assert "partner review-row confirmed" in row_tag(html, "SIAO de la Creuse — 115")
+    assert value(fields, siao + "status") == ["confirmed"]
+    assert value(fields, siao + "frequency") == ["weekly"]  # last year's, unchanged
     assert value(fields, "function") == ["Conseillère en ESF"]
     assert value(fields, "comment") == ["Un commentaire\navec deux lignes"]
     assert sorted(value(fields, "obstacles")) == ["lack_of_time", "turnover"]
-    # The SIAO partner is still to confirm and comes first.
-    assert html.index("SIAO de la Creuse — 115</span>") < html.index("CAF de la Creuse</span>")
+    # Last year's order is kept.
+    assert html.index("CAF de la Creuse</span>") < html.index("SIAO de la Creuse — 115</span>")
+    # What the reloaded page posts back is what is stored: saving it changes nothing.
+    assert post(client, token, fields).status_code == 303
     response = stored(session, world)
+    links = session.exec(select(DeclaredLink).where(DeclaredLink.response_id == response.id)).all()
+    by_partner = {lk.partner_organisation_id: lk for lk in links}
+    assert by_partner[world.orgs["caf"].id].status == "confirmed"
+    assert by_partner[world.orgs["caf"].id].frequency == "weekly"
+    assert by_partner[world.orgs["siao"].id].status == "confirmed"
+    assert by_partner[world.orgs["siao"].id].frequency == "weekly"
     assert response.status == "draft" and response.function == "Conseillère en ESF"
 
 
@@ -241,11 +283,17 @@ def test_submit_with_pending_partner_is_refused_with_summary_and_typed_values(
     link = f'href="#{siao}status"'
     assert link in summary
     assert "SIAO de la Creuse — 115 : Indiquez si vous travaillez toujours" in summary
-    # The link target exists, and the field's message is tied to it.
+    # Only that partner is to fix: the summary has one item.
+    assert summary.count("<li>") == 1
+    # The link target exists (the row's first choice), the row is open and flagged, and
+    # the field's message sits in it, before its choices.
     reader = read_form(html)
     assert f"{siao}status" in reader.ids
-    assert f'id="{siao}status-error"' in html
-    assert f'aria-describedby="{siao}status-hint {siao}status-error"' in html
+    tag = row_tag(html, "SIAO de la Creuse — 115")
+    assert "card edit pending with-errors" in tag
+    row = html[html.index(tag) :]
+    assert row.index(f'id="{siao}status-error"') < row.index(f'id="{siao}status"')
+    assert row.index('<span class="tag error">À corriger</span>') < row.index(f'id="{siao}status"')
     # What was typed is all still there.
     assert value(reader.fields, "comment") == ["Texte tapé à garder"]
     assert value(reader.fields, "years_in_post") == ["3to10"]
@@ -268,20 +316,27 @@ def test_confirm_and_end_then_submit_is_stored(client, session, world):
     fields = setf(fields, caf + "contact_name", "Mme Dupont")
     fields = setf(fields, caf + "contact_consent", "on")
     fields = setf(fields, siao + "status", "ended")
-    fields = setf(fields, "years_in_post", "1to3")
+    fields = setf(fields, "years_in_post", "3to10")
     fields = setf(fields, "body_ids", str(world.bodies["siao"].id))
+    # The partner count is left blank (it is no longer carried from last year).
+    assert value(fields, "declared_partner_count") == [""]
     r = post(client, token, fields, "submit")
     assert r.status_code == 303, r.text
     assert r.headers["location"] == f"/q/{token}?envoye=1"
     html = page(client, token, envoye="1")
     assert "Merci, vos réponses ont bien été envoyées" in html
     assert "jusqu'à la clôture de l'enquête, le 31\u00a0décembre 2026" in html
-    # Count was 2, one partner left: a gentle notice, not a refusal.
-    assert "Ce n'est pas bloquant" in unescape(html)
+    # The blank count became the one partner still worked with: nothing to warn about.
+    assert "Ce n'est pas bloquant" not in unescape(html)
+    assert value(read_form(html).fields, "declared_partner_count") == ["1"]
+    # The ended partner stays one line, « Plus de contact » checked.
+    siao = slot_of_partner(html, "SIAO de la Creuse — 115")
+    assert "partner review-row ended" in row_tag(html, "SIAO de la Creuse — 115")
+    assert value(read_form(html).fields, siao + "status") == ["ended"]
 
     response = stored(session, world)
     assert response.status == "submitted" and response.submitted_at is not None
-    assert response.years_in_post == "1to3"
+    assert response.years_in_post == "3to10" and response.declared_partner_count == 1
     links = session.exec(select(DeclaredLink).where(DeclaredLink.response_id == response.id)).all()
     by_partner = {lk.partner_organisation_id: lk for lk in links}
     caf_link = by_partner[world.orgs["caf"].id]
@@ -309,31 +364,47 @@ def test_confirm_and_end_then_submit_is_stored(client, session, world):
 def test_write_in_partner_becomes_proposed_organisation(client, session, world):
     token = world.tokens["bruno"]
     html = page(client, token)
-    assert "Vous n'avez encore indiqué aucun partenaire" in html
+    # A first-time respondent: no review list, three empty slots to add partners, and the
+    # write-in asks for a name and a commune only (no type select).
+    assert 'id="s-review"' not in html and "Vos partenaires</h2>" in html
+    assert html.count('<span class="partner-name">Nouveau partenaire</span>') == 3
+    assert 'id="l0-write_in_name"' in html and 'id="l0-write_in_commune"' in html
+    assert "write_in_type" not in html
     fields = read_form(html).fields
+    assert value(fields, "emplacements") == ["3"]
     fields = setf(fields, "l0-write_in_name", "Épicerie solidaire d'Aubusson")
-    fields = setf(fields, "l0-write_in_type", "association")
     fields = setf(fields, "l0-write_in_commune", "Aubusson")
-    fields = setf(fields, "l1-partner", str(world.orgs["ccas"].id))
+    fields = setf(fields, "l1-partner_search", "CCAS de Guéret (Guéret)")
+    # A type posted by an older page is still accepted.
+    fields = setf(fields, "l2-write_in_name", "Banque alimentaire de la Creuse")
+    fields = setf(fields, "l2-write_in_type", "association")
     r = post(client, token, fields, "more")
-    assert r.status_code == 303
-    assert r.headers["location"].endswith("?enregistre=1&emplacements=6#ajouter")
+    assert r.status_code == 303, r.text
+    # « Ajouter un autre partenaire » saves and comes back with one more empty slot.
+    assert r.headers["location"].endswith("?enregistre=1&emplacements=4#ajouter")
     org = session.exec(
         select(Organisation).where(Organisation.name == "Épicerie solidaire d'Aubusson")
     ).one()
-    assert org.status == "proposed" and org.type == "association" and org.commune == "Aubusson"
+    assert org.status == "proposed" and org.type == "autre" and org.commune == "Aubusson"
     assert org.territory_id == world.territory.id
     assert org.proposed_by_id == world.pros["bruno"].id
+    typed = session.exec(
+        select(Organisation).where(Organisation.name == "Banque alimentaire de la Creuse")
+    ).one()
+    assert typed.status == "proposed" and typed.type == "association"
 
-    html = page(client, token, enregistre="1", emplacements="6")
-    # Both partners now have their questions; six empty slots were asked for.
+    html = page(client, token, enregistre="1", emplacements="4")
+    # The three partners now have their questions; four empty slots were asked for.
     assert "Épicerie solidaire d&#39;Aubusson</span>" in html
     assert "CCAS de Guéret</span>" in html
-    assert html.count("<legend>Nouveau partenaire") == 6
-    # Saving again does not propose the structure twice.
+    assert "Banque alimentaire de la Creuse</span>" in html
+    assert html.count('<span class="partner-name">Nouveau partenaire</span>') == 4
+    # The proposed structures can be found again in this respondent's directory.
+    assert '<option value="Épicerie solidaire d&#39;Aubusson (Aubusson)">' in html
+    # Saving again does not propose the structures twice.
     assert post(client, token, read_form(html).fields).status_code == 303
     assert (
-        len(session.exec(select(Organisation).where(Organisation.status == "proposed")).all()) == 1
+        len(session.exec(select(Organisation).where(Organisation.status == "proposed")).all()) == 2
     )
 
 
@@ -396,8 +467,19 @@ def test_foreign_organisation_is_refused(client, session, world):
     assert r.status_code == 422
     assert "Ce partenaire n'existe pas dans le répertoire de votre territoire" in unescape(r.text)
     assert 'href="#l1-partner"' in r.text
-    # The faulty slot is shown again with the directory list to choose another partner.
-    assert 'id="l1-partner"' in r.text and "<select" in r.text
+    # The faulty slot is shown again with the search field over the directory to choose
+    # another partner; the foreign structure's name is never shown.
+    assert 'name="l1-partner_search" id="l1-partner" list="annuaire"' in r.text
+    assert 'id="l1-partner-error"' in r.text
+    assert "CAF de la Corrèze" not in r.text
+    _bruno_unchanged(session, world)
+    # Typing its name is no way round: it is not in this territory's directory.
+    fields = setf(fields, "l1-partner")
+    fields = setf(fields, "l1-partner_search", "CAF de la Corrèze (Tulle)")
+    r = post(client, world.tokens["bruno"], fields)
+    assert r.status_code == 422
+    assert "n'est pas dans le répertoire" in unescape(r.text)
+    assert 'href="#l1-partner"' in r.text
     _bruno_unchanged(session, world)
 
 

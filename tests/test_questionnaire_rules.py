@@ -112,11 +112,19 @@ def test_submitted_response_stays_submitted_and_complete(session, world):
         ],
     )
     assert save(session, r, complete, submit=True).ok
-    # A later incomplete save is refused instead of silently withdrawing the answer.
-    incomplete = complete.model_copy(update={"years_in_post": None})
+    # A later incomplete save is refused instead of silently withdrawing the answer (a
+    # partner's nature is one of the three questions still required).
+    link = complete.links[0].model_copy(update={"nature": None})
+    incomplete = complete.model_copy(update={"links": [link]})
     result = save(session, r, incomplete)
-    assert not result.ok and result.problems[0].field == "years_in_post"
+    assert not result.ok and [p.field for p in result.problems] == ["links.0.nature"]
     assert r.response.status == "submitted"
+    session.expire_all()
+    assert r.response.years_in_post == "lt1"
+    nature = session.exec(
+        select(DeclaredLink.nature).where(DeclaredLink.response_id == r.response.id)
+    ).one()
+    assert nature == "both"
     this_links = select(DeclaredLink.id).where(DeclaredLink.response_id == r.response.id)
     tags = session.exec(select(LinkTag.kind, LinkTag.code).where(LinkTag.link_id.in_(this_links)))
     assert sorted(tags.all()) == [

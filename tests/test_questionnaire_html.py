@@ -240,7 +240,7 @@ def test_draft_save_keeps_values_after_reload(client, session, world):
     siao = slot_of_partner(html, "SIAO de la Creuse — 115")
     # Both are confirmed and keep their answers (the changed frequency included; how a
     # changed partner is shown: tests/test_questionnaire_review.py).
-    assert value(fields, caf + "status") in (["confirmed"], ["edit"])
+    assert value(fields, caf + "status") == ["edit"]  # changed: shown open, « À modifier »
     assert value(fields, caf + "frequency") == ["weekly"]
     assert "partner review-row confirmed" in row_tag(html, "SIAO de la Creuse — 115")
     assert value(fields, siao + "status") == ["confirmed"]

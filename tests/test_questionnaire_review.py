@@ -398,12 +398,6 @@ def test_edit_button_saves_and_opens_that_partner(client, session, world):
     assert "partner review-row pending" in row_tag(html, CAF)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="app/routes/questionnaire.py _cards: last year's links are keyed by int link id "
-    "but looked up with the form's string carried_from_id, so a changed partner is never "
-    "recognised as changed",
-)
 def test_a_changed_partner_comes_back_open_and_tagged(client, session, world):
     token = world.tokens["alice"]
     html = page(client, token)

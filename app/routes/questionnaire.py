@@ -198,7 +198,7 @@ def _cards(
     )
     before: dict[str, forms.LinkForm] = {}
     if any(lk.carried and lk.status == "confirmed" for lk in state.links):
-        before = {k: forms.link_form(a) for k, a in last_year_links(session, r).items()}
+        before = {str(k): forms.link_form(a) for k, a in last_year_links(session, r).items()}
     cards = []
     for slot, link in enumerate(state.links):
         prefix = f"l{slot}-"

@@ -7,7 +7,12 @@ It prepares a territory (structures, professionals, each with a personal link, o
 campaign), starts the server itself as a subprocess (`carte serve`, or uvicorn without
 access log) on a free 127.0.0.1 port, then drives C concurrent respondents. Each one does
 GET -> PUT (a draft of 15 partners) -> POST submit (15 partners, complete), or only the
-POST submit with `--flow submit`. The run is bounded by the number of respondents and by
+POST submit with `--flow submit`, or the HTML form with `--flow page`. With `--carried N`
+(and `--flow page`), every professional also has a submitted answer of N partners in a
+closed 2025 campaign of the territory, so the 2026 page is the review list of a returning
+respondent: each one reads the page, posts its fields with « Tout est comme l'an dernier »
+(action=confirm_all), then « Envoyer »; a first pass reads every review page once to
+measure the page alone. The run is bounded by the number of respondents and by
 `--duration`. It prints throughput and p50/p95/p99 latency per request kind, then checks in
 the database that every acknowledged (HTTP 200) submission is there, submitted and complete:
 the exact partners, attributes and tags that were sent, and no orphan row.
@@ -21,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import http.client
 import json
 import os
 import random
@@ -30,9 +36,11 @@ import statistics
 import subprocess
 import sys
 import time
+import zlib
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
+from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
@@ -42,7 +50,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, select
 
 from survey import links, migrate, vocab
-from survey.db import make_engine
+from survey.db import insert_rows, make_engine
 from survey.models import (
     Campaign,
     DeclaredLink,
@@ -50,6 +58,7 @@ from survey.models import (
     Organisation,
     Professional,
     Response,
+    ResponseObstacle,
     Service,
     Territory,
 )
@@ -58,6 +67,7 @@ ROOT = Path(__file__).resolve().parent.parent
 BENCH_CODE_PREFIX = "L"  # territories made by this bench: L0001…
 YEAR = 2026
 PARTNERS = 15
+PREVIOUS = "previous"  # answers_for variant of the 2025 answers carried into 2026
 ORG_TYPES = ["caf", "ccas-cias", "siao", "mutualite-sociale-agricole", "mission-locale",
              "france-travail", "cpam", "carsat", "udaf", "services-departement", "chrs",
              "association", "sante", "bailleur-social"]  # fmt: skip
@@ -80,13 +90,22 @@ class LoadWorld:
     campaign_id: int
     organisation_ids: list[int]
     jobs: list[Job]
+    carried: int = 0  # partners each respondent carries from the 2025 campaign
+    previous_campaign_id: int | None = None
 
 
 def prepare(
-    engine: Engine, secret: str, respondents: int = 400, structures: int = 60, code: str = "L0001"
+    engine: Engine,
+    secret: str,
+    respondents: int = 400,
+    structures: int = 60,
+    code: str = "L0001",
+    carried: int = 0,
 ) -> LoadWorld:
     """A territory with `structures` structures, `respondents` professionals with a personal
-    link each, and an open campaign; one transaction."""
+    link each, and an open campaign; one transaction. With `carried` > 0, also a closed
+    campaign of the year before where every professional submitted `carried` complete
+    partners (`answers_for(job, …, PREVIOUS, carried)`), written in bulk."""
     with Session(engine) as s:
         territory = Territory(code=code, name=f"Banc de charge {code}")
         s.add(territory)
@@ -124,17 +143,111 @@ def prepare(
         s.add_all(pros)
         s.flush()
         jobs = [Job(p.id, p.organisation_id, links.issue(s, secret, campaign, p)) for p in pros]
+        org_ids = [o.id for o in orgs]
+        previous_id = None
+        if carried:
+            previous_id = _previous_campaign(s, territory.id, jobs, org_ids, carried)
         s.commit()
-        return LoadWorld(campaign.id, [o.id for o in orgs], jobs)
+        return LoadWorld(campaign.id, org_ids, jobs, carried, previous_id)
 
 
-def answers_for(job: Job, organisation_ids: list[int], variant: str) -> dict:
+def _previous_campaign(
+    s: Session, territory_id: int, jobs: list[Job], organisation_ids: list[int], partners: int
+) -> int:
+    """A closed campaign of the year before where every job's professional submitted
+    `partners` complete partners (links and tags): four bulk INSERTs."""
+    year = YEAR - 1
+    campaign = Campaign(
+        territory_id=territory_id,
+        year=year,
+        status="closed",
+        opens_on=date(year, 1, 1),
+        closes_on=date(year, 12, 31),
+    )
+    s.add(campaign)
+    s.flush()
+    when = datetime(year, 6, 1, 9, 0, tzinfo=UTC)
+    answers = [answers_for(job, organisation_ids, PREVIOUS, partners) for job in jobs]
+    response_ids = insert_rows(
+        s,
+        Response.__table__,
+        [
+            {
+                "campaign_id": campaign.id,
+                "professional_id": job.professional_id,
+                "organisation_id": job.organisation_id,
+                "service_id": None,
+                "status": "submitted",
+                "questionnaire_version": vocab.QUESTIONNAIRE_VERSION,
+                "function": a["function"],
+                "years_in_post": a["years_in_post"],
+                "declared_partner_count": a["declared_partner_count"],
+                "obstacle_other": "",
+                "body_other": "",
+                "comment": a["comment"],
+                "created_at": when,
+                "updated_at": when,
+                "submitted_at": when,
+            }
+            for job, a in zip(jobs, answers, strict=True)
+        ],
+        returning=Response.__table__.c.id,
+    )
+    link_rows, link_answers = [], []
+    for response_id, a in zip(response_ids, answers, strict=True):
+        for position, lk in enumerate(a["links"]):
+            link_rows.append(
+                {
+                    "response_id": response_id,
+                    "position": position,
+                    "partner_organisation_id": lk["partner_organisation_id"],
+                    "partner_service_id": None,
+                    "status": lk["status"],
+                    "nature": lk["nature"],
+                    "frequency": lk["frequency"],
+                    "practice_other": "",
+                    "has_named_contact": lk["has_named_contact"],
+                    "contact_name": "",
+                    "contact_consent": False,
+                    "quality": lk["quality"],
+                    "carried_from_id": None,
+                }
+            )
+            link_answers.append(lk)
+    link_ids = insert_rows(
+        s, DeclaredLink.__table__, link_rows, returning=DeclaredLink.__table__.c.id
+    )
+    insert_rows(
+        s,
+        LinkTag.__table__,
+        [
+            {"link_id": link_id, "kind": kind, "code": code}
+            for link_id, lk in zip(link_ids, link_answers, strict=True)
+            for kind, key in TAG_KINDS
+            for code in lk[key]
+        ],
+    )
+    insert_rows(
+        s,
+        ResponseObstacle.__table__,
+        [
+            {"response_id": response_id, "code": code}
+            for response_id, a in zip(response_ids, answers, strict=True)
+            for code in a["obstacles"]
+        ],
+    )
+    return campaign.id
+
+
+def answers_for(
+    job: Job, organisation_ids: list[int], variant: str, partners: int = PARTNERS
+) -> dict:
     """The answers a respondent sends: deterministic per (professional, variant), complete,
-    15 partners other than their own structure. The draft and the final answers differ, so
-    a stored response tells which of the two it holds."""
+    `partners` partners (15) other than their own structure. The draft and the final answers
+    differ, so a stored response tells which of the two it holds."""
     rng = random.Random(f"{job.professional_id}:{variant}")
     pool = [o for o in organisation_ids if o != job.organisation_id]
-    partners = rng.sample(pool, min(PARTNERS, len(pool)))
+    partners = rng.sample(pool, min(partners, len(pool)))
     out_links = []
     for org_id in partners:
         nature = rng.choice(list(vocab.NATURES))
@@ -167,22 +280,19 @@ def answers_for(job: Job, organisation_ids: list[int], variant: str) -> dict:
 
 
 LinkKey = tuple  # (position, partner, nature, frequency, quality, tags)
+TAG_KINDS = (
+    ("frame", "frames"),
+    ("channel", "channels"),
+    ("practice", "practices"),
+    ("thematique", "thematiques"),
+)
 
 
 def signature(answers: dict) -> tuple[LinkKey, ...]:
     """What the database must hold for these answers, link by link."""
     out = []
     for position, a in enumerate(answers["links"]):
-        tags = frozenset(
-            (kind, code)
-            for kind, key in (
-                ("frame", "frames"),
-                ("channel", "channels"),
-                ("practice", "practices"),
-                ("thematique", "thematiques"),
-            )
-            for code in a[key]
-        )
+        tags = frozenset((kind, code) for kind, key in TAG_KINDS for code in a[key])
         out.append(
             (
                 position,
@@ -375,8 +485,9 @@ class Connection:
     land on a single worker).
     """
 
-    def __init__(self, host: str, port: int, timeout: float = 60.0) -> None:
+    def __init__(self, host: str, port: int, timeout: float = 60.0, gzip: bool = False) -> None:
         self.host, self.port, self.timeout = host, port, timeout
+        self.gzip = gzip  # send Accept-Encoding: gzip (as browsers do) and decompress
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
 
@@ -391,6 +502,8 @@ class Connection:
         if self.writer is None:
             self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
         head = f"{method} {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n"
+        if self.gzip:
+            head += "Accept-Encoding: gzip\r\n"
         if body is not None:
             head += f"Content-Type: {content_type}\r\nContent-Length: {len(body)}\r\n"
         self.writer.write(head.encode() + b"\r\n" + (body or b""))
@@ -411,6 +524,8 @@ class Connection:
             payload = b"".join(c[:-2] for c in chunks)
         else:
             payload = await self.reader.readexactly(int(headers.get("content-length", 0)))
+        if headers.get("content-encoding", "").lower() == "gzip":
+            payload = zlib.decompress(payload, 16 + zlib.MAX_WBITS)
         if headers.get("connection", "").lower() == "close":
             self.close()
         return status, payload
@@ -477,14 +592,163 @@ async def _page_respondent(
         out.acked.append(kind)
 
 
+class FormFields(HTMLParser):
+    """The fields a browser posts for the form `form_id` of a page, in page order, without
+    the button pressed: text and hidden inputs, checked radios and checkboxes, textareas,
+    selected options; disabled controls and buttons left out. Controls outside the form
+    that name it (`form="…"`) count, as in a browser."""
+
+    _NOT_POSTED = frozenset({"submit", "button", "image", "reset", "file"})
+
+    def __init__(self, form_id: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.form_id = form_id
+        self.pairs: list[tuple[str, str]] = []
+        self._inside = False
+        self._textarea: tuple[str, list[str]] | None = None
+        # name, multiple, options as (value, selected), the option being read
+        self._select: tuple[str, bool, list[tuple[str, bool]]] | None = None
+        self._option: list | None = None  # [value or None, selected, text chunks]
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = dict(attrs)
+        if tag == "form":
+            self._inside = a.get("id") == self.form_id
+            return
+        if tag == "option" and self._select is not None:
+            self._close_option()
+            self._option = [a.get("value"), "selected" in a, []]
+            return
+        owner = a.get("form")
+        if not (self._inside if owner is None else owner == self.form_id):
+            return
+        name = a.get("name")
+        if not name or "disabled" in a:
+            return
+        if tag == "input":
+            kind = (a.get("type") or "text").lower()
+            if kind in ("radio", "checkbox"):
+                if "checked" in a:
+                    self.pairs.append((name, (a["value"] or "") if "value" in a else "on"))
+            elif kind not in self._NOT_POSTED:
+                self.pairs.append((name, a.get("value") or ""))
+        elif tag == "textarea":
+            self._textarea = (name, [])
+        elif tag == "select":
+            self._select = (name, "multiple" in a, [])
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "form":
+            self._inside = False
+        elif tag == "textarea" and self._textarea is not None:
+            name, chunks = self._textarea
+            text = "".join(chunks)
+            self.pairs.append((name, text[1:] if text.startswith("\n") else text))
+            self._textarea = None
+        elif tag == "option":
+            self._close_option()
+        elif tag == "select" and self._select is not None:
+            self._close_option()
+            name, multiple, options = self._select
+            chosen = [v for v, selected in options if selected]
+            if not chosen and options and not multiple:
+                chosen = [options[0][0]]
+            self.pairs += [(name, v) for v in (chosen if multiple else chosen[-1:])]
+            self._select = None
+
+    def handle_data(self, data: str) -> None:
+        if self._textarea is not None:
+            self._textarea[1].append(data)
+        elif self._option is not None:
+            self._option[2].append(data)
+
+    def _close_option(self) -> None:
+        if self._option is not None and self._select is not None:
+            value, selected, chunks = self._option
+            text = " ".join("".join(chunks).split())
+            self._select[2].append((text if value is None else value, selected))
+        self._option = None
+
+
+def form_fields(html: bytes, form_id: str = "questionnaire") -> list[tuple[str, str]]:
+    """What a browser posts for the form `form_id` of a page (see `FormFields`)."""
+    parser = FormFields(form_id)
+    parser.feed(html.decode("utf-8"))
+    parser.close()
+    return parser.pairs
+
+
+def _browser_post(fields: list[tuple[str, str]], action: str) -> bytes:
+    """The body a browser sends when the button `action` of the questionnaire is pressed."""
+    pairs = [*fields, ("action", action)]
+    if ("formulaire_complet", "1") not in pairs:
+        pairs.append(("formulaire_complet", "1"))
+    return urlencode(pairs).encode()
+
+
+def _rows(html: bytes, status: str) -> int:
+    """Partners shown as a review line with this status (pending, confirmed, ended)."""
+    return html.count(f'class="partner review-row {status}'.encode())
+
+
+async def _review_respondent(conn: Connection, job: Job, carried: int, run: Run, out: Outcome):
+    """A returning respondent on the HTML form: read the review page of the partners carried
+    from last year, press « Tout est comme l'an dernier » (the page's fields as a browser
+    posts them, action=confirm_all), then « Envoyer » on the page it leads to; each POST is
+    followed by the page it redirects to, and each page is checked."""
+    page = f"/q/{job.token}"
+    html = b""
+    steps = [("get", None, None), ("confirm", "confirm_all", "confirme=1"),
+             ("submit", "submit", "envoye=1")]  # fmt: skip
+    for kind, action, landing in steps:
+        # The form is read before the clock starts: a step times the server, not this parser.
+        body = _browser_post(form_fields(html), action) if action else b""
+        started = time.perf_counter()
+        try:
+            if action is None:
+                status, html = await conn.request("GET", page)
+                if status == 200 and _rows(html, "pending") != carried:
+                    status = 422  # not the review page of `carried` partners to confirm
+            else:
+                status, _ = await conn.request("POST", page, body, FORM)
+                if status == 303:
+                    status, html = await conn.request("GET", f"{page}?{landing}")
+                    if status == 200 and (
+                        b'role="alert"' in html or _rows(html, "confirmed") != carried
+                    ):
+                        status = 422
+        except (TimeoutError, OSError, asyncio.IncompleteReadError, ValueError) as exc:
+            out.error = f"{kind}: {type(exc).__name__}"
+            run.errors[out.error] += 1
+            return
+        if status != 200:
+            out.error = f"{kind}: HTTP {status}"
+            run.errors[out.error] += 1
+            return
+        run.latencies[kind].append(time.perf_counter() - started)
+        out.acked.append(kind)
+
+
 async def _respondent(
-    host: str, port: int, job: Job, orgs: list[int], flow: str, run: Run
+    host: str,
+    port: int,
+    job: Job,
+    orgs: list[int],
+    flow: str,
+    run: Run,
+    carried: int = 0,
+    gzip: bool = False,
 ) -> Outcome:
     out = Outcome(job)
-    if flow == "page":
-        conn = Connection(host, port)
+    if flow in ("page", "review"):
+        conn = Connection(host, port, gzip=gzip)
         try:
-            await _page_respondent(conn, job, orgs, run, out)
+            if flow == "review":  # the review page alone, read once
+                await _timed_get(conn, f"/q/{job.token}", carried, run, out)
+            elif carried:
+                await _review_respondent(conn, job, carried, run, out)
+            else:
+                await _page_respondent(conn, job, orgs, run, out)
         finally:
             conn.close()
         return out
@@ -522,6 +786,24 @@ async def _respondent(
     return out
 
 
+async def _timed_get(conn: Connection, page: str, carried: int, run: Run, out: Outcome):
+    started = time.perf_counter()
+    try:
+        status, html = await conn.request("GET", page)
+    except (TimeoutError, OSError, asyncio.IncompleteReadError, ValueError) as exc:
+        out.error = f"review: {type(exc).__name__}"
+        run.errors[out.error] += 1
+        return
+    if status == 200 and _rows(html, "pending") != carried:
+        status = 422
+    if status != 200:
+        out.error = f"review: HTTP {status}"
+        run.errors[out.error] += 1
+        return
+    run.latencies["review"].append(time.perf_counter() - started)
+    out.acked.append("review")
+
+
 async def drive(
     base_url: str,
     jobs: list[Job],
@@ -531,6 +813,8 @@ async def drive(
     flow: str = "full",
     progress: Counter | None = None,
     rate: float | None = None,
+    carried: int = 0,
+    gzip: bool = False,
 ) -> Run:
     """C concurrent respondents over `jobs`, each job at most once, until done or `duration`.
 
@@ -538,9 +822,13 @@ async def drive(
     done (the server's saturation throughput). With `rate`, open loop: a respondent arrives
     every 1/rate s whatever the server does, at most C under way at once (latency at a given
     load). `progress["submit"]` counts acknowledged submissions as they happen (for the
-    fault test).
+    fault test). `carried` (flows page and review): the partners each respondent carries
+    from last year (`prepare(carried=…)`); `gzip`: the page flows ask for gzip.
     """
-    run = Run([], {"get": [], "put": [], "submit": []}, Counter(), 0.0, 0.0)
+    kinds = ["get", "put", "submit"] if flow != "review" else ["review"]
+    if carried and flow == "page":
+        kinds = ["get", "confirm", "submit"]
+    run = Run([], {kind: [] for kind in kinds}, Counter(), 0.0, 0.0)
     queue: asyncio.Queue[Job] = asyncio.Queue()
     for job in jobs:
         queue.put_nowait(job)
@@ -554,7 +842,7 @@ async def drive(
                 job = queue.get_nowait()
             except asyncio.QueueEmpty:
                 return
-            outcome = await _respondent(host, port, job, organisation_ids, flow, run)
+            outcome = await _respondent(host, port, job, organisation_ids, flow, run, carried, gzip)
             run.outcomes.append(outcome)
             if progress is not None and "submit" in outcome.acked:
                 progress["submit"] += 1
@@ -566,7 +854,7 @@ async def drive(
         async with slots:
             in_flight += 1
             run.most_in_flight = max(run.most_in_flight, in_flight)
-            outcome = await _respondent(host, port, job, organisation_ids, flow, run)
+            outcome = await _respondent(host, port, job, organisation_ids, flow, run, carried, gzip)
             in_flight -= 1
         run.outcomes.append(outcome)
         if progress is not None and "submit" in outcome.acked:
@@ -642,7 +930,10 @@ def cpu_by_group(server_pgid: int) -> dict[str, float]:
 
 def check_database(engine: Engine, t: LoadWorld, outcomes: list[Outcome]) -> list[str]:
     """Problems found: every acknowledged submission is stored, submitted and exactly what
-    was sent; every stored response is wholly the draft or wholly the final answers."""
+    was sent; every stored response is wholly the draft or wholly the final answers. For a
+    world with carried partners, see `check_carried`."""
+    if t.carried:
+        return check_carried(engine, t, outcomes)
     stored = stored_responses(engine, t.campaign_id)
     by_pro = {j.professional_id: j for j in t.jobs}
     problems: list[str] = []
@@ -662,6 +953,55 @@ def check_database(engine: Engine, t: LoadWorld, outcomes: list[Outcome]) -> lis
             problems.append(f"professional {o.job.professional_id}: acknowledged submit lost")
         elif "put" in o.acked and st is None:
             problems.append(f"professional {o.job.professional_id}: acknowledged draft lost")
+    problems += [f"{n}: {c}" for n, c in orphans(engine).items() if c]
+    return problems
+
+
+_CARRIED_LINKS = text(
+    "SELECT r.professional_id, l.status, "
+    "CASE WHEN p.partner_organisation_id = l.partner_organisation_id "
+    "AND pr.professional_id = r.professional_id AND pr.campaign_id = :previous "
+    "THEN 1 ELSE 0 END "
+    "FROM declaredlink l JOIN response r ON r.id = l.response_id "
+    "LEFT JOIN declaredlink p ON p.id = l.carried_from_id "
+    "LEFT JOIN response pr ON pr.id = p.response_id "
+    "WHERE r.campaign_id = :campaign"
+)
+
+
+def check_carried(engine: Engine, t: LoadWorld, outcomes: list[Outcome]) -> list[str]:
+    """Problems found after returning respondents confirmed everything (« Tout est comme l'an
+    dernier ») and submitted: every stored response holds exactly the respondent's
+    `t.carried` partners of last year (partners, attributes, tags, in order), each
+    confirmed and carried from the respondent's own link to the same partner; a confirmation
+    acknowledged is stored, a submission acknowledged is stored submitted."""
+    stored = stored_responses(engine, t.campaign_id)
+    with engine.connect() as conn:
+        rows = conn.execute(
+            _CARRIED_LINKS, {"campaign": t.campaign_id, "previous": t.previous_campaign_id}
+        ).all()
+    not_confirmed = Counter(pro for pro, status, ok in rows if status != "confirmed" or not ok)
+    by_pro = {j.professional_id: j for j in t.jobs}
+    problems: list[str] = []
+    for pro_id, st in stored.items():
+        previous = answers_for(by_pro[pro_id], t.organisation_ids, PREVIOUS, t.carried)
+        if st.links != tuple(sorted(signature(previous))):
+            problems.append(f"professional {pro_id}: not exactly its {t.carried} carried partners")
+        if not_confirmed[pro_id]:
+            problems.append(
+                f"professional {pro_id}: {not_confirmed[pro_id]} partners not confirmed "
+                "or not carried from its own link of last year"
+            )
+        if st.status not in ("draft", "submitted"):
+            problems.append(f"professional {pro_id}: status {st.status!r}")
+        elif st.submitted_at_set != (st.status == "submitted"):
+            problems.append(f"professional {pro_id}: {st.status} with submitted_at wrong")
+    for o in outcomes:
+        st = stored.get(o.job.professional_id)
+        if "submit" in o.acked and (st is None or st.status != "submitted"):
+            problems.append(f"professional {o.job.professional_id}: acknowledged submit lost")
+        elif "confirm" in o.acked and st is None:
+            problems.append(f"professional {o.job.professional_id}: acknowledged confirm lost")
     problems += [f"{n}: {c}" for n, c in orphans(engine).items() if c]
     return problems
 
@@ -705,6 +1045,55 @@ def percentiles(values: list[float]) -> tuple[float, float, float]:
     return q[49] * 1000, q[94] * 1000, q[98] * 1000
 
 
+def page_bytes(base_url: str, path: str) -> tuple[int, int | None]:
+    """Bytes of a page as sent: without and with `Accept-Encoding: gzip` (None when the
+    server does not compress it)."""
+    address = urlsplit(base_url)
+    sizes = []
+    for headers in ({}, {"Accept-Encoding": "gzip"}):
+        conn = http.client.HTTPConnection(address.hostname, address.port, timeout=30)
+        try:
+            conn.request("GET", path, headers=headers)
+            response = conn.getresponse()
+            body = response.read()  # as sent: http.client does not decompress
+            if response.status != 200:
+                raise RuntimeError(f"GET {path}: HTTP {response.status}")
+            compressed = response.getheader("Content-Encoding") == "gzip"
+            sizes.append(len(body) if compressed or not headers else None)
+        finally:
+            conn.close()
+    return sizes[0], sizes[1]
+
+
+def _cpu_delta(before: dict[str, float], after: dict[str, float], client: float) -> dict:
+    return {k: after[k] - before[k] for k in before} | {"client": client}
+
+
+def _print_run(run: Run, cpu: dict[str, float], per: str, have_cpu: bool) -> dict:
+    """Print throughput, CPU per `per` (request or step) and latency per kind; return the
+    latency percentiles by kind."""
+    requests = sum(map(len, run.latencies.values()))
+    print(
+        f"respondents done: {len(run.outcomes)}, acknowledged submissions: {run.submissions}, "
+        f"in {run.elapsed:.2f} s -> {run.submissions / run.elapsed:.1f} submissions/s, "
+        f"{requests / run.elapsed:.1f} {per}s/s (client CPU {run.client_cpu:.1f} s)"
+    )
+    if requests and have_cpu:
+        text_ = ", ".join(f"{k} {v / requests * 1000:.2f} ms" for k, v in cpu.items())
+        print(f"CPU per {per}: {text_} (of {os.cpu_count()} CPUs x {run.elapsed:.1f} s)")
+    out = {}
+    for kind, values in run.latencies.items():
+        if values:
+            p50, p95, p99 = percentiles(values)
+            out[kind] = {"n": len(values), "p50": p50, "p95": p95, "p99": p99,
+                         "per_s": len(values) / run.elapsed}  # fmt: skip
+            print(f"  {kind:<7} n={len(values):5d}  {len(values) / run.elapsed:6.1f}/s  "
+                  f"p50 {p50:7.1f} ms  p95 {p95:7.1f} ms  p99 {p99:7.1f} ms")  # fmt: skip
+    if run.errors:
+        print(f"errors: {dict(run.errors)}")
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--url", required=True, help="database dedicated to the bench (emptied)")
@@ -721,6 +1110,20 @@ def main(argv: list[str] | None = None) -> int:
         "save a draft, submit, each POST followed by the page it leads to)",
     )
     p.add_argument(
+        "--carried",
+        type=int,
+        default=0,
+        metavar="N",
+        help="with --flow page: every respondent answered N partners in 2025 (closed "
+        "campaign); the 2026 page is the review list: read it, « Tout est comme l'an "
+        "dernier », « Envoyer »; a first pass reads each review page once (CPU per page)",
+    )
+    p.add_argument(
+        "--gzip",
+        action="store_true",
+        help="page flows: ask for gzip (Accept-Encoding: gzip) as browsers do",
+    )
+    p.add_argument(
         "--rate",
         type=float,
         help="open loop: respondents arriving per second (default: closed loop, saturation)",
@@ -728,20 +1131,64 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--server", choices=["carte", "uvicorn"], default="carte")
     p.add_argument("--json", type=Path, help="also write the results here")
     args = p.parse_args(argv)
+    if args.carried and args.flow != "page":
+        p.error("--carried goes with --flow page")
+    if args.carried >= args.structures:
+        p.error("--carried must be below --structures (partners other than one's own)")
 
     secret = "bench-load-secret"
     speed = host_speed()
     reset_database(args.url)
     engine = make_engine(args.url)
     t0 = time.perf_counter()
-    territory = prepare(engine, secret, args.respondents, args.structures)
-    print(f"prepared {args.respondents} respondents in {time.perf_counter() - t0:.1f} s")
+    territory = prepare(engine, secret, args.respondents, args.structures, carried=args.carried)
+    print(
+        f"prepared {args.respondents} respondents"
+        + (f", each carrying {args.carried} partners from 2025" if args.carried else "")
+        + f" in {time.perf_counter() - t0:.1f} s"
+    )
     server = start_server(
         args.url, secret, args.workers, kind=args.server, probe_token=territory.jobs[0].token
     )
+    backend = make_url(args.url).get_backend_name()
+    review: dict = {}
     try:
-        # Warm every worker (imports, connection pools) with reads before measuring.
-        asyncio.run(_warm(server.base_url, territory.jobs[0].token, 4 * args.workers))
+        # Warm every worker (imports, connection pools, templates) with reads before measuring.
+        asyncio.run(
+            _warm(server.base_url, territory.jobs[0].token, 4 * args.workers, args.flow == "page")
+        )
+        if args.carried:
+            plain, gzipped = page_bytes(server.base_url, f"/q/{territory.jobs[-1].token}")
+            review["bytes"], review["gzip_bytes"] = plain, gzipped
+            packed = "not compressed by the server when asked"
+            if gzipped is not None:
+                packed = f"{gzipped:,} gzip-compressed ({gzipped / plain:.0%})"
+            print(f"review page of {args.carried} carried partners: {plain:,} bytes, {packed}")
+            cpu_before = cpu_by_group(server.process.pid)
+            reads = asyncio.run(
+                drive(
+                    server.base_url,
+                    territory.jobs,
+                    territory.organisation_ids,
+                    args.concurrency,
+                    args.duration,
+                    "review",
+                    rate=args.rate,
+                    carried=args.carried,
+                    gzip=args.gzip,
+                )
+            )
+            cpu = _cpu_delta(cpu_before, cpu_by_group(server.process.pid), reads.client_cpu)
+            print(
+                f"\nreview pages alone ({'gzip' if args.gzip else 'uncompressed'}), "
+                f"each respondent's page read once, concurrency {args.concurrency}:"
+            )
+            review["latency_ms"] = _print_run(reads, cpu, "page", bool(cpu_before))
+            n_pages = len(reads.latencies["review"])
+            if n_pages:
+                review["cpu_ms_per_page"] = {k: v / n_pages * 1000 for k, v in cpu.items()}
+                review["pages_per_s"] = n_pages / reads.elapsed
+            review["errors"] = dict(reads.errors)
         cpu_before = cpu_by_group(server.process.pid)
         run = asyncio.run(
             drive(
@@ -752,6 +1199,8 @@ def main(argv: list[str] | None = None) -> int:
                 args.duration,
                 args.flow,
                 rate=args.rate,
+                carried=args.carried,
+                gzip=args.gzip,
             )
         )
         cpu_after = cpu_by_group(server.process.pid)
@@ -760,9 +1209,11 @@ def main(argv: list[str] | None = None) -> int:
     problems = check_database(engine, territory, run.outcomes)
     engine.dispose()
 
-    backend = make_url(args.url).get_backend_name()
     print(
-        f"\n{backend}, {args.workers} worker(s), flow {args.flow}, server {args.server}, "
+        f"\n{backend}, {args.workers} worker(s), flow {args.flow}"
+        + (f" ({args.carried} carried partners)" if args.carried else "")
+        + (", gzip" if args.gzip else "")
+        + f", server {args.server}, "
         + (
             f"open loop at {args.rate:g} respondents/s (at most {args.concurrency} at once; "
             f"{run.most_in_flight} at most seen)"
@@ -770,23 +1221,17 @@ def main(argv: list[str] | None = None) -> int:
             else f"closed loop, {args.concurrency} concurrent"
         )
     )
-    print(
-        f"respondents done: {len(run.outcomes)}, acknowledged submissions: {run.submissions}, "
-        f"in {run.elapsed:.2f} s -> {run.submissions / run.elapsed:.1f} submissions/s, "
-        f"{sum(map(len, run.latencies.values())) / run.elapsed:.1f} requests/s "
-        f"(client CPU {run.client_cpu:.1f} s)"
-    )
-    requests = sum(map(len, run.latencies.values()))
-    cpu = {k: cpu_after[k] - cpu_before[k] for k in cpu_before} | {"client": run.client_cpu}
-    if requests and cpu_before:
-        per = ", ".join(f"{k} {v / requests * 1000:.2f} ms" for k, v in cpu.items())
-        print(f"CPU per request: {per} (of {os.cpu_count()} CPUs x {run.elapsed:.1f} s)")
+    cpu = _cpu_delta(cpu_before, cpu_after, run.client_cpu)
+    per = "step" if args.flow == "page" else "request"
+    latency = _print_run(run, cpu, per, bool(cpu_before))
     print(f"host speed: {speed:.0f} ms for the reference loop (lower is faster)")
     results = {
         "backend": backend,
         "workers": args.workers,
         "concurrency": args.concurrency,
         "flow": args.flow,
+        "carried": args.carried,
+        "gzip": args.gzip,
         "rate": args.rate,
         "most_in_flight": run.most_in_flight,
         "server": args.server,
@@ -799,29 +1244,30 @@ def main(argv: list[str] | None = None) -> int:
         "host_speed_ms": speed,
         "errors": dict(run.errors),
         "problems": problems,
-        "latency_ms": {},
+        "latency_ms": latency,
     }
-    for kind, values in run.latencies.items():
-        if values:
-            p50, p95, p99 = percentiles(values)
-            results["latency_ms"][kind] = {"n": len(values), "p50": p50, "p95": p95, "p99": p99}
-            print(f"  {kind:<6} n={len(values):5d}  p50 {p50:7.1f} ms  p95 {p95:7.1f} ms  "
-                  f"p99 {p99:7.1f} ms")  # fmt: skip
-    if run.errors:
-        print(f"errors: {dict(run.errors)}")
+    if review:
+        results["review_page"] = review
+    if args.carried:
+        verdict = f"every acknowledged respondent's response holds its {args.carried} carried "
+        verdict += "partners, all confirmed; acknowledged submissions are submitted"
+    else:
+        verdict = "every acknowledged submission is stored, submitted and complete"
     print(
         "database check: "
-        + ("every acknowledged submission is stored, submitted and complete" if not problems
-           else f"{len(problems)} PROBLEMS: {problems[:10]}")
-    )  # fmt: skip
+        + (verdict if not problems else f"{len(problems)} PROBLEMS: {problems[:10]}")
+    )
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
     return 1 if problems else 0
 
 
-async def _warm(base_url: str, token: str, n: int) -> None:
+async def _warm(base_url: str, token: str, n: int, page: bool = False) -> None:
+    """`n` API reads of one questionnaire, and as many reads of its page with `page`."""
+    paths = [f"/api/v1/questionnaire/{token}"] + ([f"/q/{token}"] if page else [])
     async with httpx.AsyncClient(base_url=base_url, timeout=30) as client:
-        await asyncio.gather(*(client.get(f"/api/v1/questionnaire/{token}") for _ in range(n)))
+        for path in paths:
+            await asyncio.gather(*(client.get(path) for _ in range(n)))
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from fastapi.templating import Jinja2Templates
 
-from app.formhtml import choice_inputs, hidden_answers
+from app.formhtml import REVIEW_CHOICES, card_anchor, choice_inputs, hidden_answers, review_row
 from survey import vocab
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
@@ -41,3 +41,6 @@ templates.env.filters["number_fr"] = number_fr
 templates.env.globals["vocab"] = vocab
 templates.env.globals["choice_inputs"] = choice_inputs
 templates.env.globals["hidden_answers"] = hidden_answers
+templates.env.globals["review_row"] = review_row
+templates.env.globals["card_anchor"] = card_anchor
+templates.env.globals["REVIEW_CHOICES"] = REVIEW_CHOICES

@@ -13,7 +13,7 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass, field
 
-from sqlalchemy import Integer, bindparam, case, cast, delete, func, insert, update
+from sqlalchemy import Integer, and_, bindparam, case, cast, delete, func, insert, or_, update
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -1105,3 +1105,46 @@ def partner_names(
             ).all()
         )
     return orgs, services
+
+
+_PARTNER_ENTRIES = (
+    sa_select(Organisation.id, Organisation.name, Organisation.commune, Service.id, Service.name)
+    .outerjoin(
+        Service,
+        and_(col(Service.organisation_id) == Organisation.id, col(Service.active).is_(True)),
+    )
+    .where(
+        col(Organisation.territory_id) == bindparam("territory_id"),
+        or_(
+            col(Organisation.status) == "active",
+            col(Organisation.id).in_(bindparam("include_ids", expanding=True)),
+            and_(
+                col(Organisation.status) == "proposed",
+                col(Organisation.proposed_by_id) == bindparam("proposed_by"),
+            ),
+        ),
+    )
+    .order_by(Organisation.name, Organisation.id, Service.name, Service.id)
+)
+
+
+def partner_entries(
+    session: Session,
+    territory_id: int,
+    include_ids: set[int] | None = None,
+    proposed_by: int | None = None,
+) -> tuple[tuple[int, str, str, int | None, str | None], ...]:
+    """The directory a respondent searches, in one query: (structure id, name, commune,
+    service id, service name) per active service of each active structure of the territory
+    (plus `include_ids` and the structures proposed by professional `proposed_by`), or one
+    row with no service. A tuple, so that what is built from it can be cached on it (the
+    questionnaire page's datalist)."""
+    rows = session.connection().execute(
+        _PARTNER_ENTRIES,
+        {
+            "territory_id": territory_id,
+            "include_ids": sorted(include_ids or ()) or [0],
+            "proposed_by": proposed_by if proposed_by is not None else 0,
+        },
+    )
+    return tuple(tuple(row) for row in rows)

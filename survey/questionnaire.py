@@ -276,8 +276,9 @@ def answers_of(session: Session, response: Response) -> Answers:
     )
 
 
-def previous_response(session: Session, r: Respondent) -> Response | None:
-    """The professional's latest submitted response in an earlier campaign of the territory.
+def previous_answer(session: Session, r: Respondent) -> tuple[Response, int] | None:
+    """The professional's latest submitted response in an earlier campaign of the territory,
+    and that campaign's year.
 
     When they have none, the one of the professional they took over from (turnover):
     the partners of a post outlive the person in it.
@@ -285,8 +286,8 @@ def previous_response(session: Session, r: Respondent) -> Response | None:
     for professional_id in (r.professional.id, r.professional.took_over_from_id):
         if professional_id is None:
             continue
-        prev = session.exec(
-            select(Response)
+        found = session.exec(
+            select(Response, Campaign.year)
             .join(Campaign, Campaign.id == Response.campaign_id)
             .where(
                 Response.professional_id == professional_id,
@@ -296,9 +297,15 @@ def previous_response(session: Session, r: Respondent) -> Response | None:
             )
             .order_by(col(Campaign.year).desc())
         ).first()
-        if prev is not None:
-            return prev
+        if found is not None:
+            return found[0], found[1]
     return None
+
+
+def previous_response(session: Session, r: Respondent) -> Response | None:
+    """The response this year's questionnaire starts from (see `previous_answer`)."""
+    found = previous_answer(session, r)
+    return found[0] if found is not None else None
 
 
 # Bounds in years of each « years in post » bracket, to move an answer on with time.
@@ -320,11 +327,11 @@ def carried_forward(session: Session, r: Respondent) -> Answers | None:
     check) and, when last year's answer is the respondent's own, the function and the years
     in post moved on. The partner count is left blank: it is recomputed from the partners
     kept."""
-    prev = previous_response(session, r)
-    if prev is None:
+    found = previous_answer(session, r)
+    if found is None:
         return None
+    prev, prev_year = found
     own = prev.professional_id == r.professional.id
-    prev_year = session.get(Campaign, prev.campaign_id).year
     conn = session.connection()
     answers = Answers(
         function=r.professional.function or (prev.function if own else ""),
@@ -338,21 +345,48 @@ def carried_forward(session: Session, r: Respondent) -> Answers | None:
         ),
         obstacle_other=prev.obstacle_other,
     )
-    for link_id, ans in _link_answers(session, prev.id):
-        if ans.status == "ended":
+    kept = [(i, a) for i, a in _link_answers(session, prev.id) if a.status != "ended"]
+    partners = _partners_now(session, {a.partner_organisation_id for _, a in kept})
+    for link_id, ans in kept:
+        now = partners.get(ans.partner_organisation_id)
+        if now is None:  # archived, or gone
             continue
-        partner = session.get(Organisation, ans.partner_organisation_id)
-        # A structure merged since last year is carried as the structure it became.
-        while partner is not None and partner.status == "merged" and partner.merged_into_id:
-            partner = session.get(Organisation, partner.merged_into_id)
+        if now != ans.partner_organisation_id:  # merged since: carried as what it became
             ans.partner_service_id = None
-        if partner is None or partner.status == "archived":
-            continue
-        ans.partner_organisation_id = partner.id
+        ans.partner_organisation_id = now
         ans.status = "pending"
         ans.carried_from_id = link_id
         answers.links.append(ans)
     return answers
+
+
+_ORGANISATION_STATES = sa_select(
+    Organisation.id, Organisation.status, Organisation.merged_into_id
+).where(col(Organisation.id).in_(bindparam("ids", expanding=True)))
+
+
+def _partners_now(session: Session, ids: set[int]) -> dict[int, int]:
+    """Each structure's id as it is carried this year: itself when active or proposed, the
+    structure it was merged into (followed through successive merges), absent when archived.
+    One query per level of merging, so one in the usual case."""
+    conn = session.connection()
+    state: dict[int, tuple[str, int | None]] = {}
+    wanted = set(ids)
+    while wanted:
+        rows = conn.execute(_ORGANISATION_STATES, {"ids": sorted(wanted)}).all()
+        state.update((i, (status, into)) for i, status, into in rows)
+        wanted = {into for _, status, into in rows if status == "merged" and into} - state.keys()
+    out: dict[int, int] = {}
+    for start in ids:
+        current, seen = start, set()
+        while current in state and state[current][0] == "merged" and state[current][1]:
+            if current in seen:  # a merge loop would be a bug elsewhere: carry nothing
+                break
+            seen.add(current)
+            current = state[current][1]
+        if current in state and state[current][0] not in ("archived", "merged"):
+            out[start] = current
+    return out
 
 
 def last_year_links(session: Session, r: Respondent) -> dict[int, LinkAnswer]:

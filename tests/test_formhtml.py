@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from types import SimpleNamespace as NS
-
 from app.formhtml import PartnerDatalist, choice_inputs, hidden_answers
 from app.forms import LinkForm, search_key
 
@@ -21,13 +19,13 @@ def test_choice_inputs_ids_checks_and_escaping():
 
 
 def test_partner_datalist_labels_values_and_escaping():
-    groups = [NS(label="CAF & co", choices=[
-        NS(organisation=NS(id=5, name="CAF <Creuse>", commune="Guéret"),
-           services=[NS(id=3, name="Accueil")]),
-        NS(organisation=NS(id=55, name="CCAS", commune=""), services=[]),
-        NS(organisation=NS(id=56, name="CCAS", commune="Aubusson"), services=[]),
-    ])]  # fmt: skip
-    directory = PartnerDatalist(groups, search_key)
+    entries = (
+        (5, "CAF <Creuse>", "Guéret", 3, "Accueil"),
+        (55, "CCAS", "", None, None),
+        (56, "CCAS", "Aubusson", None, None),
+    )
+    directory = PartnerDatalist(entries, search_key)
+    assert PartnerDatalist.of(entries, search_key) is PartnerDatalist.of(entries, search_key)
     html = str(directory.html)
     assert html.startswith('<datalist id="annuaire">') and html.count("<option") == 4
     assert 'value="CAF &lt;Creuse&gt; (Guéret)"' in html and "<Creuse>" not in html

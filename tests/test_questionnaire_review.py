@@ -390,7 +390,7 @@ def test_edit_button_saves_and_opens_that_partner(client, session, world):
     tag = row_tag(html, SIAO)
     assert "partner card edit confirmed" in tag
     siao = slot_of_partner(html, SIAO)
-    card = html[html.index(tag) : html.index("</fieldset>\n</li>", html.index(tag))]
+    card = html[html.index(tag) : html.index("</li>", html.index(tag))]
     assert f'id="{siao}nature-2" value="informal" checked' in card
     assert f'id="{siao}status-2" value="edit" checked' in card
     assert f'name="{siao}practices" id="{siao}practices" value="referral" checked' in card

@@ -21,8 +21,8 @@ from app.formhtml import PartnerDatalist
 from app.respondent import respondent_or_404
 from app.templating import templates
 from survey import timing, vocab
-from survey.directory import partner_groups, partner_names
-from survey.models import Body, Organisation, Service
+from survey.directory import partner_entries, partner_names
+from survey.models import Body, Service
 from survey.questionnaire import (
     MAX_LINKS,
     CampaignNotOpen,
@@ -269,18 +269,6 @@ def _own_organisation(session: Session, r: Respondent) -> str:
     return name
 
 
-def _proposed_by_me(session: Session, r: Respondent) -> set[int]:
-    return set(
-        session.exec(
-            select(Organisation.id).where(
-                Organisation.territory_id == r.territory.id,
-                Organisation.proposed_by_id == r.professional.id,
-                Organisation.status == "proposed",
-            )
-        ).all()
-    )
-
-
 def _merge_unverified(summary: list[SummaryItem]) -> list[SummaryItem]:
     """Partners of last year not yet looked at make one line of the summary, not fifteen."""
     unverified = [i for i in summary if i.target.startswith("l") and i.target.endswith("-status")]
@@ -299,10 +287,8 @@ def _merge_unverified(summary: list[SummaryItem]) -> list[SummaryItem]:
 def _directory(session: Session, r: Respondent, org_ids: set[int]) -> PartnerDatalist:
     """The directory a partner is searched in: the territory's active structures, plus the
     ones proposed by this respondent and those already among their partners."""
-    include = _proposed_by_me(session, r) | org_ids
-    return PartnerDatalist(
-        partner_groups(session, r.territory.id, include_ids=include), forms.search_key
-    )
+    entries = partner_entries(session, r.territory.id, org_ids, proposed_by=r.professional.id)
+    return PartnerDatalist.of(entries, forms.search_key)
 
 
 def _render(

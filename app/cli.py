@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import socket
 import sys
 from inspect import signature
@@ -14,7 +13,7 @@ from sqlmodel import Session
 
 from app import cli_admin, cli_ops, cli_report, cli_reports
 from app.settings import get_settings
-from survey import campaigns, migrate
+from survey import campaigns, cells, migrate
 from survey.db import make_engine
 
 cli = typer.Typer(
@@ -178,12 +177,15 @@ def links(
         rows = campaigns.status_report(
             session, campaign, settings.resolved_secret(), settings.base_url
         )
-    writer = csv.writer(sys.stdout)
-    writer.writerow(["professionnel", "email", "structure", "statut", "lien"])
-    for r in rows:
-        writer.writerow(
-            [r.full_name, r.email, r.organisation, campaigns.STATUS_LABELS[r.status], r.link]
+    sys.stdout.write(
+        cells.csv_text(
+            ["professionnel", "email", "structure", "statut", "lien"],
+            [
+                [r.full_name, r.email, r.organisation, campaigns.STATUS_LABELS[r.status], r.link]
+                for r in rows
+            ],
         )
+    )
 
 
 cli_admin.register(cli)

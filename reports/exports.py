@@ -9,15 +9,13 @@ GEXF/GraphML and empty in CSV.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import zipfile
 from pathlib import Path
 
 import networkx as nx
 
-from survey import vocab
+from survey import cells, vocab
 
 FORMATS = ("gexf", "graphml", "csv", "json")
 
@@ -110,20 +108,12 @@ def write_json(g: nx.DiGraph, path: Path) -> None:
     path.write_text(json.dumps(data, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
 
 
-def _cell(value: object) -> object:
-    if isinstance(value, bool):
-        return "oui" if value else "non"
-    if isinstance(value, float):
-        return f"{value:.3f}".replace(".", ",")  # French Excel reads a decimal comma
-    return "" if value is None else value
-
-
 def _csv_text(header: list[str], rows: list[list[object]]) -> str:
-    buf = io.StringIO()
-    writer = csv.writer(buf, delimiter=";", lineterminator="\r\n")
-    writer.writerow(header)
-    writer.writerows([[_cell(v) for v in row] for row in rows])
-    return "\ufeff" + buf.getvalue()  # BOM: Excel then reads UTF-8
+    # survey.cells: no name or commune becomes a formula; BOM so that Excel reads UTF-8,
+    # decimal comma as French Excel reads it.
+    return cells.csv_text(
+        header, rows, delimiter=";", lineterminator="\r\n", bom=True, decimal_comma=True
+    )
 
 
 def csv_tables(g: nx.DiGraph) -> tuple[str, str]:

@@ -12,8 +12,6 @@ Functions change the session and flush; the caller commits (after adding its aud
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 from datetime import date
 
@@ -21,7 +19,7 @@ from sqlalchemy import case, exists, func, literal
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, and_, col, or_, select
 
-from survey import links
+from survey import cells, links
 from survey.models import Campaign, Invitation, Organisation, Professional, Response, Territory
 
 STATUS_LABELS = {"not_started": "non commencé", "draft": "brouillon", "submitted": "envoyé"}
@@ -517,24 +515,12 @@ def status_report(
 
 def status_csv(rows: list[StatusRow], excel: bool = False) -> bytes:
     """The status report as CSV: UTF-8 with commas, or (excel=True) the semicolon + BOM form
-    that French Excel opens correctly."""
-    buf = io.StringIO()
-    writer = csv.writer(buf, delimiter=";" if excel else ",", lineterminator="\r\n")
-    writer.writerow(["nom", "email", "structure", "statut", "lien"])
-    for r in rows:
-        writer.writerow(
-            [
-                _csv_safe(r.full_name),
-                r.email,
-                _csv_safe(r.organisation),
-                STATUS_LABELS[r.status],
-                r.link,
-            ]
-        )
-    text = buf.getvalue()
-    return ("\ufeff" + text).encode("utf-8") if excel else text.encode("utf-8")
-
-
-def _csv_safe(value: str) -> str:
-    """Neutralise spreadsheet formulas (a name starting with = + - @ would be evaluated)."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+    that French Excel opens correctly. Cells go through `survey.cells` (no formula)."""
+    text = cells.csv_text(
+        ["nom", "email", "structure", "statut", "lien"],
+        [[r.full_name, r.email, r.organisation, STATUS_LABELS[r.status], r.link] for r in rows],
+        delimiter=";" if excel else ",",
+        lineterminator="\r\n",
+        bom=excel,
+    )
+    return text.encode("utf-8")

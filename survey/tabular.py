@@ -6,7 +6,8 @@ or tab) is taken from the header line. Writing gives either plain UTF-8 CSV with
 the French Excel form (BOM, semicolons, CRLF), which Excel opens with accents intact.
 
 Cells that a spreadsheet would run as a formula (starting with = + - @) are written with a
-leading apostrophe, which is removed again on reading: exports cannot smuggle formulas.
+leading apostrophe (`survey.cells`, shared by every export), which is removed again on
+reading: exports cannot smuggle formulas.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ import unicodedata
 import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime
+
+from survey import cells
 
 MAX_BYTES = 2 * 1024 * 1024
 MAX_ROWS = 20_000
@@ -66,15 +69,6 @@ def _clean_cell(value: object) -> str:
     text = str(value).replace("\r\n", "\n").strip()
     if len(text) > 1 and text[0] == "'" and text[1] in _FORMULA_START:
         text = text[1:]
-    return text
-
-
-def _escape_cell(value: object) -> str:
-    text = "" if value is None else str(value)
-    # Control characters are invalid in XLSX and meaningless in CSV.
-    text = "".join(ch for ch in text if ch >= " " or ch in "\n\t")
-    if text.startswith(_FORMULA_START):
-        return "'" + text
     return text
 
 
@@ -208,36 +202,17 @@ def missing_columns(table: Table, required: list[str]) -> list[str]:
 
 def write_csv(headers: list[str], rows: list[list[object]], excel_fr: bool = False) -> bytes:
     """UTF-8 CSV; with `excel_fr`, the form French Excel opens directly (BOM, `;`, CRLF)."""
-    buffer = io.StringIO(newline="")
-    writer = csv.writer(
-        buffer,
-        delimiter=";" if excel_fr else ",",
-        lineterminator="\r\n" if excel_fr else "\n",
+    text = (
+        cells.csv_text(headers, rows, delimiter=";", lineterminator="\r\n", bom=True)
+        if excel_fr
+        else cells.csv_text(headers, rows)
     )
-    writer.writerow(headers)
-    for row in rows:
-        writer.writerow([_escape_cell(v) for v in row])
-    text = buffer.getvalue()
-    return ("\ufeff" + text).encode("utf-8") if excel_fr else text.encode("utf-8")
+    return text.encode("utf-8")
 
 
 def write_xlsx(headers: list[str], rows: list[list[object]], title: str = "Feuille 1") -> bytes:
-    """A one-sheet workbook; every cell is text, so SIRET and codes keep their leading zeros."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = title[:31] or "Feuille 1"
-    sheet.append(headers)
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    sheet.freeze_panes = "A2"
-    for row in rows:
-        sheet.append([_escape_cell(v) for v in row])
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    """A one-sheet workbook; text cells stay text, so SIRET and codes keep their leading zeros."""
+    return cells.xlsx_bytes(headers, rows, title)
 
 
 CSV_MEDIA_TYPE = "text/csv; charset=utf-8"

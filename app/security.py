@@ -34,6 +34,8 @@ _TOUCH_EVERY = 300  # re-sign the cookie at most every 5 minutes to slide the id
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
 CSRF_EXPIRED = "Le formulaire a expiré, rechargez la page."
+# Our tokens are 43 characters (token_urlsafe(32)): anything much longer is refused unread.
+CSRF_MAX_LENGTH = 128
 READ_ONLY = (
     "Votre compte est en lecture seule : cette action est réservée aux coordinateurs du territoire."
 )
@@ -131,8 +133,19 @@ async def verify_csrf(request: Request) -> None:
                 form = {}
             value = form.get(CSRF_FIELD)
             sent = value if isinstance(value, str) else None
-    if not expected or not sent or not secrets.compare_digest(str(expected), sent):
+    if not expected or not same_secret(str(expected), sent):
         raise HTTPException(status_code=403, detail=CSRF_EXPIRED)
+
+
+def same_secret(expected: str, sent: str | None, max_length: int = CSRF_MAX_LENGTH) -> bool:
+    """Constant-time comparison of a secret with what a client sent, as UTF-8 bytes:
+    `compare_digest` raises on str with non-ASCII characters (a 500 for a token like « é »)."""
+    if not sent or len(sent) > max_length:
+        return False
+    # surrogatepass: a lone surrogate (from a JSON escape) is a wrong token, not an error.
+    return secrets.compare_digest(
+        expected.encode("utf-8", "surrogatepass"), sent.encode("utf-8", "surrogatepass")
+    )
 
 
 CsrfChecked = Depends(verify_csrf)

@@ -8,8 +8,10 @@ later are covered) without the token: each answers 403 (or 404) and nothing chan
 from __future__ import annotations
 
 import html
+from urllib.parse import urlencode
 
 from fastapi.routing import APIRoute, iter_route_contexts
+from fastapi.testclient import TestClient
 
 from app.security import CSRF_EXPIRED, verify_csrf
 from tests.accounts_helpers import login, make_user
@@ -84,3 +86,84 @@ def test_writes_without_the_token_are_refused_and_change_nothing(app, client, se
     assert not problems, "\n".join(problems)
     # Still signed in: /logout without the token did not end the session.
     assert client.get("/t/23/").status_code == 200
+
+
+# --- odd tokens (issue 11): a token that is not plain ASCII is refused like a wrong one ------
+
+# Form values as sent: `é`, a very long one, and invalid UTF-8 bytes (%ff, an encoded lone
+# surrogate) that the form parser turns into replacement characters.
+ODD_FORM_TOKENS = ("%C3%A9", "%C3%A9" * 10_000, "%ff", "%ed%b3%bf", "%00")
+# Header values as raw bytes: UTF-8 `é`, a very long one, bytes that are not UTF-8.
+ODD_HEADER_TOKENS = ("é".encode(), "é".encode() * 10_000, b"\xff\xfe", b"\xed\xb3\xbf")
+
+
+def _odd_token_requests(client, method: str, url: str, fields: dict[str, str]):
+    """Responses to `url` with each odd token, as a form field then as the header."""
+    form = urlencode(fields)
+    for token in ODD_FORM_TOKENS:
+        body = f"{form}&csrf_token={token}".lstrip("&").encode()
+        headers = {"content-type": "application/x-www-form-urlencoded"}
+        response = client.request(method, url, content=body, headers=headers)
+        yield f"field {token[:12]}", response
+    for token in ODD_HEADER_TOKENS:
+        response = client.request(method, url, data=fields, headers={"x-csrf-token": token})
+        yield f"header {token[:6]!r}", response
+
+
+def _csrf_refusal(response) -> str | None:
+    """None when `response` is the usual CSRF 403, else what is wrong."""
+    if response.status_code != 403:
+        return f"{response.status_code} instead of 403"
+    if html.unescape(CSRF_EXPIRED) not in html.unescape(response.text):
+        return "403 without the CSRF message"
+    return None
+
+
+def _csrf_routes(app) -> set[str]:
+    return {
+        f"{method} {rc.path}"
+        for rc in iter_route_contexts(app.routes)
+        if isinstance(rc.original_route, APIRoute)
+        and any(d.call is verify_csrf for d in _dependants(rc.original_route.dependant))
+        for method in rc.methods & set(WRITE_METHODS)
+    }
+
+
+def test_odd_tokens_are_refused_with_403_on_every_csrf_route(app, session):
+    world = build_world(session)
+    make_user(session, "coord23@example.org", territory=world.territory)
+    protected = _csrf_routes(app) | {"POST /logout"}  # /logout checks inside its handler
+    with TestClient(app, raise_server_exceptions=False, follow_redirects=False) as client:
+        login(client, "coord23@example.org")
+        owned = creuse_rows(session, world.territory.id)
+        before = snapshot(session, owned)
+        problems, walked = [], set()
+        for ep in endpoints(app):
+            if f"{ep.method} {ep.path}" not in protected:
+                continue
+            fields = fill_fields(ep.form_fields + ep.query_fields, owned)
+            url = fill_path(ep.path, owned, ["23"])[0]
+            url = url.replace("jeton-inconnu-0000000000000000000000000000", world.tokens["alice"])
+            for sent, response in _odd_token_requests(client, ep.method, url, fields):
+                walked.add(ep.path)
+                wrong = _csrf_refusal(response)
+                if wrong:
+                    problems.append(f"{ep.method} {url} ({sent}): {wrong}")
+            if snapshot(session, owned) != before:
+                problems.append(f"{ep.method} {url}: changed Creuse data")
+                before = snapshot(session, owned)
+        assert len(walked) >= 20 and {"/login", "/logout"} <= walked
+        assert not problems, "\n".join(problems)
+        assert client.get("/t/23/").status_code == 200  # the walk was signed in all along
+
+
+def test_odd_tokens_on_the_login_page_without_an_account(app, session):
+    with TestClient(app, raise_server_exceptions=False, follow_redirects=False) as client:
+        client.get("/login")  # a session with a real token: only the sent one is odd
+        fields = {"email": "personne@example.org", "password": "x" * 12}
+        problems = [
+            f"{sent}: {wrong}"
+            for sent, response in _odd_token_requests(client, "POST", "/login", fields)
+            if (wrong := _csrf_refusal(response))
+        ]
+        assert not problems, "\n".join(problems)

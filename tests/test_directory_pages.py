@@ -273,6 +273,12 @@ def test_structure_import_preview_then_confirm(client, world, engine):
         token_page=token_page,
     )
     assert bad.status_code == 400 and "envoyez le fichier à nouveau" in T(bad)
+    # A signature that is not ASCII is a wrong one, not a server error (issue 11).
+    for odd in ("é" + payload, "é" * 10_000 + payload):
+        bad = _post(
+            client, "/t/23/repertoire/import/confirmer", {"payload": odd}, token_page=token_page
+        )
+        assert bad.status_code == 400 and "envoyez le fichier à nouveau" in T(bad)
     ok = _post(
         client,
         "/t/23/repertoire/import/confirmer",

@@ -28,7 +28,7 @@ from sqlmodel import Session
 from starlette.datastructures import UploadFile
 
 from app.db import SessionDep
-from app.security import CoordinatorScope, CsrfChecked, Scope, audit
+from app.security import CoordinatorScope, CsrfChecked, Scope, audit, same_secret
 from survey.directory import ImportPreview, Refused
 from survey.tabular import (
     CSV_MEDIA_TYPE,
@@ -110,7 +110,7 @@ def pack(secret: str, kind: str, territory_code: str, table: Table) -> str | Non
 def unpack(secret: str, kind: str, territory_code: str, payload: str) -> Table:
     """The table packed by `pack` for the same kind and territory; UploadProblem otherwise."""
     signature, _, body = payload.partition(".")
-    if not body or not hmac.compare_digest(signature, _sign(secret, body.encode())):
+    if not body or not same_secret(_sign(secret, body.encode()), signature):
         raise UploadProblem(EXPIRED)
     try:
         raw = zlib.decompressobj().decompress(base64.urlsafe_b64decode(body), 64 * 1024 * 1024)

@@ -8,11 +8,13 @@ from pathlib import Path
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.routing import iter_route_contexts
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddleware
+from starlette.routing import get_route_path
 
 from app.settings import Settings, get_settings
 from app.templating import templates
@@ -181,12 +183,17 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             detail = "Cette page n'existe pas."
         if exc.status_code == 400 and (detail or "").startswith("There was an error parsing"):
             detail = "Le contenu envoyé est illisible (JSON ou encodage UTF-8 invalide)."
-        if exc.status_code == 405 and (detail is None or detail == "Method Not Allowed"):
-            detail = "Cette action n'est pas permise ici."
+        headers = exc.headers
+        if exc.status_code == 405:
+            if detail is None or detail == "Method Not Allowed":
+                detail = "Cette action n'est pas permise ici."
+            allowed = _allowed_methods(request)
+            if allowed:
+                headers = {**(headers or {}), "Allow": allowed}
         if _wants_json(request):
             body = exc.detail if isinstance(exc.detail, dict) else {"detail": detail}
-            return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
-        return _error_page(request, exc.status_code, detail or "", headers=exc.headers)
+            return JSONResponse(body, status_code=exc.status_code, headers=headers)
+        return _error_page(request, exc.status_code, detail or "", headers=headers)
 
     @app.exception_handler(OperationalError)
     async def _busy(request: Request, exc: OperationalError):
@@ -207,6 +214,20 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         return _error_page(request, 500, message)
 
     return app
+
+
+def _allowed_methods(request: Request) -> str:
+    """Every method the app routes for this path, for the `Allow` header of a 405.
+
+    Starlette names only the methods of the first route whose path matches: a path served by
+    two routes (GET and PUT of /api/v1/questionnaire/{token}) announced one of them."""
+    path = get_route_path(request.scope)
+    methods: set[str] = set()
+    for route in iter_route_contexts(request.app.routes):
+        regex = getattr(route, "path_regex", None)
+        if route.methods and regex is not None and regex.match(path):
+            methods |= route.methods
+    return ", ".join(sorted(methods))
 
 
 def _error_page(

@@ -36,7 +36,11 @@ ROLE_LABELS = {
     "viewer": "Lecteur (lecture seule)",
 }
 PASSWORD_MIN_LENGTH = 12
-THROTTLE_FAILURES = 5
+# Failures within THROTTLE_WINDOW that lock logins for THROTTLE_LOCK: per account (the
+# e-mail typed), and per address. The address threshold is higher because a whole office
+# behind one NAT shares an address: one person's typos must not lock their colleagues.
+THROTTLE_FAILURES_PER_ACCOUNT = 5
+THROTTLE_FAILURES_PER_ADDRESS = 50
 THROTTLE_WINDOW = timedelta(minutes=15)
 THROTTLE_LOCK = timedelta(minutes=15)
 # Login attempts (e-mail typed, address) are deleted after this by `carte retention --apply`.
@@ -471,12 +475,11 @@ def send_password_link(smtp: mailing.SmtpConfig, message: EmailMessage) -> str:
 # --- login and throttling ------------------------------------------------------------------
 
 
-def _lock_end(times: list[datetime]) -> datetime | None:
-    """End of the latest lock: THROTTLE_FAILURES failures within THROTTLE_WINDOW lock for
-    THROTTLE_LOCK from the last of them."""
+def _lock_end(times: list[datetime], n: int) -> datetime | None:
+    """End of the latest lock: `n` failures within THROTTLE_WINDOW lock for THROTTLE_LOCK
+    from the last of them."""
     times = sorted(_aware(t) for t in times)
     end = None
-    n = THROTTLE_FAILURES
     for i in range(n - 1, len(times)):
         if times[i] - times[i - n + 1] <= THROTTLE_WINDOW:
             end = times[i] + THROTTLE_LOCK
@@ -488,7 +491,8 @@ def _aware(t: datetime) -> datetime:
 
 
 def throttle_check(session: Session, email: str, ip: str, now: datetime | None = None) -> None:
-    """Raise Throttled when the e-mail or the address is locked."""
+    """Raise Throttled when the e-mail (THROTTLE_FAILURES_PER_ACCOUNT failures) or the
+    address (THROTTLE_FAILURES_PER_ADDRESS failures, any e-mails) is locked."""
     now = now or datetime.now(UTC)
     email = normalise_email(email)
     since = now - THROTTLE_WINDOW - THROTTLE_LOCK
@@ -498,18 +502,18 @@ def throttle_check(session: Session, email: str, ip: str, now: datetime | None =
         )
     ).one()
     email_since = max(since, _aware(last_success)) if last_success else since
-    checks = [(LoginAttempt.email == email, email_since)]
+    checks = [(LoginAttempt.email == email, email_since, THROTTLE_FAILURES_PER_ACCOUNT)]
     if ip:
-        checks.append((LoginAttempt.ip == ip, since))
+        checks.append((LoginAttempt.ip == ip, since, THROTTLE_FAILURES_PER_ADDRESS))
     ends = []
-    for clause, start in checks:
+    for clause, start, failures in checks:
         times = session.exec(
             select(LoginAttempt.at)
             .where(clause, col(LoginAttempt.success).is_(False), col(LoginAttempt.at) > start)
             .order_by(col(LoginAttempt.at).desc())
-            .limit(100)
+            .limit(2 * failures)
         ).all()
-        end = _lock_end(list(times))
+        end = _lock_end(list(times), failures)
         if end is not None:
             ends.append(end)
     if ends and max(ends) > now:

@@ -116,11 +116,8 @@ def test_throttle_locks_for_fifteen_minutes_after_five_failures(session):
             session, "a@example.org", "10.9.9.9", now=last + timedelta(minutes=14)
         )
     assert "réessayez dans 2 minutes" in exc.value.message
-    # Same address, another e-mail: locked too.
-    with pytest.raises(accounts.Throttled):
-        accounts.throttle_check(
-            session, "b@example.org", "10.0.0.1", now=last + timedelta(minutes=10)
-        )
+    # Same address, another e-mail: a colleague behind the same NAT is not locked.
+    accounts.throttle_check(session, "b@example.org", "10.0.0.1", now=last + timedelta(minutes=10))
     # Fifteen minutes after the fifth failure, the lock is over.
     accounts.throttle_check(
         session, "a@example.org", "10.0.0.1", now=last + timedelta(minutes=15, seconds=1)
@@ -132,6 +129,34 @@ def test_throttle_locks_for_fifteen_minutes_after_five_failures(session):
     )
     session.commit()
     accounts.throttle_check(session, "c@example.org", "", now=start + timedelta(minutes=21))
+
+
+def test_fifty_failures_from_one_address_lock_every_account_there(session):
+    start = datetime.now(UTC) - timedelta(minutes=40)
+    per_address = accounts.THROTTLE_FAILURES_PER_ADDRESS
+    assert (accounts.THROTTLE_FAILURES_PER_ACCOUNT, per_address) == (5, 50)
+    # 50 failures over 10 minutes, never more than 4 for one e-mail.
+    session.add_all(
+        LoginAttempt(
+            email=f"p{i % 13}@example.org", ip="10.0.0.2", at=start + timedelta(seconds=12 * i)
+        )
+        for i in range(per_address - 1)
+    )
+    session.commit()
+    last = start + timedelta(seconds=12 * (per_address - 1))
+    accounts.throttle_check(session, "z@example.org", "10.0.0.2", now=last)
+    session.add(LoginAttempt(email="p0@example.org", ip="10.0.0.2", at=last))
+    session.commit()
+    with pytest.raises(accounts.Throttled) as exc:
+        accounts.throttle_check(
+            session, "z@example.org", "10.0.0.2", now=last + timedelta(minutes=1)
+        )
+    assert "réessayez dans 15 minutes" in exc.value.message
+    # Another address is not concerned, and the lock ends fifteen minutes after the last one.
+    accounts.throttle_check(session, "z@example.org", "10.0.0.3", now=last + timedelta(minutes=1))
+    accounts.throttle_check(
+        session, "z@example.org", "10.0.0.2", now=last + timedelta(minutes=15, seconds=1)
+    )
 
 
 def test_a_success_resets_the_count_for_the_email(session):
@@ -255,6 +280,35 @@ def test_throttling_after_five_failures_even_with_the_right_password(
     with TestClient(app) as other:
         assert _post_login(other, coordinator.email, TEST_PASSWORD).status_code == 429
     assert session.exec(select(LoginAttempt)).all()
+
+
+def test_one_persons_failures_do_not_lock_a_colleague_at_the_same_address(
+    client, app, session, creuse
+):
+    """A shared office behind one NAT: the TestClient's address is the same for everyone."""
+    emails = [f"{name}@creuse.example.org" for name in ("ana", "bob", "cleo", "dan")]
+    for email in emails:
+        make_user(session, email, territory=creuse)
+    ana, bob, cleo, dan = emails
+    for _ in range(accounts.THROTTLE_FAILURES_PER_ACCOUNT):
+        assert _post_login(client, ana, "mauvais mot de passe").status_code == 400
+    assert _post_login(client, ana, TEST_PASSWORD).status_code == 429  # her account is locked
+    with TestClient(app) as colleague:
+        assert _post_login(colleague, bob, TEST_PASSWORD).status_code == 303
+    # Up to 49 failures from the address (none more than 4 per account): still open.
+    failures = accounts.THROTTLE_FAILURES_PER_ACCOUNT  # ana's (a refused try is not one)
+    while failures < accounts.THROTTLE_FAILURES_PER_ADDRESS - 1:
+        typo = f"inconnu{failures % 11}@creuse.example.org"
+        assert _post_login(client, typo, "mauvais mot de passe").status_code == 400
+        failures += 1
+    with TestClient(app) as colleague:
+        assert _post_login(colleague, cleo, TEST_PASSWORD).status_code == 303
+    # The 50th failure locks the address: even a right password is refused, in French.
+    assert _post_login(client, "inconnu@creuse.example.org", "mauvais").status_code == 400
+    with TestClient(app) as colleague:
+        response = _post_login(colleague, dan, TEST_PASSWORD)
+        assert response.status_code == 429
+        assert "Trop de tentatives de connexion" in response.text
 
 
 def test_deactivated_account_cannot_log_in_and_loses_its_session(client, session, coordinator):

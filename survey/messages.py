@@ -20,18 +20,44 @@ _BY_TYPE: dict[str, str] = {
     "dict_type": "Un objet est attendu ici.",
     "json_invalid": "Le contenu envoyé n'est pas du JSON valide.",
     "json_type": "Le contenu envoyé n'est pas du JSON valide.",
-    "literal_error": "Cette valeur n'est pas dans la liste proposée.",
-    "enum": "Cette valeur n'est pas dans la liste proposée.",
     "date_parsing": "Indiquez une date (AAAA-MM-JJ).",
     "date_from_datetime_parsing": "Indiquez une date (AAAA-MM-JJ).",
     "extra_forbidden": "Ce champ n'est pas attendu.",
 }
 
 
+# A code outside a vocabulary of the questionnaire (its fields are Literal types, see
+# survey.vocab): the sentence says what to choose, as survey.questionnaire.check does.
+CHOICES: dict[str, str] = {
+    "years_in_post": "Choisissez une durée dans la liste.",
+    "nature": "Choisissez formel, informel ou les deux.",
+    "frequency": "Choisissez une fréquence dans la liste.",
+    "quality": "Choisissez une appréciation dans la liste.",
+    "type": "Choisissez un type de structure.",
+}
+_PARAMETERS = ("query", "path", "header", "cookie")
+
+
+def not_a_choice(value: object) -> str:
+    """For a code of a list (frames, practices, obstacles…) that is not in its vocabulary."""
+    return f"« {str(value)[:40]} » n'est pas une réponse possible."
+
+
+def _choice_message(error: dict[str, Any]) -> str:
+    loc = error.get("loc") or ()
+    value = error.get("input", "")
+    if loc[:1] and loc[0] in _PARAMETERS:  # a filter of the graph API, not an answer
+        return f"« {str(value)[:40]} » n'est pas dans la liste proposée."
+    name = next((p for p in reversed(loc) if isinstance(p, str)), "")
+    return CHOICES.get(name) or not_a_choice(value)
+
+
 def pydantic_message(error: dict[str, Any]) -> str:
     """A French sentence for one pydantic error dict."""
     kind = error.get("type", "")
     ctx = error.get("ctx") or {}
+    if kind in ("literal_error", "enum"):
+        return _choice_message(error)
     if kind == "string_too_long":
         return f"Texte trop long : {ctx.get('max_length')} caractères au maximum."
     if kind == "string_too_short":
@@ -46,9 +72,12 @@ def pydantic_message(error: dict[str, Any]) -> str:
 
 
 def field_path(loc: tuple | list) -> str:
-    """'links.0.nature' from pydantic's location, without the leading 'body'."""
-    parts = [str(p) for p in loc if p not in ("body",)]
-    return ".".join(parts) or "__root__"
+    """'links.0.nature' from pydantic's location, without the leading 'body'; an item of a
+    list of codes or ids is its field ('obstacles', not 'obstacles.2'), as in `check`."""
+    parts = [p for p in loc if p != "body"]
+    if len(parts) > 1 and isinstance(parts[-1], int) and parts[-2] != "links":
+        parts.pop()
+    return ".".join(str(p) for p in parts) or "__root__"
 
 
 def pydantic_problems(errors: list[dict[str, Any]]) -> list[dict[str, str]]:

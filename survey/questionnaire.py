@@ -28,6 +28,7 @@ from sqlmodel import Session, col, select
 from survey import vocab
 from survey.db import insert_rows
 from survey.links import hash_token, well_formed
+from survey.messages import CHOICES, not_a_choice
 from survey.models import (
     Body,
     Campaign,
@@ -60,7 +61,7 @@ class WriteIn(BaseModel):
 
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
     name: str = Field(default="", max_length=200)
-    type: str = Field(default="autre", max_length=60)
+    type: vocab.OrgTypeCode = "autre"
     commune: str = Field(default="", max_length=120)
 
 
@@ -72,13 +73,13 @@ class LinkAnswer(BaseModel):
     partner_service_id: RowId | None = None
     write_in: WriteIn | None = None
     status: LinkStatus = "new"
-    nature: str | None = Field(default=None, max_length=10)
-    frames: list[str] = Field(default_factory=list, max_length=20)
-    channels: list[str] = Field(default_factory=list, max_length=20)
-    frequency: str | None = Field(default=None, max_length=12)
-    practices: list[str] = Field(default_factory=list, max_length=20)
+    nature: vocab.NatureCode | None = None
+    frames: list[vocab.FrameCode] = Field(default_factory=list, max_length=20)
+    channels: list[vocab.ChannelCode] = Field(default_factory=list, max_length=20)
+    frequency: vocab.FrequencyCode | None = None
+    practices: list[vocab.PracticeCode] = Field(default_factory=list, max_length=20)
     practice_other: str = Field(default="", max_length=SHORT_TEXT)
-    thematiques: list[str] = Field(default_factory=list, max_length=40)
+    thematiques: list[vocab.ThematiqueCode] = Field(default_factory=list, max_length=40)
     has_named_contact: bool | None = None
     contact_name: str = Field(default="", max_length=120)
     contact_consent: bool = False
@@ -91,10 +92,10 @@ class Answers(BaseModel):
 
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
     function: str = Field(default="", max_length=160)
-    years_in_post: str | None = Field(default=None, max_length=10)
+    years_in_post: vocab.YearsInPostCode | None = None
     declared_partner_count: int | None = Field(default=None, ge=0, le=1000)
     links: list[LinkAnswer] = Field(default_factory=list, max_length=MAX_LINKS)
-    obstacles: list[str] = Field(default_factory=list, max_length=20)
+    obstacles: list[vocab.ObstacleCode] = Field(default_factory=list, max_length=20)
     obstacle_other: str = Field(default="", max_length=SHORT_TEXT)
     body_ids: list[RowId] = Field(default_factory=list, max_length=100)
     body_other: str = Field(default="", max_length=SHORT_TEXT)
@@ -417,7 +418,7 @@ def _norm(name: str) -> str:
 def _check_codes(problems: list[Problem], path: str, values: list[str], allowed) -> None:
     for v in values:
         if v not in allowed:
-            problems.append(Problem(path, f"« {v[:40]} » n'est pas une réponse possible."))
+            problems.append(Problem(path, not_a_choice(v)))
             return
     if len(set(values)) != len(values):
         problems.append(Problem(path, "Une même réponse est cochée deux fois."))
@@ -444,7 +445,7 @@ def check(
     `names`, when given, receives the names of the partners found in the directory."""
     problems: list[Problem] = []
     if answers.years_in_post is not None and answers.years_in_post not in vocab.YEARS_IN_POST:
-        problems.append(Problem("years_in_post", "Choisissez une durée dans la liste."))
+        problems.append(Problem("years_in_post", CHOICES["years_in_post"]))
     _check_codes(problems, "obstacles", answers.obstacles, vocab.OBSTACLES)
 
     if answers.body_ids:
@@ -489,7 +490,7 @@ def check(
                 )
                 continue
             if a.write_in.type not in vocab.ORG_TYPES:
-                problems.append(Problem(f"{p}.write_in.type", "Choisissez un type de structure."))
+                problems.append(Problem(f"{p}.write_in.type", CHOICES["type"]))
             key: tuple = ("write_in", _norm(a.write_in.name))
         else:
             org = partners.get(a.partner_organisation_id)
@@ -519,11 +520,11 @@ def check(
         seen.add(key)
 
         if a.nature is not None and a.nature not in vocab.NATURES:
-            problems.append(Problem(f"{p}.nature", "Choisissez formel, informel ou les deux."))
+            problems.append(Problem(f"{p}.nature", CHOICES["nature"]))
         if a.frequency is not None and a.frequency not in vocab.FREQUENCIES:
-            problems.append(Problem(f"{p}.frequency", "Choisissez une fréquence dans la liste."))
+            problems.append(Problem(f"{p}.frequency", CHOICES["frequency"]))
         if a.quality is not None and a.quality not in vocab.QUALITIES:
-            problems.append(Problem(f"{p}.quality", "Choisissez une appréciation dans la liste."))
+            problems.append(Problem(f"{p}.quality", CHOICES["quality"]))
         _check_codes(problems, f"{p}.frames", a.frames, vocab.FRAMES)
         _check_codes(problems, f"{p}.channels", a.channels, vocab.CHANNELS)
         _check_codes(problems, f"{p}.practices", a.practices, vocab.PRACTICES)

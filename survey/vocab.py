@@ -6,6 +6,8 @@ renamed: QUESTIONNAIRE_VERSION is stored with each answer so later years stay co
 
 from __future__ import annotations
 
+from typing import Literal
+
 from data_inclusion.schema.v1 import ReseauPorteur
 from data_inclusion.schema.v1.thematiques import Categorie
 
@@ -129,3 +131,16 @@ ORG_TYPES: dict[str, str] = {
 
 def org_type_label(code: str | None) -> str:
     return ORG_TYPES.get(code or "autre", code or "Autre")
+
+
+# Each vocabulary as a type: pydantic and FastAPI publish it as an enum in OpenAPI, so clients
+# and fuzzers know the codes; a wrong one is a 422 with a French message (survey.messages).
+NatureCode = Literal[tuple(NATURES)]
+FrameCode = Literal[tuple(FRAMES)]
+ChannelCode = Literal[tuple(CHANNELS)]
+FrequencyCode = Literal[tuple(FREQUENCIES)]
+PracticeCode = Literal[tuple(PRACTICES)]
+ObstacleCode = Literal[tuple(OBSTACLES)]
+YearsInPostCode = Literal[tuple(YEARS_IN_POST)]
+ThematiqueCode = Literal[tuple(THEMATIQUES)]
+OrgTypeCode = Literal[tuple(ORG_TYPES)]

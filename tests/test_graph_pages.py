@@ -365,8 +365,10 @@ def test_api_graph_has_positions_and_is_documented(coordinator, session, world):
     assert coordinator.get("/api/v1/t/23/graph/2025").json() == data  # stable positions
     r = coordinator.get("/api/v1/t/23/graph/1990")
     assert r.status_code == 404 and r.json()["detail"] == "Aucune campagne 1990 pour ce territoire."
-    r = coordinator.get("/api/v1/t/23/figures/2025?frequence=jamais")
-    assert r.status_code == 400 and "Fréquence inconnue" in r.json()["detail"]
+    r = coordinator.get("/api/v1/t/23/figures/2025?frequence=jamais")  # an enum: 422
+    assert r.status_code == 422 and r.json()["errors"] == [
+        {"field": "query.frequence", "message": "« jamais » n'est pas dans la liste proposée."}
+    ]
     spec = coordinator.get("/openapi.json").json()
     for path in ("/api/v1/t/{code}/figures/{year}", "/api/v1/t/{code}/graph/{year}",
                  "/api/v1/t/{code}/evolution"):  # fmt: skip

@@ -77,7 +77,11 @@ def test_failed_save_writes_nothing(session, world):
         declared_partner_count=3,
         links=[
             LinkAnswer(write_in={"name": "Nouvelle asso", "type": "association"}),
-            LinkAnswer(partner_organisation_id=world.orgs["caf"].id, frames=["pas-un-cadre"]),
+            # Codes are Literal types: only an unvalidated copy can hold a wrong one, and
+            # check() still refuses it.
+            LinkAnswer(partner_organisation_id=world.orgs["caf"].id).model_copy(
+                update={"frames": ["pas-un-cadre"]}
+            ),
         ],
     )
     result = save(session, r, bad)

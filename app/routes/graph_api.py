@@ -6,32 +6,40 @@ Authentication: the session cookie of a signed-in coordinator or viewer of the t
 
 from __future__ import annotations
 
+from typing import Literal
+
 from fastapi import APIRouter, HTTPException, Query, Request
 
 from app.db import SessionDep
 from app.routes.graph import (
+    NATURE_FILTERS,
     campaign_or_404,
     evolution_pair,
     graph_view,
     parse_filter,
     parse_year,
 )
+from app.routes.questionnaire_api import Problems
 from app.security import ViewerScope
 from reports import cache, figures, svg
+from survey import vocab
 
 router = APIRouter(prefix="/api/v1/t/{code}", tags=["graphe"])
 
 ERRORS = {
-    400: {"description": "Paramètre incorrect (année, filtre) : message en français."},
+    400: {"description": "Paramètre incorrect (année) : message en français."},
     401: {"description": "Connexion requise (cookie de session)."},
     404: {"description": "Territoire inaccessible ou campagne inconnue."},
+    422: {"model": Problems, "description": "Filtre inconnu : un message en français par code."},
 }
 
-# Documented once here, declared on every route for OpenAPI (parse_filter reads them).
+# Documented once here, declared on every route for OpenAPI (parse_filter reads them). The
+# codes are enums: a wrong one is a 422 with a French message before the handler runs.
 TypeQ = Query(None, description="Type(s) de structure (répétable), codes de survey.vocab")
 NatureQ = Query(None, description="formal ou informal (chacun inclut « les deux »)")
 ThematiqueQ = Query(None, description="Code de thématique data·inclusion")
 FrequenceQ = Query(None, description="weekly, monthly, quarterly ou occasional")
+NatureFilter = Literal[tuple(NATURE_FILTERS)]
 
 
 def _year(year: str) -> int:
@@ -47,10 +55,10 @@ def api_figures(
     request: Request,
     scope: ViewerScope,
     session: SessionDep,
-    type: list[str] | None = TypeQ,  # noqa: A002 - the public parameter name
-    nature: str | None = NatureQ,
-    thematique: str | None = ThematiqueQ,
-    frequence: str | None = FrequenceQ,
+    type: list[vocab.OrgTypeCode] | None = TypeQ,  # noqa: A002 - the public parameter name
+    nature: NatureFilter | None = NatureQ,
+    thematique: vocab.ThematiqueCode | None = ThematiqueQ,
+    frequence: vocab.FrequencyCode | None = FrequenceQ,
 ) -> dict:
     """Every figure of docs/metrics.md for what the filters show, plus obstacles.
     Non-response is explicit (`answered`, `with_non_respondent`…), never read as "no link"."""
@@ -73,10 +81,10 @@ def api_graph(
     request: Request,
     scope: ViewerScope,
     session: SessionDep,
-    type: list[str] | None = TypeQ,  # noqa: A002
-    nature: str | None = NatureQ,
-    thematique: str | None = ThematiqueQ,
-    frequence: str | None = FrequenceQ,
+    type: list[vocab.OrgTypeCode] | None = TypeQ,  # noqa: A002
+    nature: NatureFilter | None = NatureQ,
+    thematique: vocab.ThematiqueCode | None = ThematiqueQ,
+    frequence: vocab.FrequencyCode | None = FrequenceQ,
 ) -> dict:
     """Structures (nodes, with x, y in [0, 1] stable across years, family of type) and
     directed ties (links) with their attributes. No professional is named."""
@@ -125,10 +133,10 @@ def api_evolution(
     session: SessionDep,
     de: str | None = Query(None, description="Année de départ (par défaut : l'avant-dernière)"),
     a: str | None = Query(None, description="Année d'arrivée (par défaut : la dernière)"),
-    type: list[str] | None = TypeQ,  # noqa: A002
-    nature: str | None = NatureQ,
-    thematique: str | None = ThematiqueQ,
-    frequence: str | None = FrequenceQ,
+    type: list[vocab.OrgTypeCode] | None = TypeQ,  # noqa: A002
+    nature: NatureFilter | None = NatureQ,
+    thematique: vocab.ThematiqueCode | None = ThematiqueQ,
+    frequence: vocab.FrequencyCode | None = FrequenceQ,
 ) -> dict:
     """New, lost, kept, strengthened links; links that survived their carriers leaving or
     were lost with them; change of each headline figure."""

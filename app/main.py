@@ -97,6 +97,11 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         compresslevel=GZIP_LEVEL,
         exclude_content_types=GZIP_SKIPPED_TYPES,
     )
+    # Every request body is capped for its route (JSON API, upload, form): 413 before the
+    # body is read (app/limits.py). Outside gzip, inside the session cookies.
+    from app.limits import BodySizeLimit
+
+    app.add_middleware(BodySizeLimit)
 
     from app.routes import home, questionnaire, questionnaire_api, questionnaire_print
 

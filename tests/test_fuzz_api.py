@@ -7,15 +7,22 @@ real ones (a valid personal link, territory 23 and a campaign year), so that the
 the 404 is exercised too. No response may be a 5xx, and each must match its documented status
 codes, content type and schema.
 
+Then the stateful phase: sequences of linked calls on one personal link (OpenAPI links added
+to the schema here: read, save, submit, « tout est comme l'an dernier », the answers read sent
+back), under the same checks; and schemathesis' Allow check on every path (405 with `Allow`
+listing exactly the documented methods).
+
 SQLite only: this is about the API, not the database (the per-backend fixtures of conftest
 are not used; PostgreSQL behaviour is covered by the other tests).
 """
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import os
 import re
+from collections import Counter
 
 import pytest
 import schemathesis
@@ -25,10 +32,12 @@ from hypothesis import strategies as st
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
+    allow_header_conformance,
     content_type_conformance,
     response_schema_conformance,
     status_code_conformance,
 )
+from sqlalchemy import delete
 from sqlmodel import Session, select
 
 from app.main import create_app
@@ -37,7 +46,7 @@ from app.settings import Settings
 from survey import demo, link_throttle, links, migrate
 from survey.accounts import DEMO_ACCOUNTS, ensure_demo_accounts
 from survey.db import make_engine
-from survey.models import Campaign, Invitation, Territory
+from survey.models import Campaign, Invitation, Response, Territory
 from tests.accounts_helpers import login
 from tests.conftest import TEST_SECRET
 
@@ -232,3 +241,143 @@ def test_the_fuzzer_finds_a_planted_bug(fuzz_world):
             r for r in app.router.routes if "essai-bug" not in getattr(r, "path", "")
         ]
         app.openapi_schema = None
+
+
+# --- stateful: sequences of calls that follow each other -----------------------------------
+
+# Scenarios and steps of the stateful phase (about 10 s); more by hand for a deeper run.
+STATEFUL_SCENARIOS = int(os.environ.get("FUZZ_STATEFUL_SCENARIOS", "60"))
+STATEFUL_STEPS = int(os.environ.get("FUZZ_STATEFUL_STEPS", "10"))
+QUESTIONNAIRE = {
+    "read": ("/api/v1/questionnaire/{token}", "get"),
+    "save": ("/api/v1/questionnaire/{token}", "put"),
+    "submit": ("/api/v1/questionnaire/{token}/submit", "post"),
+    "confirm": ("/api/v1/questionnaire/{token}/confirm-all", "post"),
+}
+
+
+def _ref(path: str, method: str) -> str:
+    return "#/paths/" + path.replace("~", "~0").replace("/", "~1") + "/" + method
+
+
+def _linked(document: dict) -> dict:
+    """The app's schema with OpenAPI links between the questionnaire operations on the same
+    personal link (the answers read are sent back as they are, as a client would), so that
+    the state machine chains them."""
+    doc = copy.deepcopy(document)
+    for source, (path, method) in QUESTIONNAIRE.items():
+        links = {}
+        for target, (target_path, target_method) in QUESTIONNAIRE.items():
+            link = {
+                "operationRef": _ref(target_path, target_method),
+                "parameters": {"path.token": "$request.path.token"},
+            }
+            if source == "read" and target in ("save", "submit"):
+                link["requestBody"] = "$response.body"
+            links[target] = link
+        doc["paths"][path][method]["responses"]["200"]["links"] = links
+    return doc
+
+
+def _fresh_link(engine) -> tuple[str, Invitation]:
+    """A link of the open campaign never saved, whose questionnaire carries last year's
+    partners (so that « Tout est comme l'an dernier » can succeed)."""
+    with Session(engine) as s:
+        token = demo.sample_token(s, TEST_SECRET, min_partners=2)
+        return token, links.find(s, token)
+
+
+def stateful(world: FuzzWorld, scenarios: int = STATEFUL_SCENARIOS, shrink: bool = True) -> Counter:
+    """Schemathesis' stateful phase: `scenarios` sequences of up to STATEFUL_STEPS linked calls
+    on a link of the open campaign, CHECKS on every answer; raises on the first failure.
+    Returns the number of scenarios and of answers per (operation, status).
+
+    Every scenario starts from the same state (the link never saved): which calls can follow
+    depends on the answers, and Hypothesis requires a scenario to replay the same way."""
+    engine = world.app.state.engine
+    token, invitation = _fresh_link(engine)
+    never_saved = delete(Response).where(
+        Response.campaign_id == invitation.campaign_id,
+        Response.professional_id == invitation.professional_id,
+    )
+    schema = schemathesis.openapi.from_dict(_linked(world.app.openapi()))
+    schema.app = world.app
+    seen: Counter = Counter()
+
+    class Workflow(schema.as_state_machine()):
+        def setup(self) -> None:
+            with engine.begin() as conn:
+                conn.execute(never_saved)  # links, tags… go with it (ON DELETE CASCADE)
+            seen["scenarios"] += 1
+
+        def before_call(self, case) -> None:
+            # The first call of a scenario is generated: it gets the link; the links of the
+            # schema then keep it from step to step.
+            if case.path_parameters and "token" in case.path_parameters:
+                case.path_parameters["token"] = token
+
+        def validate_response(self, response, case, additional_checks=None, **kwargs) -> None:
+            seen[case.operation.label, response.status_code] += 1
+            case.validate_response(
+                response, checks=CHECKS, transport_kwargs=kwargs or None, recorder=self.recorder
+            )
+
+    Workflow.run(
+        settings=settings(
+            max_examples=scenarios,
+            stateful_step_count=STATEFUL_STEPS,
+            deadline=None,
+            database=None,
+            derandomize=True,
+            phases=list(Phase) if shrink else [Phase.generate],
+            suppress_health_check=list(HealthCheck),
+        )
+    )
+    return seen
+
+
+def test_stateful_sequences_have_no_server_error_and_match_the_schema(fuzz_world):
+    seen = stateful(fuzz_world)
+    assert seen["scenarios"] >= STATEFUL_SCENARIOS
+    # Sequences went past their first call: every operation answered 200 after another one.
+    succeeded = {key[0] for key in seen if key != "scenarios" and key[1] == 200}
+    assert succeeded == {f"{m.upper()} {p}" for p, m in QUESTIONNAIRE.values()}, dict(seen)
+
+
+def test_the_stateful_phase_finds_a_bug_only_a_sequence_reaches(fuzz_world, monkeypatch):
+    """Not vacuous: reading answers after a save fails here, and only a sequence gets there
+    (the stateful scenarios start on a link never saved)."""
+    from app.routes import questionnaire_api
+
+    real = questionnaire_api.current_answers
+
+    def planted(session, r):
+        answers, source = real(session, r)
+        if source == "draft":
+            raise RuntimeError("planted")
+        return answers, source
+
+    monkeypatch.setattr(questionnaire_api, "current_answers", planted)
+    with pytest.raises(BaseException) as failure:
+        stateful(fuzz_world, scenarios=10, shrink=False)
+    assert re.search("planted|Server error", str(failure.value)), str(failure.value)
+
+
+def test_allow_header_lists_the_documented_methods(fuzz_world, api_schema):
+    """Schemathesis' Allow check on OPTIONS, and every undocumented method answers 405 with the
+    same Allow, on every path of the schema (issue 11, item 8)."""
+    client = TestClient(fuzz_world.app)
+    for result in api_schema.get_all_operations():
+        operation = result.ok()
+        documented = {m.upper() for m in api_schema.raw_schema["paths"][operation.path]}
+        real = {"token": fuzz_world.tokens[0], "code": "23", "year": fuzz_world.years[0]}
+        params = {p.name: real[p.name] for p in operation.iter_parameters() if p.name in real}
+        case = operation.Case(path_parameters=params)
+        url = case.formatted_path
+        for method in sorted({"OPTIONS", "GET", "PUT", "POST", "DELETE", "PATCH"} - documented):
+            response = client.request(method, url)
+            assert response.status_code == 405, (method, url, response.status_code)
+            allow = {m.strip() for m in response.headers.get("allow", "").split(",")}
+            assert allow - {"HEAD", "OPTIONS"} == documented, (method, url, allow)
+            if method == "OPTIONS":
+                case.validate_response(response, checks=[allow_header_conformance])

@@ -1,4 +1,4 @@
-"""`carte backup`, `carte restore` and `carte retention`: operating the data (helper J)."""
+"""`carte backup`, `carte restore` and `carte retention`: operating the data."""
 
 from __future__ import annotations
 

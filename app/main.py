@@ -76,7 +76,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             "`errors` (`field`, `message`)."
         ),
         version="0.1.0",
-        # hardening (helper I): Swagger UI/ReDoc load scripts from a CDN; /docs is api_docs.py
+        # Swagger UI/ReDoc load scripts from a CDN; /docs is app/routes/api_docs.py
         docs_url=None,
         redoc_url=None,
     )
@@ -107,10 +107,10 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
 
     app.include_router(home.router)
     app.include_router(questionnaire_api.router)
-    app.include_router(questionnaire.router)  # respondent page (helper A)
+    app.include_router(questionnaire.router)  # respondent page
     app.include_router(questionnaire_print.router)  # « Mes réponses » and the paper version
 
-    # accounts (helper D)
+    # Accounts: sessions and CSRF, login, administration, the workspace
     from app import security
     from app.routes import admin, auth, workspace
 
@@ -118,15 +118,11 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(auth.router)
     app.include_router(admin.router)
     app.include_router(workspace.router)
-    # end accounts (helper D)
 
-    # campaigns (helper F)
     from app.routes import campaigns as campaign_pages
 
     app.include_router(campaign_pages.router)
-    # end campaigns (helper F)
 
-    # directory (helper E)
     from app.routes import directory as directory_pages
     from app.routes import professionals as professional_pages
     from app.routes import respondent_directory
@@ -134,42 +130,33 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(directory_pages.router)
     app.include_router(professional_pages.router)
     app.include_router(respondent_directory.router)
-    # end directory (helper E)
 
-    # graph (helper H)
     from app.routes import graph as graph_pages
     from app.routes import graph_api, own_map
 
     app.include_router(graph_pages.router)
     app.include_router(graph_api.router)
     app.include_router(own_map.router)
-    # end graph (helper H)
 
-    # report (helper G)
     from app.routes import report as report_pages
 
     app.include_router(report_pages.router)
-    # end report (helper G)
 
-    # rgpd (helper J)
     from app.routes import rgpd
 
     app.include_router(rgpd.router)
-    # end rgpd (helper J)
 
-    # hardening (helper I)
+    # Security headers around the whole stack; /docs without a CDN
     from app import headers
     from app.routes import api_docs
 
     headers.install(app)
     app.include_router(api_docs.router)
-    # end hardening (helper I)
 
-    # viewer accounts managed by coordinators (helper viewers)
+    # Viewer accounts managed by coordinators
     from app.routes import viewers
 
     app.include_router(viewers.router)
-    # end viewer accounts (helper viewers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError):

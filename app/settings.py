@@ -37,16 +37,15 @@ class Settings(BaseSettings):
         "opens a new one, and PostgreSQL forks a process for it (docs/performance.md).",
     )
 
-    # e-mail (helper F): optional; without smtp_host the links are exported for a mail merge.
+    # E-mail is optional; without smtp_host the links are exported for a mail merge.
     smtp_host: str = Field(default="", description="SMTP server; empty disables e-mail sending.")
     smtp_port: int = Field(default=25, description="SMTP port (587 with STARTTLS usually).")
     smtp_user: str = Field(default="", description="SMTP login, if the server needs one.")
     smtp_password: str = Field(default="", description="SMTP password.")
     smtp_starttls: bool = Field(default=False, description="Upgrade the connection with STARTTLS.")
     mail_from: str = Field(default="", description="Sender address of invitations and reminders.")
-    # end e-mail (helper F)
 
-    # retention (helper J)
+    # Retention of personal data and of the audit log (carte retention)
     personal_data_retention_months: int = Field(
         default=36,
         ge=1,
@@ -59,7 +58,6 @@ class Settings(BaseSettings):
         description="Months the audit log is kept: older events are deleted by "
         "`carte retention --apply`, except erasure records (docs/rgpd.md).",
     )
-    # end retention (helper J)
 
     def resolved_secret(self) -> str:
         """The configured secret, or a development secret kept in `var/secret_key`.

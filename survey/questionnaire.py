@@ -47,7 +47,7 @@ from survey.models import (
 
 MAX_LINKS = 200
 # Row ids are 32-bit INTEGER on PostgreSQL (64-bit on SQLite): a larger number sent to the API
-# must be a 422, not a driver overflow (found by tests/test_fuzz_api.py; hardening, helper I).
+# must be a 422, not a driver overflow (found by tests/test_fuzz_api.py).
 MAX_ROW_ID = 2_147_483_647
 RowId = Annotated[int, Field(ge=1, le=MAX_ROW_ID)]
 SHORT_TEXT = 500

@@ -123,7 +123,7 @@ def test_every_migration_file_is_in_the_chain():
     assert len(chain) == len(files) and len(script.get_heads()) == 1
 
 
-# --- one revision at a time, with data added at each step (helper K) ---------------------
+# --- one revision at a time, with data added at each step ------------------------------
 
 # Rows written right after upgrading to a revision, in plain SQL (the models describe only
 # the head schema). 0001 gets the whole demo territory. A new migration adds its own entry.

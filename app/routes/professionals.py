@@ -25,9 +25,7 @@ NOTICES = {
     "parti": "Le départ est enregistré : ses réponses passées restent comptées.",
     "retour": "La personne est de nouveau active.",
     "importe": "L'import est terminé.",
-    # rgpd (helper J)
     "efface": "Les données personnelles sont effacées ; les réponses restent, sans nom.",
-    # end rgpd (helper J)
 }
 
 

@@ -1,4 +1,4 @@
-"""RGPD pages (helper J).
+"""RGPD pages.
 
 Respondent side, behind the personal link like the questionnaire:
 `/q/{token}/mes-donnees` (what is stored, download, erasure), `/q/{token}/mes-donnees.json`,

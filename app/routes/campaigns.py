@@ -18,6 +18,7 @@ from sqlalchemy import exists, func
 from sqlmodel import Session, col, select
 
 from app.db import SessionDep
+from app.mail import smtp_config
 from app.security import CoordinatorScope, CsrfChecked, Scope, ViewerScope, audit
 from app.settings import Settings
 from app.templating import templates
@@ -62,20 +63,6 @@ NOTICES = {
 
 def _settings(request: Request) -> Settings:
     return request.app.state.settings
-
-
-def smtp_config(settings: Settings) -> mailing.SmtpConfig | None:
-    """The SMTP settings, or None when e-mail sending is not configured."""
-    if not settings.smtp_host:
-        return None
-    return mailing.SmtpConfig(
-        host=settings.smtp_host,
-        port=settings.smtp_port,
-        user=settings.smtp_user,
-        password=settings.smtp_password,
-        starttls=settings.smtp_starttls,
-        mail_from=settings.mail_from or f"carte-partenariale@{settings.smtp_host}",
-    )
 
 
 def _campaign_or_404(session: Session, scope: Scope, year: int) -> Campaign:

@@ -11,6 +11,7 @@ from typing import Literal
 from fastapi import APIRouter, HTTPException, Query, Request
 
 from app.db import SessionDep
+from app.problems import Problems
 from app.routes.graph import (
     NATURE_FILTERS,
     campaign_or_404,
@@ -19,7 +20,6 @@ from app.routes.graph import (
     parse_filter,
     parse_year,
 )
-from app.routes.questionnaire_api import Problems
 from app.security import ViewerScope
 from reports import cache, figures, svg
 from survey import vocab

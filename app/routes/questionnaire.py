@@ -7,7 +7,7 @@ on a problem the page comes back (422) with everything typed and an error summar
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Annotated
 from urllib.parse import quote
 
@@ -18,11 +18,12 @@ from sqlmodel import Session, col, select
 from app import forms
 from app.db import SessionDep
 from app.formhtml import PartnerDatalist
+from app.partner_cards import own_organisation, partner_cards, render_readonly
 from app.respondent import respondent_or_404
 from app.templating import templates
-from survey import timing, vocab
-from survey.directory import partner_entries, partner_names
-from survey.models import Body, Service
+from survey import timing
+from survey.directory import partner_entries
+from survey.models import Body
 from survey.questionnaire import (
     MAX_LINKS,
     CampaignNotOpen,
@@ -31,7 +32,6 @@ from survey.questionnaire import (
     Respondent,
     confirm_all,
     current_answers,
-    last_year_links,
     save,
     warnings_for,
 )
@@ -79,38 +79,6 @@ PostedPairs = Annotated[list[tuple[str, str]], Depends(posted_pairs)]
 
 
 @dataclass
-class Card:
-    """One partner as shown: the typed values plus what the page needs to show them.
-
-    `mode` is "review" for a partner carried from last year shown as one line (its answers
-    travel in hidden fields), "edit" for a carried partner whose questions are open, "new"
-    for a partner added this year (or an empty slot to add one)."""
-
-    slot: int
-    link: forms.LinkForm
-    name: str
-    recap: str
-    choose_partner: bool  # show the search field (empty slot, or a problem with it)
-    mode: str = "new"
-    changed: bool = False  # carried, confirmed, and different from last year
-    errors: dict[str, list[str]] = field(default_factory=dict)
-
-    @property
-    def choice(self) -> str:
-        """The review radio checked: confirmed (« Inchangé »), edit, ended, or none."""
-        if self.link.status == "pending":
-            return ""
-        if self.link.status == "ended":
-            return "ended"
-        return "edit" if self.mode == "edit" else "confirmed"
-
-    @property
-    def more_open(self) -> bool:
-        """The optional questions start folded, unless one of them has a problem."""
-        return any(name in _OPTIONAL for name in self.errors)
-
-
-@dataclass
 class SummaryItem:
     target: str
     message: str
@@ -127,16 +95,6 @@ _CARD_ORDER = [
     "practices", "practice_other", "frames", "channels", "frequency", "thematiques",
     "has_named_contact", "contact_name", "contact_consent", "quality",
 ]  # fmt: skip
-# A partner's questions folded under « Plus de précisions (facultatif) ».
-_OPTIONAL = {
-    "frames", "channels", "frequency", "practice_other", "thematiques", "has_named_contact",
-    "contact_name", "contact_consent", "quality",
-}  # fmt: skip
-# What a respondent may change in a carried partner: a difference shows it as changed.
-_COMPARED = (
-    "partner", "nature", "frames", "channels", "frequency", "practices", "practice_other",
-    "thematiques", "has_named_contact", "contact_name", "quality",
-)  # fmt: skip
 
 
 def _page_rank(target: str) -> tuple[int, int, int]:
@@ -149,88 +107,6 @@ def _page_rank(target: str) -> tuple[int, int, int]:
         rank = _CARD_ORDER.index(name) if name in _CARD_ORDER else len(_CARD_ORDER)
         return (0, int(slot), rank)
     return (3, 0, 0)
-
-
-def _recap(link: forms.LinkForm) -> str:
-    if link.status == "ended":
-        return ""
-    bits = [
-        vocab.NATURES.get(link.nature, ""),
-        vocab.FREQUENCIES.get(link.frequency, "").lower(),
-        ", ".join(vocab.PRACTICES.get(p, "") for p in link.practices[:2]).lower(),
-    ]
-    if len(link.practices) > 2:
-        bits[-1] += "…"
-    return " · ".join(b for b in bits if b)
-
-
-def _incomplete(link: forms.LinkForm) -> bool:
-    return link.status != "ended" and not (link.nature and (link.practices or link.practice_other))
-
-
-def _changed(link: forms.LinkForm, before: forms.LinkForm | None) -> bool:
-    if before is None:
-        return False
-    return any(
-        sorted(v) != sorted(getattr(before, name))
-        if isinstance(v, list)
-        else v != getattr(before, name)
-        for name in _COMPARED
-        for v in (getattr(link, name),)
-    )
-
-
-def _cards(
-    session: Session,
-    r: Respondent,
-    state: forms.FormState,
-    errors: dict[str, list[str]],
-    extra_slots: int,
-    editing: set[str],
-) -> tuple[list[Card], list[Card]]:
-    """The partners as cards, and `extra_slots` empty ones to add partners. `editing` holds
-    the partner values whose questions were asked for (« À modifier »)."""
-    orgs, services = partner_names(
-        session,
-        r.territory.id,
-        {lk.org_id for lk in state.links if lk.org_id},
-        {lk.service_id for lk in state.links if lk.service_id},
-    )
-    before: dict[str, forms.LinkForm] = {}
-    if any(lk.carried and lk.status == "confirmed" for lk in state.links):
-        before = {str(k): forms.link_form(a) for k, a in last_year_links(session, r).items()}
-    cards = []
-    for slot, link in enumerate(state.links):
-        prefix = f"l{slot}-"
-        mine = {k[len(prefix) :]: v for k, v in errors.items() if k.startswith(prefix)}
-        name = orgs.get(link.org_id, "") if link.org_id else link.write_in_name
-        if name and link.service_id:
-            name = f"{name} — {services.get(link.service_id, '')}"
-        partner_problem = any(k.startswith(("partner", "write_in")) for k in mine)
-        card = Card(
-            slot=slot,
-            link=link,
-            name=name or "Partenaire à choisir",
-            recap=_recap(link),
-            choose_partner=partner_problem or not name,
-            errors=mine,
-        )
-        if link.carried:
-            card.changed = link.status == "confirmed" and _changed(
-                link, before.get(link.carried_from_id)
-            )
-            wants_edit = link.editing or link.partner in editing
-            edit = bool(mine) or (
-                link.status == "confirmed" and (wants_edit or card.changed or _incomplete(link))
-            )
-            card.mode = "edit" if edit else "review"
-        cards.append(card)
-    start = len(state.links)
-    empty = [
-        Card(slot=start + i, link=forms.LinkForm(), name="", recap="", choose_partner=True)
-        for i in range(max(0, min(extra_slots, MAX_LINKS - start)))
-    ]
-    return cards, empty
 
 
 @dataclass
@@ -258,15 +134,6 @@ def _bodies(session: Session, r: Respondent, chosen: list[str]) -> list[Body]:
             .order_by(Body.name)
         )
     )
-
-
-def _own_organisation(session: Session, r: Respondent) -> str:
-    name = r.organisation.name
-    if r.professional.service_id:
-        service = session.get(Service, r.professional.service_id)
-        if service is not None:
-            name = f"{name} — {service.name}"
-    return name
 
 
 def _merge_unverified(summary: list[SummaryItem]) -> list[SummaryItem]:
@@ -314,7 +181,7 @@ def _render(
     has_carried = any(lk.carried for lk in state.links)
     if extra_slots is None:
         extra_slots = 1 if has_carried or state.links else forms.EMPTY_SLOTS
-    cards, empty = _cards(session, r, state, errors, extra_slots, editing or set())
+    cards, empty = partner_cards(session, r, state, errors, extra_slots, editing or set())
     by_slot = {c.slot: c for c in cards}
     for p in problems:
         target = forms.field_id(p.field, slot_of or [])
@@ -340,7 +207,7 @@ def _render(
         "bodies": bodies,
         "body_options": [(str(b.id), b.name) for b in bodies],
         "body_names": [b.name for b in bodies if str(b.id) in state.body_ids],
-        "own_organisation": _own_organisation(session, r),
+        "own_organisation": own_organisation(session, r),
         "errors": errors,
         "summary": summary,
         "notice": notice,
@@ -352,33 +219,6 @@ def _render(
     }
     return templates.TemplateResponse(
         request, "questionnaire/page.html", context, status_code=status_code
-    )
-
-
-def _render_closed(
-    request: Request, session: Session, r: Respondent, status_code: int = 200, refusal: str = ""
-) -> HTMLResponse:
-    answers, source = current_answers(session, r)
-    state = forms.state_from_answers(answers)
-    cards, _ = _cards(session, r, state, {}, 0, set())
-    body_names = dict(
-        session.exec(
-            select(Body.id, Body.name).where(col(Body.id).in_(answers.body_ids or [0]))
-        ).all()
-    )
-    context = {
-        "r": r,
-        "territory": r.territory,
-        "campaign": r.campaign,
-        "state": state,
-        "cards": cards,
-        "own_organisation": _own_organisation(session, r),
-        "bodies": [body_names[b] for b in answers.body_ids if b in body_names],
-        "answered": source in ("draft", "submitted"),
-        "refusal": refusal,
-    }
-    return templates.TemplateResponse(
-        request, "questionnaire/readonly.html", context, status_code=status_code
     )
 
 
@@ -402,7 +242,7 @@ def _editing(request: Request) -> set[str]:
 def questionnaire_page(token: str, request: Request, session: SessionDep) -> Response:
     r = respondent_or_404(session, token)
     if not r.can_write:
-        return _render_closed(request, session, r)
+        return render_readonly(request, session, r)
     answers, source = current_answers(session, r)
     notice = ""
     if request.query_params.get("envoye"):
@@ -446,7 +286,7 @@ def questionnaire_post(
 ) -> Response:
     r = respondent_or_404(session, token)
     if not r.can_write:
-        return _render_closed(request, session, r, 409, CampaignNotOpen(r.campaign).message)
+        return render_readonly(request, session, r, 409, CampaignNotOpen(r.campaign).message)
     if (forms.END_MARKER, "1") not in pairs:
         # A truncated or forged body must not be saved as if the person had emptied the form.
         raise HTTPException(status_code=400, detail=INCOMPLETE)
@@ -476,7 +316,7 @@ def questionnaire_post(
     try:
         result = save(session, r, answers, submit=parsed.action == "submit")
     except CampaignNotOpen as exc:
-        return _render_closed(request, session, r, 409, exc.message)
+        return render_readonly(request, session, r, 409, exc.message)
     if not result.ok:
         return again(result.problems, warnings=result.warnings)
     return RedirectResponse(_after_save(token, parsed.action, parsed.state, more), 303)
@@ -501,7 +341,7 @@ def partner_questions(
     link.editing = True
     if link.status == "pending":
         link.status = "confirmed"
-    cards, _ = _cards(session, r, state, {}, 0, set())
+    cards, _ = partner_cards(session, r, state, {}, 0, set())
     card = cards[0]
     card.slot = slots.pop()
     card.mode = "edit"

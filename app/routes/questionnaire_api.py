@@ -11,6 +11,7 @@ from pydantic_core import to_json
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
+from app.problems import Problems
 from app.respondent import respondent_or_404
 from survey import vocab
 from survey.directory import partner_names
@@ -60,11 +61,6 @@ class QuestionnaireOut(Answers):
     can_write: bool
     submitted_at: datetime | None = None
     warnings: list[str] = []
-
-
-class Problems(BaseModel):
-    detail: str
-    errors: list[dict[str, str]] = []
 
 
 ERRORS = {

@@ -18,8 +18,8 @@ from fastapi.responses import HTMLResponse
 from sqlmodel import Session, col, select
 
 from app.db import SessionDep
+from app.partner_cards import render_readonly
 from app.respondent import respondent_or_404
-from app.routes.questionnaire import _render_closed
 from app.templating import templates
 from survey import vocab
 from survey.models import Body, Territory
@@ -47,7 +47,7 @@ def print_my_answers(token: str, request: Request, session: SessionDep) -> HTMLR
     r = respondent_or_404(session, token)
     # The read-only view of a closed campaign already gathers the current answers (partner
     # names, chosen bodies, own structure): reuse its context rather than a copy of it.
-    answers = _render_closed(request, session, r).context
+    answers = render_readonly(request, session, r).context
     context = {
         **{k: v for k, v in answers.items() if k != "request"},
         "token": token,

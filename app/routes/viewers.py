@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from app.db import SessionDep
-from app.routes.campaigns import smtp_config
+from app.mail import smtp_config
 from app.security import CoordinatorScope, CsrfChecked, Scope, audit
 from app.templating import templates
 from survey import accounts

@@ -1,0 +1,99 @@
+"""Everything the report prints, gathered once from the database before any drawing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+import networkx as nx
+from sqlmodel import Session, col, select
+
+from reports import cache, compare, figures, findings, mapdraw, svg
+from reports.pdf.progress import STEPS, Progress
+from survey.models import Campaign, Territory
+
+
+@dataclass
+class ReportData:
+    territory: Territory
+    campaign: Campaign
+    previous: Campaign | None
+    graph: nx.DiGraph
+    figures: dict
+    obstacles: dict
+    comparison: dict | None
+    findings: list[findings.Finding]
+    positions: dict
+    issued_on: date
+
+
+def previous_campaign(session: Session, campaign: Campaign) -> Campaign | None:
+    """The latest earlier campaign of the same territory that was opened (not a draft)."""
+    return session.exec(
+        select(Campaign)
+        .where(
+            Campaign.territory_id == campaign.territory_id,
+            Campaign.year < campaign.year,
+            Campaign.status != "draft",
+        )
+        .order_by(col(Campaign.year).desc())
+    ).first()
+
+
+def issue_date(campaign: Campaign, today: date | None = None) -> date:
+    """The report's date: the closing date of a closed campaign (reproducible), else today."""
+    if campaign.status == "closed" and campaign.closes_on:
+        return campaign.closes_on
+    return today or datetime.now(UTC).date()
+
+
+def collect(
+    session: Session,
+    campaign: Campaign,
+    previous: Campaign | None = None,
+    progress: Progress | None = None,
+    today: date | None = None,
+) -> ReportData:
+    """Everything the report prints, computed once."""
+    step = progress or (lambda _: None)
+    step(STEPS[0])
+    territory = session.get(Territory, campaign.territory_id)
+    # Built graphs and figures come from reports.cache (shared with the web pages, read only).
+    current = cache.entry(session, campaign)
+    g = current.graph
+    before = cache.graph(session, previous) if previous else None
+    step(STEPS[1])
+    # Exact betweenness up to a large département; sampled beyond (seeded: reproducible).
+    k = 300 if g.number_of_nodes() > 600 else None
+    all_figures = current.all_figures(betweenness_k=k)
+    obstacles = figures.obstacles(session, campaign)
+    step(STEPS[2])
+    comparison = None
+    if previous is not None and before is not None:
+        comparison = compare.compare_graphs(
+            before,
+            g,
+            compare.carrier_departures(session, previous, campaign),
+            figures_after=all_figures,
+        )
+    facts = findings.Facts(
+        g, all_figures, obstacles, comparison, previous.year if previous else None
+    )
+    return ReportData(
+        territory=territory,
+        campaign=campaign,
+        previous=previous,
+        graph=g,
+        figures=all_figures,
+        obstacles=obstacles,
+        comparison=comparison,
+        findings=findings.top_findings(facts),
+        positions=mapdraw.map_positions(session, campaign, g, _earlier_graphs(session, campaign)),
+        issued_on=issue_date(campaign, today),
+    )
+
+
+def _earlier_graphs(session: Session, campaign: Campaign) -> dict[int, nx.DiGraph]:
+    """The cached graphs of the campaigns whose layouts the map starts from (the same
+    campaigns as mapdraw.map_positions), so none is built again when already cached."""
+    return {c.id: cache.graph(session, c) for c in svg.earlier_campaigns(session, campaign)}

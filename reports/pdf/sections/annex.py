@@ -1,0 +1,148 @@
+"""The annex: method, definitions (the French part of docs/metrics.md), limits, participation by structure."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from reportlab.lib.units import cm
+from reportlab.platypus import CondPageBreak, Flowable, Paragraph
+
+from reports import privacy
+from reports import typography as t
+from reports.pdf.context import Context
+from reports.pdf.flowables import esc, markup, para, table
+from reports.pdf.markdown import markdown_flowables
+
+METRICS_DOC = Path(__file__).resolve().parents[3] / "docs" / "metrics.md"
+
+FALLBACK_DEFINITIONS = (
+    ("Structure", "une institution ou une association du répertoire du territoire."),
+    ("Partenariat (lien)", "une paire de structures dont l'une au moins cite l'autre."),
+    ("Lien réciproque", "lien cité des deux côtés ; calculé seulement quand les deux "
+     "structures ont répondu."),
+    ("Lien formel", "au moins une déclaration « formel » ou « les deux » sur le lien."),
+    ("Lien fragile", "lien porté par un seul professionnel, tous sens confondus."),
+    ("Taux de réponse", "répondants / professionnels invités."),
+)  # fmt: skip
+
+
+def section(ctx: Context) -> list[Flowable]:
+    """Method, definitions, limits, then participation structure by structure."""
+    d, st = ctx.data, ctx.styles
+    p = d.figures["participation"]
+    out: list[Flowable] = [para("Annexe : méthode, définitions et limites", st["H1"])]
+    out.append(para("Méthode", st["H2"]))
+    for text in (
+        f"Chaque année, les professionnels invités par la coordination du territoire "
+        f"répondent à un questionnaire court : avec quels partenaires travaillent-ils, de façon "
+        f"formelle ou informelle, à quelle fréquence, et que construisent-ils ensemble autour "
+        f"de la personne ? La campagne {d.campaign.year} a reçu "
+        f"{privacy.people(p['responded'])} réponses.",
+        "Les réponses sont regroupées par structure : une structure A est reliée à une "
+        "structure B dès qu'au moins un professionnel de A cite B. Seules les réponses "
+        "envoyées comptent (pas les brouillons), et seuls les partenaires confirmés ou "
+        "nouveaux (pas ceux marqués « plus de contact »).",
+        "La carte est calculée par un placement de forces à graine fixe, repris de la carte "
+        "de l'année précédente : les mêmes données donnent toujours la même carte.",
+    ):
+        out.append(para(text, st["body"]))
+    out.append(para("Définitions", st["H2"]))
+    md = metrics_french()
+    if md:
+        out.extend(markdown_flowables(md, st))
+    else:
+        for term, meaning in FALLBACK_DEFINITIONS:
+            out.append(markup(f"<b>{esc(term)}</b> : {esc(meaning)}", st["bullet"]))
+    out.append(para("Limites", st["H2"]))
+    silent = sum(1 for r in p["structures"] if r["invited"] and not r["responded"])
+    limits = [
+        f"Non-réponse : {t.percent(p['rate'])} des professionnels invités ont répondu et "
+        f"{t.plural(silent, 'structure')} invitée{'s' if silent > 1 else ''} n'ont répondu "
+        "pour aucun de leurs professionnels. Les liens de ces structures ne sont connus que "
+        "par ce qu'en disent leurs partenaires.",
+        "Un lien déclaré décrit ce que les professionnels disent de leurs pratiques, pas un "
+        "engagement des institutions.",
+        "Les effectifs de moins de trois personnes sont masqués (« < 3 ») et les taux "
+        "correspondants ne sont pas donnés.",
+        "Le rapport ne contient aucun nom de professionnel ni aucun commentaire libre : ils "
+        "restent réservés à la coordination du territoire.",
+    ]
+    if d.campaign.status != "closed":
+        limits.insert(0, "La campagne est encore ouverte : chiffres provisoires.")
+    for text in limits:
+        out.append(Paragraph(esc(text), st["bullet"], bulletText="•"))
+    out.append(CondPageBreak(6 * cm))
+    out.append(para("Participation par structure", st["H2"]))
+    rows: list[list] = [["Structure", "Type", "Invités", "Répondants", "Taux", "Partenaires"]]
+    degree = {r["id"]: r["degree"] for r in d.figures["centrality"]["structures"]}
+    for r in p["structures"]:
+        rows.append(
+            [
+                r["name"],
+                _short_type(r["type_label"]),
+                privacy.people(r["invited"]),
+                privacy.people(r["responded"]),
+                privacy.rate(r["responded"], r["invited"]),
+                t.integer(degree.get(r["id"], 0)),
+            ]
+        )
+    out.append(
+        table(rows, [6 * cm, 3.9 * cm, 1.6 * cm, 2 * cm, 1.5 * cm, 2 * cm], st, {2, 3, 4, 5})
+    )
+    return out
+
+
+def metrics_french(path: Path = METRICS_DOC) -> str | None:
+    """The French part of docs/metrics.md (the same definitions as the documentation) as
+    Markdown, or None when the file is missing.
+
+    docs/metrics.md gives each figure a heading « English — Français [`function`] » and two
+    paragraphs, « **FR.** … » and « **EN.** … »: the French heading and the FR paragraph are
+    kept. A file written the other way, with a « Français » section, gives that section."""
+    if not path.exists():
+        return None
+    lines = path.read_text(encoding="utf-8").splitlines()
+    if any(line.startswith("**FR.**") for line in lines):
+        return _fr_paragraphs(lines)
+    heading = re.compile(r"^(#{1,3})\s+(.*)$")
+    for i, line in enumerate(lines):
+        m = heading.match(line)
+        if m and re.search(r"fran[cç]ais|\(fr\)", m.group(2), re.I):
+            level, out = len(m.group(1)), []
+            for rest in lines[i + 1 :]:
+                n = heading.match(rest)
+                if n and len(n.group(1)) <= level:
+                    break
+                out.append(rest)
+            return "\n".join(out).strip() or None
+    return None
+
+
+def _fr_paragraphs(lines: list[str]) -> str:
+    """Each figure's French title as a level-3 heading, followed by its FR paragraph."""
+    out: list[str] = []
+    keep = False
+    for line in lines:
+        if line.startswith("## "):
+            title = line[3:].split(" — ", 1)[-1]
+            title = re.sub(r"\s*[\[(]`[^`]*`[\])]\s*$", "", title).strip()
+            out += ["", f"### {title[:1].upper()}{title[1:]}", ""]
+            keep = False
+        elif line.startswith("**FR.**"):
+            keep = True
+            out.append(line.removeprefix("**FR.**").strip())
+        elif line.startswith("**EN.**") or line.startswith("#") or not line.strip():
+            if keep and not line.strip():
+                out.append("")
+            keep = False
+        elif keep:
+            out.append(line)
+    return "\n".join(out).strip()
+
+
+def _short_type(label: str | None) -> str:
+    """A long type label by its abbreviation in brackets, so that the column stays narrow."""
+    label = label or "Autre"
+    m = re.search(r"\(([^)]+)\)$", label)
+    return m.group(1) if m and len(label) > 30 else label

@@ -1,0 +1,85 @@
+"""« Évolution »: the figures and the partnerships compared with the previous campaign."""
+
+from __future__ import annotations
+
+from reportlab.lib.units import cm
+from reportlab.platypus import CondPageBreak, Flowable, Paragraph
+
+from reports import typography as t
+from reports.pdf.context import Context
+from reports.pdf.flowables import LIST_MAX, esc, more, para, table
+
+CHANGE_LABELS = {
+    "response_rate": ("Taux de réponse", True),
+    "links": ("Partenariats", False),
+    "reciprocity": ("Liens réciproques", True),
+    "formal_share": ("Liens formels", True),
+    "fragile_share": ("Liens fragiles (une seule personne)", True),
+    "structures": ("Structures sur la carte", False),
+    "density": ("Densité du réseau", True),
+    "components": ("Groupes séparés", False),
+    "isolated_count": ("Structures sans aucun lien", False),
+}
+
+
+def section(ctx: Context) -> list[Flowable]:
+    """The year-over-year figures and changed partnerships (a short note on a first campaign)."""
+    d, st = ctx.data, ctx.styles
+    if not d.comparison or not d.previous:
+        return [
+            para("Évolution", st["H1"]),
+            para(
+                "C'est la première campagne de ce territoire : l'évolution sera décrite à "
+                "partir de l'an prochain.",
+                st["body"],
+            ),
+        ]
+    c = d.comparison
+    y0, y1 = d.previous.year, d.campaign.year
+    out: list[Flowable] = [para(f"Évolution depuis {y0}", st["H1"])]
+    rows: list[list] = [["Chiffre", str(y0), str(y1), "Évolution"]]
+    for key, (label, share) in CHANGE_LABELS.items():
+        f = c["figures"][key]
+        fmt = t.percent if share else t.number
+        change = t.points(f["change"]) if share else t.signed(f["change"])
+        rows.append([label, fmt(f["before"]), fmt(f["after"]), change])
+    out.append(table(rows, [7.6 * cm, 3 * cm, 3 * cm, 3.4 * cm], st, {1, 2, 3}))
+    k = c["counts"]
+    out.append(para("Ce qui a changé dans les partenariats", st["H2"]))
+    lines = [
+        f"{t.integer(k['kept'])} partenariats sont toujours là ;",
+        f"{t.integer(k['new'])} sont nouveaux ;",
+        f"{t.integer(k['lost'])} ont disparu alors qu'au moins une des deux structures a répondu ;",
+        f"{t.integer(k['strengthened'])} se sont renforcés : {t.integer(k['became_formal'])} "
+        f"sont devenus formels, {t.integer(k['more_carriers'])} sont portés par plus de "
+        "personnes ;",
+        f"{t.integer(k['weakened'])} se sont affaiblis (moins de personnes, ou plus de cadre "
+        "formel).",
+    ]
+    for line in lines:
+        out.append(Paragraph(esc(line), st["bullet"], bulletText="•"))
+    if k["not_observed"] or k["newly_observed"]:
+        out.append(
+            para(
+                f"{t.integer(k['not_observed'])} liens de {y0} n'ont pas pu être observés cette "
+                f"année (aucune des deux structures n'a répondu) et "
+                f"{t.integer(k['newly_observed'])} apparaissent seulement parce que des "
+                "structures silencieuses l'an dernier ont répondu : ils ne sont comptés ni "
+                "comme perdus ni comme nouveaux.",
+                st["note"],
+            )
+        )
+    for key, title in (
+        ("new", "Nouveaux partenariats"),
+        ("lost", "Partenariats disparus"),
+        ("strengthened", "Partenariats renforcés"),
+    ):
+        rows_ = c[key]
+        if not rows_:
+            continue
+        out.append(CondPageBreak(4 * cm))
+        out.append(para(title, st["H3"]))
+        pairs = "; ".join(f"{x['a_name']} — {x['b_name']}" for x in rows_[:LIST_MAX])
+        out.append(para(pairs + (" ; " + more(len(rows_), LIST_MAX) if len(rows_) > LIST_MAX
+                               else "."), st["small"]))  # fmt: skip
+    return out

@@ -1,0 +1,73 @@
+"""« Réciprocité »: who cites whom, one-sided links, rarely cited structures."""
+
+from __future__ import annotations
+
+from reportlab.lib.units import cm
+from reportlab.platypus import CondPageBreak, Flowable
+
+from reports import typography as t
+from reports.pdf.context import Context
+from reports.pdf.flowables import LIST_MAX, more, para, table
+
+
+def section(ctx: Context) -> list[Flowable]:
+    """Mutual and one-sided links, structures cited by one other or none."""
+    d, st = ctx.data, ctx.styles
+    r = d.figures["reciprocity"]
+    g = d.graph
+    out: list[Flowable] = [para("Réciprocité : qui cite qui", st["H1"])]
+    out.append(
+        para(
+            f"Quand les deux structures ont répondu ({t.plural(r['observable_links'], 'lien')}), "
+            f"{t.integer(r['mutual'])} liens sont cités des deux côtés ({t.percent(r['rate'])}) "
+            f"et {t.integer(r['one_sided_count'])} d'un seul. "
+            f"{t.integer(r['with_non_respondent_count'])} autres liens touchent une structure "
+            "qui n'a pas répondu : on ne peut pas savoir s'ils sont réciproques.",
+            st["body"],
+        )
+    )
+    out.append(
+        para(
+            "Un lien cité d'un seul côté n'est pas forcément une erreur : l'un peut compter sur "
+            "un partenaire qui ne le voit pas comme tel, ou le contact est passé par une autre "
+            "personne. C'est un sujet de discussion utile entre les deux structures.",
+            st["body"],
+        )
+    )
+    one = r["one_sided"]
+    if one:
+        out.append(para("Liens cités d'un seul côté", st["H2"]))
+        rows: list[list] = [["Structure qui cite", "Structure citée, qui ne la cite pas"]]
+        rows += [[x["source_name"], x["target_name"]] for x in one[:LIST_MAX]]
+        out.append(table(rows, [8.5 * cm, 8.5 * cm], st))
+        if len(one) > LIST_MAX:
+            out.append(para(more(len(one), LIST_MAX), st["note"]))
+    out.append(CondPageBreak(6 * cm))
+    out.append(para("Structures isolées ou peu citées", st["H2"]))
+    rare = sorted(
+        (n for n in g.nodes if g.in_degree(n) <= 1),
+        key=lambda n: (g.in_degree(n), str(g.nodes[n].get("name")).lower()),
+    )
+    if rare:
+        rows = [["Structure", "Citée par", "Cite", "A répondu"]]
+        for n in rare[: LIST_MAX * 2]:
+            a = g.nodes[n]
+            rows.append(
+                [
+                    a.get("name", str(n)),
+                    t.plural(g.in_degree(n), "structure"),
+                    t.plural(g.out_degree(n), "structure") if a.get("answered") else "—",
+                    "oui" if a.get("answered") else "non",
+                ]
+            )
+        out.append(table(rows, [8.6 * cm, 3 * cm, 3 * cm, 2.4 * cm], st))
+        out.append(
+            para(
+                "Une structure citée par une seule autre, ou par aucune, est peu visible de ses "
+                "partenaires potentiels : le répertoire peut aider à la faire connaître.",
+                st["note"],
+            )
+        )
+    else:
+        out.append(para("Chaque structure est citée par au moins deux autres.", st["body"]))
+    return out

@@ -7,16 +7,42 @@ import sys
 from inspect import signature
 from typing import Annotated
 
+import click
 import typer
 import uvicorn
 from sqlmodel import Session
+from typer.core import TyperGroup
 
 from app import cli_admin, cli_ops, cli_report, cli_reports
 from app.settings import get_settings
 from survey import campaigns, cells, migrate
 from survey.db import make_engine
+from survey.text import forbidden_character, message
+
+
+class TextCheckedGroup(TyperGroup):
+    """survey.text's rule for every argument of `carte` (territory name, e-mail, password…),
+    before any command runs: a refused character is a French message and exit code 2, like
+    any wrong argument, and nothing is written."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        for position, arg in enumerate(args):
+            char = forbidden_character(arg)
+            if char is None:
+                continue
+            before = args[position - 1] if position else ""
+            if arg.startswith("--"):
+                label = arg.split("=", 1)[0]
+            elif before.startswith("-") and "=" not in before:
+                label = before
+            else:
+                label = f"argument n° {position + 1}"
+            _fail(message(label, char))
+        return super().parse_args(ctx, args)
+
 
 cli = typer.Typer(
+    cls=TextCheckedGroup,
     help="Carte partenariale : administration du service.",
     no_args_is_help=True,
     add_completion=False,

@@ -25,6 +25,7 @@ from pydantic import ValidationError
 
 from survey.messages import pydantic_message
 from survey.questionnaire import MAX_LINKS, Answers, LinkAnswer, Problem
+from survey.text import forbidden_character
 
 MAX_BODY_BYTES = 4 * 1024 * 1024
 MAX_FIELDS = 20_000
@@ -157,7 +158,11 @@ def read_pairs(body: bytes) -> list[tuple[str, str]]:
 
 def _first(values: dict[str, list[str]], name: str) -> str:
     got = values.get(name)
-    return got[0].strip() if got else ""
+    if not got:
+        return ""
+    # A character survey.text refuses stays put, even at an edge, to be refused like the
+    # API refuses it: strip() would silently drop U+001C-U+001F, which Python calls spaces.
+    return got[0] if forbidden_character(got[0]) else got[0].strip()
 
 
 def state_from_pairs(pairs: Iterable[tuple[str, str]]) -> tuple[FormState, str]:

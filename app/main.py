@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.routing import iter_route_contexts
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DataError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddleware
 from starlette.routing import get_route_path
@@ -20,6 +20,7 @@ from app.settings import Settings, get_settings
 from app.templating import templates
 from survey.db import make_engine
 from survey.messages import pydantic_problems
+from survey.text import UNSTORABLE
 
 log = logging.getLogger("carte")
 
@@ -59,6 +60,12 @@ def is_busy(exc: OperationalError) -> bool:
     if getattr(exc.orig, "sqlstate", None) in ("55P03", "40P01", "40001"):
         return True
     return "database is locked" in str(exc.orig)
+
+
+def is_refused_text(exc: DataError) -> bool:
+    """PostgreSQL refused a text: NUL (refused by psycopg before sending) or a byte sequence
+    invalid in its encoding (SQLSTATE 22021)."""
+    return "NUL" in str(exc.orig) or getattr(exc.orig, "sqlstate", None) == "22021"
 
 
 def _wants_json(request: Request) -> bool:
@@ -196,6 +203,17 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         if _wants_json(request):
             return JSONResponse({"detail": BUSY}, status_code=503, headers=headers)
         return _error_page(request, 503, BUSY, headers=headers)
+
+    # Defence in depth: survey/text.py refuses these characters at every entry; one that still
+    # reaches PostgreSQL is the sender's data, so a 400 as on SQLite, not a 500.
+    @app.exception_handler(DataError)
+    async def _refused_text(request: Request, exc: DataError):
+        if not is_refused_text(exc):
+            return await _unexpected(request, exc)
+        log.warning("Text refused by the database on %s: %s", request.url.path, exc.orig)
+        if _wants_json(request):
+            return JSONResponse({"detail": UNSTORABLE}, status_code=400)
+        return _error_page(request, 400, UNSTORABLE)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception):  # pragma: no cover - last resort

@@ -26,7 +26,7 @@ from pwdlib import PasswordHash
 from sqlalchemy import Column, Index, Text, delete, func, update
 from sqlmodel import Field, Session, SQLModel, col, select
 
-from survey import mailing
+from survey import mailing, text
 from survey.models import Territory, utcnow
 
 ROLES = ("admin", "coordinator", "viewer")
@@ -173,6 +173,8 @@ def normalise_email(email: str) -> str:
 
 
 def check_password_strength(password: str, field: str = "password") -> None:
+    if found := text.problem(password, "Mot de passe"):
+        raise AccountError(found, field)
     if len(password) < PASSWORD_MIN_LENGTH:
         raise AccountError(
             f"Le mot de passe doit comporter au moins {PASSWORD_MIN_LENGTH} caractères.", field
@@ -184,6 +186,8 @@ def check_password_strength(password: str, field: str = "password") -> None:
 
 
 def _check_email(email: str) -> str:
+    if found := text.problem(email, "Adresse e-mail"):
+        raise AccountError(found, "email")
     email = normalise_email(email)
     local, _, domain = email.partition("@")
     if not local or "." not in domain or " " in email or len(email) > 200:
@@ -200,6 +204,9 @@ def territory_by_code(session: Session, code: str) -> Territory | None:
 
 def create_territory(session: Session, code: str, name: str) -> Territory:
     """A new territory (département); the caller commits."""
+    for value, label, field in ((code, "Code du département", "code"), (name, "Nom", "name")):
+        if found := text.problem(value, label):  # before strip(), which drops some
+            raise AccountError(found, field)
     code, name = code.strip(), name.strip()
     if not code or len(code) > 10 or not all(c.isalnum() for c in code):
         raise AccountError(
@@ -251,6 +258,8 @@ def create_user(
             "Un coordinateur ou un lecteur est rattaché à un territoire : indiquez-le.",
             "territory",
         )
+    if found := text.problem(full_name, "Nom"):
+        raise AccountError(found, "full_name")
     if len(full_name) > 160:
         raise AccountError("Le nom est trop long (160 caractères au plus).", "full_name")
     if password is not None:
@@ -526,6 +535,11 @@ def authenticate(session: Session, email: str, password: str, ip: str = "") -> U
     Records the attempt (and the audit event); the caller commits even on failure, so that
     failures count.
     """
+    # Refused before any query (PostgreSQL rejects NUL): accounts are created and
+    # passwords set under the same rule, so this turns no real account away.
+    for value, label in ((email, "Adresse e-mail"), (password, "Mot de passe")):
+        if found := text.problem(value, label):
+            raise AccountError(found, "email")
     email = normalise_email(email)[:200]
     ip = ip[:64]
     throttle_check(session, email, ip)

@@ -21,6 +21,7 @@ from sqlmodel import Session, and_, col, or_, select
 
 from survey import cells, links
 from survey.models import Campaign, Invitation, Organisation, Professional, Response, Territory
+from survey.text import problem
 
 STATUS_LABELS = {"not_started": "non commencé", "draft": "brouillon", "submitted": "envoyé"}
 CAMPAIGN_STATUS_LABELS = {"draft": "en préparation", "open": "ouverte", "closed": "close"}
@@ -108,6 +109,12 @@ def can_reopen(session: Session, campaign: Campaign) -> bool:
 # --- changing ------------------------------------------------------------------------------
 
 
+def _refuse_invisible(introduction: str) -> None:
+    """survey.text's rule, on the text as sent (strip() would drop some of its characters)."""
+    if found := problem(introduction, "Texte d'introduction"):
+        raise CampaignInvalid({"introduction": found})
+
+
 def _check_fields(
     opens_on: date | None, closes_on: date | None, introduction: str
 ) -> dict[str, str]:
@@ -128,6 +135,7 @@ def create_campaign(
     introduction: str = "",
 ) -> Campaign:
     """A new campaign in preparation (draft). Raises CampaignInvalid."""
+    _refuse_invisible(introduction)
     introduction = introduction.strip()
     problems = _check_fields(opens_on, closes_on, introduction)
     if not MIN_YEAR <= year <= MAX_YEAR:
@@ -170,6 +178,7 @@ def update_campaign(
             f"La campagne {campaign.year} est close : elle ne peut plus être modifiée. "
             "Rouvrez-la d'abord si nécessaire."
         )
+    _refuse_invisible(introduction)
     introduction = introduction.strip()
     problems = _check_fields(opens_on, closes_on, introduction)
     if problems:

@@ -27,6 +27,7 @@ from survey.models import (
     Service,
 )
 from survey.tabular import Table, missing_columns
+from survey.text import field_problems, row_problems
 
 SERVICE_SEPARATOR = "|"
 STATUS_LABELS = {
@@ -51,6 +52,21 @@ class Refused(Exception):
     def __init__(self, message: str):
         super().__init__(message)
         self.message = message
+
+
+# The fields as their forms name them, for survey.text's refusals.
+STRUCTURE_LABELS = {"name": "Nom de la structure", "type": "Type de structure",
+                    "commune": "Commune", "siret": "SIRET", "missions": "Missions"}  # fmt: skip
+SERVICE_LABELS = {"name": "Nom du service", "contact_role": "Rôle", "contact_name": "Nom",
+                  "contact_phone": "Téléphone", "contact_email": "E-mail"}  # fmt: skip
+
+
+def refuse_invisible(data: object, labels: dict[str, str]) -> None:
+    """Invalid when a text field holds a character survey.text refuses. Checked on what was
+    sent, before `cleaned()`: str.split() would fold U+001C-U+001F into spaces."""
+    errors = field_problems(vars(data), labels)
+    if errors:
+        raise Invalid(errors)
 
 
 def normalize_name(name: str) -> str:
@@ -250,6 +266,7 @@ def get_structure(session: Session, territory_id: int, org_id: int) -> Organisat
 def create_structure(
     session: Session, territory_id: int, data: StructureData, status: str = "active"
 ) -> Organisation:
+    refuse_invisible(data, STRUCTURE_LABELS)
     data = data.cleaned()
     errors = check_structure(session, territory_id, data)
     if errors:
@@ -271,6 +288,7 @@ def create_structure(
 def update_structure(session: Session, org: Organisation, data: StructureData) -> Organisation:
     if org.status == "merged":
         raise Refused("Cette structure a été fusionnée : modifiez celle qui l'a absorbée.")
+    refuse_invisible(data, STRUCTURE_LABELS)
     data = data.cleaned()
     errors = check_structure(session, org.territory_id, data, current_id=org.id)
     if errors:
@@ -494,6 +512,7 @@ def add_service(session: Session, org: Organisation, data: ServiceData) -> Servi
         raise Refused(
             "Cette structure a été fusionnée : ajoutez le service à celle qui l'a absorbée."
         )
+    refuse_invisible(data, SERVICE_LABELS)
     data = data.cleaned()
     errors = check_service(session, org, data)
     if errors:
@@ -506,6 +525,7 @@ def add_service(session: Session, org: Organisation, data: ServiceData) -> Servi
 
 def update_service(session: Session, svc: Service, data: ServiceData) -> Service:
     org = session.get(Organisation, svc.organisation_id)
+    refuse_invisible(data, SERVICE_LABELS)
     data = data.cleaned()
     errors = check_service(session, org, data, current_id=svc.id)
     if errors:
@@ -848,6 +868,9 @@ def preview_structure_import(session: Session, territory_id: int, table: Table) 
     for number, row in table.numbered():
         line = ImportLine(number, {k: row.get(k, "") for k in STRUCTURE_COLUMNS})
         preview.lines.append(line)
+        if refused := row_problems(row):
+            line.errors.extend(refused)
+            continue  # a line that cannot be stored as it is: nothing more to check
         existing = index.by_name.get(normalize_name(row.get("nom", "")))
         data = _structure_data(row, existing)
         type_given = row.get("type", "").strip()

@@ -39,6 +39,7 @@ from survey.models import (
     Response,
     utcnow,
 )
+from survey.text import field_problems
 
 KINDS = ("invitation", "reminder1", "reminder2")
 KIND_LABELS = {
@@ -199,6 +200,12 @@ def save_template(
     """Store the territory's wording of `kind`. Raises TemplateInvalid."""
     if kind not in KINDS:
         raise TemplateInvalid({"kind": "Type de message inconnu."})
+    # survey.text's rule, on the text as sent (strip() would drop some of its characters).
+    refused = field_problems(
+        {"subject": subject, "body": body}, {"subject": "Objet", "body": "Message"}
+    )
+    if refused:
+        raise TemplateInvalid(refused)
     subject, body = subject.strip(), body.replace("\r\n", "\n").strip() + "\n"
     problems = check_template(subject, body.strip())
     if problems:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from survey import text
+
 _BY_TYPE: dict[str, str] = {
     "missing": "Ce champ est obligatoire.",
     "int_parsing": "Indiquez un nombre entier.",
@@ -56,6 +58,8 @@ def pydantic_message(error: dict[str, Any]) -> str:
     """A French sentence for one pydantic error dict."""
     kind = error.get("type", "")
     ctx = error.get("ctx") or {}
+    if kind == text.ERROR_TYPE:
+        return error["msg"]  # survey.text's refusal, which names the field
     if kind in ("literal_error", "enum"):
         return _choice_message(error)
     if kind == "string_too_long":

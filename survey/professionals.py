@@ -24,9 +24,11 @@ from survey.directory import (
     active_services,
     email_is_valid,
     normalize_name,
+    refuse_invisible,
 )
 from survey.models import Campaign, Organisation, Professional, Service
 from survey.tabular import Table, missing_columns
+from survey.text import row_problems
 
 PRO_COLUMNS = ["nom", "email", "structure", "service", "fonction"]
 EXPORT_COLUMNS = [*PRO_COLUMNS, "actif", "succede_a"]
@@ -44,6 +46,10 @@ PRO_ALIASES = {
     "function": "fonction",
     "poste": "fonction",
 }
+
+
+# The fields as the form names them, for survey.text's refusals.
+PRO_LABELS = {"full_name": "Prénom et nom", "email": "Adresse e-mail", "function": "Fonction"}
 
 
 @dataclass
@@ -143,6 +149,7 @@ def _succession_problem(
 
 
 def add_professional(session: Session, territory_id: int, data: ProfessionalData) -> Professional:
+    refuse_invisible(data, PRO_LABELS)
     data = data.cleaned()
     errors = check_professional(session, territory_id, data)
     if errors:
@@ -158,6 +165,7 @@ def update_professional(
 ) -> Professional:
     """Edit the record. Moving to another structure does not rewrite past answers: each
     response keeps the structure the person worked in when answering."""
+    refuse_invisible(data, PRO_LABELS)
     data = data.cleaned()
     errors = check_professional(session, pro.territory_id, data, current_id=pro.id)
     if errors:
@@ -326,6 +334,9 @@ def preview_professional_import(session: Session, territory_id: int, table: Tabl
     for number, row in table.numbered():
         line = ImportLine(number, {k: row.get(k, "") for k in PRO_COLUMNS}, action="create")
         preview.lines.append(line)
+        if refused := row_problems(row):
+            line.errors.extend(refused)
+            continue  # a line that cannot be stored as it is: nothing more to check
         name = " ".join(row.get("nom", "").split())
         email = row.get("email", "").strip()
         if not name:

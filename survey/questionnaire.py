@@ -44,6 +44,7 @@ from survey.models import (
     Territory,
     utcnow,
 )
+from survey.text import free_text
 
 MAX_LINKS = 200
 # Row ids are 32-bit INTEGER on PostgreSQL (64-bit on SQLite): a larger number sent to the API
@@ -60,9 +61,9 @@ class WriteIn(BaseModel):
     """A partner missing from the directory, stored as a proposed structure."""
 
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
-    name: str = Field(default="", max_length=200)
+    name: Annotated[str, free_text("Nom de la structure")] = Field(default="", max_length=200)
     type: vocab.OrgTypeCode = "autre"
-    commune: str = Field(default="", max_length=120)
+    commune: Annotated[str, free_text("Commune")] = Field(default="", max_length=120)
 
 
 class LinkAnswer(BaseModel):
@@ -78,10 +79,12 @@ class LinkAnswer(BaseModel):
     channels: list[vocab.ChannelCode] = Field(default_factory=list, max_length=20)
     frequency: vocab.FrequencyCode | None = None
     practices: list[vocab.PracticeCode] = Field(default_factory=list, max_length=20)
-    practice_other: str = Field(default="", max_length=SHORT_TEXT)
+    practice_other: Annotated[str, free_text("Autre chose construite ensemble")] = Field(
+        default="", max_length=SHORT_TEXT
+    )
     thematiques: list[vocab.ThematiqueCode] = Field(default_factory=list, max_length=40)
     has_named_contact: bool | None = None
-    contact_name: str = Field(default="", max_length=120)
+    contact_name: Annotated[str, free_text("Nom du contact")] = Field(default="", max_length=120)
     contact_consent: bool = False
     quality: int | None = None
     carried_from_id: RowId | None = None
@@ -91,15 +94,21 @@ class Answers(BaseModel):
     """Everything a respondent can write. Read-only fields sent back are ignored."""
 
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
-    function: str = Field(default="", max_length=160)
+    function: Annotated[str, free_text("Votre fonction")] = Field(default="", max_length=160)
     years_in_post: vocab.YearsInPostCode | None = None
     declared_partner_count: int | None = Field(default=None, ge=0, le=1000)
     links: list[LinkAnswer] = Field(default_factory=list, max_length=MAX_LINKS)
     obstacles: list[vocab.ObstacleCode] = Field(default_factory=list, max_length=20)
-    obstacle_other: str = Field(default="", max_length=SHORT_TEXT)
+    obstacle_other: Annotated[str, free_text("Autre difficulté")] = Field(
+        default="", max_length=SHORT_TEXT
+    )
     body_ids: list[RowId] = Field(default_factory=list, max_length=100)
-    body_other: str = Field(default="", max_length=SHORT_TEXT)
-    comment: str = Field(default="", max_length=LONG_TEXT)
+    body_other: Annotated[str, free_text("Autres instances")] = Field(
+        default="", max_length=SHORT_TEXT
+    )
+    comment: Annotated[str, free_text("Votre commentaire")] = Field(
+        default="", max_length=LONG_TEXT
+    )
 
 
 @dataclass

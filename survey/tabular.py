@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from survey import cells
+from survey.text import forbidden_character
 
 MAX_BYTES = 2 * 1024 * 1024
 MAX_ROWS = 20_000
@@ -66,7 +67,10 @@ def _clean_cell(value: object) -> str:
         value = int(value)
     if isinstance(value, datetime | date):
         return value.isoformat()
-    text = str(value).replace("\r\n", "\n").strip()
+    text = str(value).replace("\r\n", "\n")
+    # A character survey.text refuses stays, even at an edge, so that the preview refuses its
+    # line: strip() would silently drop U+001C-U+001F, which Python counts as spaces.
+    text = text if forbidden_character(text) else text.strip()
     if len(text) > 1 and text[0] == "'" and text[1] in _FORMULA_START:
         text = text[1:]
     return text
@@ -121,13 +125,15 @@ def _decode(data: bytes) -> str:
             "L'encodage du fichier n'est pas reconnu : enregistrez-le en CSV UTF-8 "
             "ou en CSV (séparateur : point-virgule) depuis Excel."
         ) from exc
-    if "\x00" in text:
+    if "\x00\x00" in text:
         raise TabularError("Ce fichier n'est pas un fichier texte (CSV) ni un classeur .xlsx.")
     return text
 
 
 def _read_csv(data: bytes) -> list[list[str]]:
-    if b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+    # Binary formats are full of NUL runs; a lone NUL in a text file is a cell that the
+    # preview refuses on its line (survey.text), not a reason to reject the whole file.
+    if b"\x00\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise TabularError("Ce fichier n'est pas un fichier texte (CSV) ni un classeur .xlsx.")
     text = _decode(data)
     first_line = text.split("\n", 1)[0]

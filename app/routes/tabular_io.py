@@ -40,6 +40,7 @@ from survey.tabular import (
     write_csv,
     write_xlsx,
 )
+from survey.text import problem
 
 # A form field is limited to 1 MB by the form parser: the carried table must fit below it.
 MAX_PAYLOAD = 900 * 1024
@@ -76,6 +77,8 @@ async def uploaded_table(request: Request, aliases: dict[str, str]) -> tuple[Tab
     upload = form.get("fichier")
     if not isinstance(upload, UploadFile) or not upload.filename:
         raise UploadProblem(NO_FILE)
+    if found := problem(upload.filename, "nom du fichier"):  # it goes to the audit log
+        raise UploadProblem(found)
     data = await upload.read(MAX_BYTES + 1)
     if len(data) > MAX_BYTES:
         raise UploadProblem(TOO_LARGE, status=413)
@@ -213,6 +216,8 @@ class ImportFlow:
         self, request: Request, scope: Scope, session: Session, payload: str, filename: str
     ) -> Response:
         """Check the carried table again against the database, then write it in one commit."""
+        if found := problem(filename, "nom du fichier"):  # it goes to the audit log
+            return self.page(request, scope, 400, upload_error=found)
         try:
             table = unpack(request.app.state.secret, self.kind, scope.territory.code, payload)
         except UploadProblem as exc:

@@ -5,6 +5,11 @@ or id, so nothing personal can be written. Nested attributes (frequencies, pract
 thématiques) are flattened to one scalar column per code, always the whole vocabulary so
 every file has the same columns; missing values (no quality given) are left out in
 GEXF/GraphML and empty in CSV.
+
+GEXF and GraphML are well-formed and valid against the official GEXF 1.2draft and GraphML
+1.0 schemas (tests/reports/test_export_schemas.py), whatever text is in the database:
+characters XML 1.0 forbids are refused at every entry (survey/text.py) and, for anything
+stored before that rule or by hand, dropped here at write time.
 """
 
 from __future__ import annotations
@@ -14,8 +19,10 @@ import zipfile
 from pathlib import Path
 
 import networkx as nx
+from networkx.readwrite.gexf import GEXFWriter
 
 from survey import cells, vocab
+from survey.text import strip_forbidden
 
 FORMATS = ("gexf", "graphml", "csv", "json")
 
@@ -94,12 +101,31 @@ def flat_graph(g: nx.DiGraph) -> nx.DiGraph:
     return h
 
 
+def xml_text(h: nx.DiGraph) -> nx.DiGraph:
+    """`h` (a flat graph, changed in place) without the characters XML 1.0 forbids in its text
+    attributes: one such character in a name made the whole file unreadable."""
+    attribute_sets = [h.graph, *(a for _, a in h.nodes(data=True))]
+    attribute_sets += [a for _, _, a in h.edges(data=True)]
+    for attrs in attribute_sets:
+        for key, value in attrs.items():
+            if isinstance(value, str):
+                attrs[key] = strip_forbidden(value)
+    return h
+
+
 def write_graphml(g: nx.DiGraph, path: Path) -> None:
-    nx.write_graphml(flat_graph(g), path, named_key_ids=True)
+    # The standard-library writer, not lxml's even when lxml is installed (it is in the
+    # tests): the same code writes the file in production and under test.
+    nx.write_graphml_xml(xml_text(flat_graph(g)), path, named_key_ids=True)
 
 
 def write_gexf(g: nx.DiGraph, path: Path) -> None:
-    nx.write_gexf(flat_graph(g), path)
+    writer = GEXFWriter(encoding="utf-8", prettyprint=True, version="1.2draft")
+    writer.add_graph(xml_text(flat_graph(g)))
+    # networkx always writes <graph name="">, which GEXF 1.2draft does not define.
+    writer.graph_element.attrib.pop("name", None)
+    with path.open("wb") as out:
+        writer.write(out)
 
 
 def write_json(g: nx.DiGraph, path: Path) -> None:

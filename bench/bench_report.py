@@ -41,7 +41,7 @@ def _campaign(session: Session, code: str | None) -> Campaign:
 
 def run(url: str, code: str | None = None, repeat: int = 1) -> dict:
     """The best of `repeat` reports (the first one also computes the layout, which later
-    ones of the same process reuse, as a web server would: see reports.svg)."""
+    ones of the same process reuse, as a web server would: see reports.layout)."""
     engine = make_engine(url)
     pdf.register_fonts()  # one-off, not part of a report
     with Session(engine) as session:

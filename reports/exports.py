@@ -21,6 +21,7 @@ from pathlib import Path
 import networkx as nx
 from networkx.readwrite.gexf import GEXFWriter
 
+from reports.structure import partner_count
 from survey import cells, vocab
 from survey.text import strip_forbidden
 
@@ -90,11 +91,10 @@ def flat_graph(g: nx.DiGraph) -> nx.DiGraph:
         {k: v for k, v in g.graph.items() if isinstance(v, str | int | float) and v is not None}
     )
     h.graph["notice"] = NOTICE
-    partners = {n: len(set(g.successors(n)) | set(g.predecessors(n))) for n in g.nodes}
     for n, a in g.nodes(data=True):
         flat = _flatten(a)
         flat["label"] = str(a.get("name", n))
-        flat["degree"] = partners[n]
+        flat["degree"] = partner_count(g, n)
         h.add_node(n, **flat)
     for u, v, a in g.edges(data=True):
         h.add_edge(u, v, **_flatten(a))

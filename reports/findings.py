@@ -14,8 +14,8 @@ from dataclasses import dataclass
 import networkx as nx
 
 from reports import privacy
-from reports import typography as t
-from reports.svg import FAMILIES
+from survey import french as t
+from survey.vocab import FAMILIES
 
 
 @dataclass(frozen=True)

@@ -3,19 +3,30 @@
 Structures that stay start where they were last year and only drift; a new structure starts
 at the centre of its already placed partners (or at a seeded random place). The result is
 scaled into [0, 1]² with the same factor on both axes, so shapes are not distorted.
+
+`map_positions` chains the years (each campaign's layout starts from the one before) and is
+what both maps read: the web map (reports.svg) and the PDF's (reports.mapdraw), each drawing
+`spread` of it.
 """
 
 from __future__ import annotations
 
+import hashlib
+import math
 import random
-from collections.abc import Hashable
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
 
 import networkx as nx
+from sqlmodel import Session, col, select
 
-from reports.figures import undirected
+from reports import cache, figures
+from survey.models import Campaign
 
 LAYOUT_SEED = 42
 INERTIA = 0.5  # share of the way a staying structure moves towards its new place
+HISTORY = 3  # how many earlier campaigns the stable layout starts from
 
 Position = tuple[float, float]
 
@@ -58,7 +69,7 @@ def positions(
     With previous positions the layout starts from them, runs fewer iterations, is turned
     back to last year's orientation, and each staying structure moves only INERTIA of the
     way to its new place, so the map stays recognisable from one year to the next."""
-    u = undirected(g)
+    u = figures.undirected(g)
     if u.number_of_nodes() == 0:
         return {}
     if u.number_of_nodes() == 1:
@@ -117,3 +128,126 @@ def _align(pos: dict[Hashable, Position], target: dict[Hashable, Position]) -> d
         n: tuple(float(v) for v in (np.array(p) - ma) @ rotation * scale + mb)
         for n, p in pos.items()
     }
+
+
+def spread(pos: dict[Hashable, Position], power: float = 0.5) -> dict[Hashable, Position]:
+    """Display transform of layout positions: distances from the centre are raised to
+    `power` (< 1 opens up the dense core and pulls far outliers in), then each axis is
+    stretched to fill [0, 1]. Monotonic, so neighbourhoods and year-to-year stability are
+    kept; only the drawing uses it (the API serves the layout's own positions)."""
+    if len(pos) < 2:
+        return {n: (0.5, 0.5) for n in pos}
+    xs = sorted(p[0] for p in pos.values())
+    ys = sorted(p[1] for p in pos.values())
+    cx, cy = xs[len(xs) // 2], ys[len(ys) // 2]
+    dist = {n: math.hypot(x - cx, y - cy) for n, (x, y) in pos.items()}
+    top = max(dist.values()) or 1.0
+    moved = {}
+    for n, (x, y) in pos.items():
+        d = dist[n]
+        k = (top * (d / top) ** power) / d if d else 0.0
+        moved[n] = (cx + (x - cx) * k, cy + (y - cy) * k)
+    lo_x, hi_x = min(p[0] for p in moved.values()), max(p[0] for p in moved.values())
+    lo_y, hi_y = min(p[1] for p in moved.values()), max(p[1] for p in moved.values())
+    return {
+        n: ((x - lo_x) / ((hi_x - lo_x) or 1.0), (y - lo_y) / ((hi_y - lo_y) or 1.0))
+        for n, (x, y) in moved.items()
+    }
+
+
+# --- a campaign's map, year after year ----------------------------------------------------
+
+
+class _Memo:
+    """A small thread-safe LRU of computed values (sync routes run in a thread pool). The
+    value is computed outside the lock: two threads may compute it once each, both get a
+    correct (deterministic) result."""
+
+    def __init__(self, size: int = 64) -> None:
+        self._values: OrderedDict[Hashable, dict] = OrderedDict()
+        self._lock = threading.Lock()
+        self._size = size
+
+    def get(self, key: Hashable, compute: Callable[[], dict]) -> dict:
+        with self._lock:
+            if key in self._values:
+                self._values.move_to_end(key)
+                return self._values[key]
+        value = compute()
+        with self._lock:
+            self._values[key] = value
+            if len(self._values) > self._size:
+                self._values.popitem(last=False)
+        return value
+
+
+_by_structure = _Memo()  # layouts by graph fingerprint
+_by_version = _Memo()  # layouts by (campaign, data version, previous year's layout)
+
+
+def positions_digest(pos: dict | None) -> str:
+    """A key for a set of positions (for caching what is drawn from them)."""
+    return hashlib.sha256(
+        repr(sorted((pos or {}).items(), key=lambda kv: str(kv[0]))).encode()
+    ).hexdigest()
+
+
+def _fingerprint(g: nx.DiGraph, previous: dict | None) -> str:
+    h = hashlib.sha256()
+    h.update(repr(sorted(g.nodes, key=str)).encode())
+    h.update(repr([(x.a, x.b, x.carriers) for x in figures.links(g)]).encode())
+    h.update(positions_digest(previous).encode())
+    return h.hexdigest()
+
+
+def cached_positions(g: nx.DiGraph, previous: dict | None = None) -> dict[Hashable, Position]:
+    """`positions`, memoised on the graph's structure (the layout is deterministic, so
+    several processes computing it independently agree)."""
+    return _by_structure.get(_fingerprint(g, previous), lambda: positions(g, previous))
+
+
+def _year_positions(
+    session: Session,
+    campaign: Campaign,
+    previous: dict | None,
+    g: nx.DiGraph | None = None,
+    version: str | None = None,
+) -> dict:
+    """`version` (the campaign's data version, reports.cache) may be given when the caller
+    just read it."""
+    version = version or cache.data_version(session, campaign)
+
+    def compute() -> dict:
+        graph = g if g is not None else cache.entry(session, campaign, version=version).graph
+        return cached_positions(graph, previous)
+
+    return _by_version.get((campaign.id, version, positions_digest(previous)), compute)
+
+
+def earlier_campaigns(session: Session, campaign: Campaign) -> list[Campaign]:
+    """The campaigns whose layouts the map of `campaign` starts from, latest first."""
+    return list(
+        session.exec(
+            select(Campaign)
+            .where(Campaign.territory_id == campaign.territory_id, Campaign.year < campaign.year)
+            .order_by(col(Campaign.year).desc())
+            .limit(HISTORY)
+        ).all()
+    )
+
+
+def map_positions(
+    session: Session, campaign: Campaign, g: nx.DiGraph | None = None, version: str | None = None
+) -> dict[Hashable, Position]:
+    """Positions of the structures of `campaign`, stable across years: the layout of the
+    earlier campaigns (up to HISTORY of them, oldest first) is computed first and each year
+    starts from the previous one, so a structure that stays keeps its place.
+
+    Always computed on the unfiltered graph (`g` if given must be unfiltered): a filter
+    hides links and structures but never moves them. Memoised per campaign data version,
+    so earlier years' graphs are only rebuilt when their answers changed. `version` is
+    `campaign`'s data version when the caller has just read it (reports.cache)."""
+    previous: dict | None = None
+    for c in reversed(earlier_campaigns(session, campaign)):
+        previous = _year_positions(session, c, previous)
+    return _year_positions(session, campaign, previous, g, version)

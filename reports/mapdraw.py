@@ -17,14 +17,13 @@ import networkx as nx
 from matplotlib.collections import LineCollection, PolyCollection
 from matplotlib.lines import Line2D
 from matplotlib.patheffects import withStroke
-from sqlmodel import Session
 
-from reports import figures, svg
+from reports import figures
 from reports.charts import CM, GREY, INK, Chart, plt, save
-from reports.graph import build_graph
-from survey.models import Campaign
+from reports.structure import partner_count
+from survey.vocab import FAMILIES, family_of
 
-# The web map's families (reports.svg): same shape per family, and its colour where printed
+# The web map's families (survey.vocab): same shape per family, and its colour where printed
 # in colour; the shape alone tells them apart on a black-and-white copy.
 MARKERS = {
     "circle": "o",
@@ -43,20 +42,6 @@ LABELLED_MAX = 40  # structures numbered on the map; the others are in the table
 class MapDrawing:
     chart: Chart
     key: list[tuple[int, str]]  # (number on the map, structure name)
-
-
-def map_positions(
-    session: Session, campaign: Campaign, g: nx.DiGraph, known: dict[int, nx.DiGraph]
-) -> dict:
-    """The web map's positions (reports.svg.map_positions: each earlier campaign's layout
-    starts the next one) with its display spread. `known` maps a campaign id to its graph
-    when the caller already built it, so it is not built twice."""
-    earlier = svg.earlier_campaigns(session, campaign)
-    previous: dict | None = None
-    for c in reversed(earlier):
-        graph = known.get(c.id) or build_graph(session, c)
-        previous = svg.cached_positions(graph, previous)
-    return svg.spread(svg.cached_positions(g, previous))
 
 
 def _arrowhead(x0, y0, x1, y1, r_end: float, size: float) -> list[tuple[float, float]]:
@@ -81,10 +66,7 @@ def draw_map(
     formal declaration (either direction); nodes stay where they are on the full map."""
     all_links = all_links if all_links is not None else figures.links(g)
     shown = [x for x in all_links if x.formal] if formal_only else all_links
-    degree = {n: 0 for n in g.nodes}
-    for x in all_links:
-        degree[x.a] += 1
-        degree[x.b] += 1
+    degree = {n: partner_count(g, n) for n in g.nodes}
     top = max(degree.values(), default=1) or 1
     n_nodes = g.number_of_nodes()
     base = 26 if n_nodes <= 80 else 10  # marker area (pt²) of a structure with no link
@@ -137,8 +119,8 @@ def draw_map(
 
     by_family: dict[str, list] = {}
     for n in g.nodes:
-        by_family.setdefault(svg.family_of(g.nodes[n].get("type")).code, []).append(n)
-    for fam in svg.FAMILIES:
+        by_family.setdefault(family_of(g.nodes[n].get("type")).code, []).append(n)
+    for fam in FAMILIES:
         nodes = by_family.get(fam.code, [])
         for answered in (True, False):
             sel = [n for n in nodes if bool(g.nodes[n].get("answered")) == answered]
@@ -183,11 +165,11 @@ def draw_map(
 
 
 def _legend(fig, g: nx.DiGraph, width_cm: float, formal_only: bool) -> None:
-    used = {svg.family_of(g.nodes[n].get("type")).code for n in g.nodes}
+    used = {family_of(g.nodes[n].get("type")).code for n in g.nodes}
     shapes = [
         Line2D([], [], marker=MARKERS.get(f.shape, "o"), linestyle="", markersize=7,
                markerfacecolor=f.colour, markeredgecolor=f.colour, label=f.label)
-        for f in svg.FAMILIES
+        for f in FAMILIES
         if f.code in used
     ]  # fmt: skip
     states = [

@@ -12,7 +12,7 @@ free comments and contact names are never read.
 
 from __future__ import annotations
 
-from reports import typography
+from survey import french
 
 THRESHOLD = 3
 SMALL = "<\u00a03"  # « < 3 », the no-break space keeps it on one line
@@ -27,7 +27,7 @@ def people(n: int | None) -> str:
     """A count of professionals as printed: « < 3 » for 1 and 2."""
     if n is None:
         return "—"
-    return SMALL if is_small(n) else typography.integer(n)
+    return SMALL if is_small(n) else french.integer(n)
 
 
 def rate(num: int, den: int) -> str:
@@ -36,7 +36,7 @@ def rate(num: int, den: int) -> str:
         return "—"
     if is_small(den) or is_small(num):
         return "—"
-    return typography.percent(num / den)
+    return french.percent(num / den)
 
 
 def pool_small_groups(

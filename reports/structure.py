@@ -46,6 +46,17 @@ def reciprocity_status(g: nx.DiGraph, n: Hashable, m: Hashable) -> str:
     return "out" if ab else "in"
 
 
+def partner_ids(g: nx.DiGraph, n: Hashable) -> set[Hashable]:
+    """The structures `n` names or is named by."""
+    return set(g.successors(n)) | set(g.predecessors(n))
+
+
+def partner_count(g: nx.DiGraph, n: Hashable) -> int:
+    """How many partners `n` has: distinct structures, whichever side named the other (the
+    size of a structure on the maps, its « partenaires » in pages, API and exports)."""
+    return len(partner_ids(g, n))
+
+
 STATUS_LABELS = {
     "mutual": "Réciproque : chacune cite l'autre",
     "out": "Citée par cette structure seulement",
@@ -57,7 +68,7 @@ STATUS_LABELS = {
 def partners(g: nx.DiGraph, n: Hashable) -> list[dict]:
     """Every partner of `n`, in both directions, sorted by name."""
     rows = []
-    for m in set(g.successors(n)) | set(g.predecessors(n)):
+    for m in partner_ids(g, n):
         out_tie = g.edges[n, m] if g.has_edge(n, m) else None
         in_tie = g.edges[m, n] if g.has_edge(m, n) else None
         ties = [t for t in (out_tie, in_tie) if t]
@@ -161,5 +172,5 @@ def evolution(comparison: dict, n: Hashable) -> dict:
 
 def ego(g: nx.DiGraph, n: Hashable) -> nx.DiGraph:
     """`n`, its partners and the links among them (a copy)."""
-    keep = {n} | set(g.successors(n)) | set(g.predecessors(n))
+    keep = {n} | partner_ids(g, n)
     return g.subgraph(keep).copy()

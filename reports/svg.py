@@ -1,11 +1,11 @@
-"""The partnership map drawn as SVG on the server, and the positions it uses.
+"""The partnership map drawn as SVG on the server, at the positions of reports.layout.
 
 The SVG is complete without JavaScript: every structure is a focusable link (or a focusable
 group) with a <title>, so the map can be read by keyboard and screen reader, and
 app/static/map.js only adds zoom, pan, highlighting and the side panel on top of it.
 
 Visual cues, none carried by colour alone:
-- family of structure type: colour AND shape (see FAMILIES), repeated in the <title>;
+- family of structure type: colour AND shape (survey.vocab.FAMILIES), repeated in the <title>;
 - size: number of partners (degree);
 - hollow shape: the structure did not answer (its links are only known from the others);
 - dashed link: carried by a single professional (fragile);
@@ -15,202 +15,21 @@ Visual cues, none carried by colour alone:
 
 from __future__ import annotations
 
-import hashlib
 import math
-import threading
-from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 
 import networkx as nx
 from markupsafe import Markup, escape
-from sqlmodel import Session, col, select
 
-from reports import cache, figures, layout
-from survey.models import Campaign
-
-Position = tuple[float, float]
+from reports import figures, layout
+from reports.layout import Position
+from reports.structure import partner_count
+from survey.vocab import FAMILIES, Family, family_of
 
 SIZE = 1000  # user units of the drawing (positions in [0, 1]² are scaled to it)
 MARGIN = 40  # room for labels at the border
 LABELS_MAX = 10  # at most this many structures get a permanent label (the most connected)
-HISTORY = 3  # how many earlier campaigns the stable layout starts from
-
-
-@dataclass(frozen=True)
-class Family:
-    code: str
-    label: str
-    colour: str  # Okabe-Ito based, each ≥ 3:1 against white
-    shape: str
-    types: frozenset[str]
-
-
-FAMILIES: tuple[Family, ...] = (
-    Family("protection", "Caisses de protection sociale", "#0072b2", "circle",
-           frozenset({"caf", "cpam", "carsat", "mutualite-sociale-agricole"})),
-    Family("communes", "Communes, CCAS, accueil de proximité", "#007a5a", "square",
-           frozenset({"ccas-cias", "communes", "france-service", "msap", "pimms-mediation",
-                      "la-poste", "aidants-connect", "conseillers-numeriques",
-                      "espaces-publics-numeriques", "fcsf", "mjc"})),
-    Family("public", "Département et services de l'État", "#7b4fa0", "diamond",
-           frozenset({"departements", "services-departement", "maisons-des-solidarites",
-                      "maison-departementale-de-lautonomie", "ase",
-                      "delegataire-conseil-departemental", "services-etat", "regions", "pjj",
-                      "spip", "education-nationale", "points-justice"})),
-    Family("emploi", "Emploi, insertion, formation", "#c4500a", "triangle",
-           frozenset({"mission-locale", "france-travail", "cap-emploi-reseau-cheops", "plie",
-                      "maisons-de-l-emploi", "afpa", "chambres-consulaires", "ei", "aci",
-                      "etti", "eiti", "ai", "geiq", "epide", "ecoles-de-la-deuxieme-chance",
-                      "reseau-app", "reseau-bge", "cnam", "agefiph", "coorace", "inae",
-                      "alliance-villes-emploi", "reseau-information-jeunesse",
-                      "campus-connecte", "chantier-ecole", "collectif-emploi", "crepi",
-                      "etcld", "mobin", "wimoov", "creches-avip"})),
-    Family("logement", "Hébergement et logement", "#8c5a14", "hexagon",
-           frozenset({"siao", "chrs", "chu", "cada", "huda", "cph", "bailleur-social",
-                      "residences-fjt", "action-logement", "cava"})),
-    Family("associations", "Associations et solidarité", "#b8336a", "pentagon",
-           frozenset({"association", "udaf", "unaf", "cidff", "restos-du-coeur",
-                      "secours-populaire", "croix-rouge", "emmaus", "banques-alimentaires",
-                      "cresus", "points-conseil-budget",
-                      "federation-des-acteurs-de-la-solidarite", "ressourceries"})),
-    Family("sante", "Santé et handicap", "#3d3d3d", "cross",
-           frozenset({"sante", "mdph", "cmp", "cms", "csapa", "caarud", "esat", "ea", "eatt",
-                      "unea"})),
-    Family("autre", "Autres", "#6e6e6e", "triangle-down", frozenset({"autre"})),
-)  # fmt: skip
-_BY_TYPE = {t: f for f in FAMILIES for t in f.types}
-OTHER = FAMILIES[-1]
-
-
-def family_of(org_type: str | None) -> Family:
-    return _BY_TYPE.get(org_type or "autre", OTHER)
-
-
-# --- positions -----------------------------------------------------------------------------
-
-
-class _Memo:
-    """A small thread-safe LRU of computed values (sync routes run in a thread pool). The
-    value is computed outside the lock: two threads may compute it once each, both get a
-    correct (deterministic) result."""
-
-    def __init__(self, size: int = 64) -> None:
-        self._values: OrderedDict[Hashable, dict] = OrderedDict()
-        self._lock = threading.Lock()
-        self._size = size
-
-    def get(self, key: Hashable, compute: Callable[[], dict]) -> dict:
-        with self._lock:
-            if key in self._values:
-                self._values.move_to_end(key)
-                return self._values[key]
-        value = compute()
-        with self._lock:
-            self._values[key] = value
-            if len(self._values) > self._size:
-                self._values.popitem(last=False)
-        return value
-
-
-_by_structure = _Memo()  # layouts by graph fingerprint
-_by_version = _Memo()  # layouts by (campaign, data version, previous year's layout)
-
-
-def positions_digest(pos: dict | None) -> str:
-    """A key for a set of positions (for caching what is drawn from them)."""
-    return hashlib.sha256(
-        repr(sorted((pos or {}).items(), key=lambda kv: str(kv[0]))).encode()
-    ).hexdigest()
-
-
-def _fingerprint(g: nx.DiGraph, previous: dict | None) -> str:
-    h = hashlib.sha256()
-    h.update(repr(sorted(g.nodes, key=str)).encode())
-    h.update(repr([(x.a, x.b, x.carriers) for x in figures.links(g)]).encode())
-    h.update(positions_digest(previous).encode())
-    return h.hexdigest()
-
-
-def cached_positions(g: nx.DiGraph, previous: dict | None = None) -> dict[Hashable, Position]:
-    """layout.positions, memoised on the graph's structure (the layout is deterministic, so
-    several processes computing it independently agree)."""
-    return _by_structure.get(_fingerprint(g, previous), lambda: layout.positions(g, previous))
-
-
-def _year_positions(
-    session: Session,
-    campaign: Campaign,
-    previous: dict | None,
-    g: nx.DiGraph | None = None,
-    version: str | None = None,
-) -> dict:
-    """`version` (the campaign's data version, reports.cache) may be given when the caller
-    just read it."""
-    version = version or cache.data_version(session, campaign)
-
-    def compute() -> dict:
-        graph = g if g is not None else cache.entry(session, campaign, version=version).graph
-        return cached_positions(graph, previous)
-
-    return _by_version.get((campaign.id, version, positions_digest(previous)), compute)
-
-
-def earlier_campaigns(session: Session, campaign: Campaign) -> list[Campaign]:
-    """The campaigns whose layouts the map of `campaign` starts from, latest first."""
-    return list(
-        session.exec(
-            select(Campaign)
-            .where(Campaign.territory_id == campaign.territory_id, Campaign.year < campaign.year)
-            .order_by(col(Campaign.year).desc())
-            .limit(HISTORY)
-        ).all()
-    )
-
-
-def map_positions(
-    session: Session, campaign: Campaign, g: nx.DiGraph | None = None, version: str | None = None
-) -> dict[Hashable, Position]:
-    """Positions of the structures of `campaign`, stable across years: the layout of the
-    earlier campaigns (up to HISTORY of them, oldest first) is computed first and each year
-    starts from the previous one, so a structure that stays keeps its place.
-
-    Always computed on the unfiltered graph (`g` if given must be unfiltered): a filter
-    hides links and structures but never moves them. Memoised per campaign data version,
-    so earlier years' graphs are only rebuilt when their answers changed. `version` is
-    `campaign`'s data version when the caller has just read it (reports.cache)."""
-    previous: dict | None = None
-    for c in reversed(earlier_campaigns(session, campaign)):
-        previous = _year_positions(session, c, previous)
-    return _year_positions(session, campaign, previous, g, version)
-
-
-# --- drawing -------------------------------------------------------------------------------
-
-
-def spread(pos: dict[Hashable, Position], power: float = 0.5) -> dict[Hashable, Position]:
-    """Display transform of layout positions: distances from the centre are raised to
-    `power` (< 1 opens up the dense core and pulls far outliers in), then each axis is
-    stretched to fill [0, 1]. Monotonic, so neighbourhoods and year-to-year stability are
-    kept; only the drawing uses it (the API serves the layout's own positions)."""
-    if len(pos) < 2:
-        return {n: (0.5, 0.5) for n in pos}
-    xs = sorted(p[0] for p in pos.values())
-    ys = sorted(p[1] for p in pos.values())
-    cx, cy = xs[len(xs) // 2], ys[len(ys) // 2]
-    dist = {n: math.hypot(x - cx, y - cy) for n, (x, y) in pos.items()}
-    top = max(dist.values()) or 1.0
-    moved = {}
-    for n, (x, y) in pos.items():
-        d = dist[n]
-        k = (top * (d / top) ** power) / d if d else 0.0
-        moved[n] = (cx + (x - cx) * k, cy + (y - cy) * k)
-    lo_x, hi_x = min(p[0] for p in moved.values()), max(p[0] for p in moved.values())
-    lo_y, hi_y = min(p[1] for p in moved.values()), max(p[1] for p in moved.values())
-    return {
-        n: ((x - lo_x) / ((hi_x - lo_x) or 1.0), (y - lo_y) / ((hi_y - lo_y) or 1.0))
-        for n, (x, y) in moved.items()
-    }
 
 
 def _fmt(v: float) -> str:
@@ -356,11 +175,11 @@ def render(
     `stats` adds data-* attributes per node (e.g. betweenness) for the side panel."""
     p = options.id_prefix
     nodes = [n for n in g.nodes if n in pos]
-    partners = {n: len(set(g.successors(n)) | set(g.predecessors(n))) for n in nodes}
+    partners = {n: partner_count(g, n) for n in nodes}
     top = max(partners.values(), default=0)
     radius = {n: _radius(partners[n], top) for n in nodes}
     span = SIZE - 2 * MARGIN
-    shown = spread(pos)  # on every position given, so a filter never moves a structure
+    shown = layout.spread(pos)  # on every position given, so a filter never moves a structure
     xy = {n: (MARGIN + shown[n][0] * span, MARGIN + shown[n][1] * span) for n in nodes}
     order = sorted(nodes, key=lambda n: (-partners[n], str(g.nodes[n].get("name", n)).lower()))
     placed = _place_labels(

@@ -26,7 +26,7 @@ from pwdlib import PasswordHash
 from sqlalchemy import Column, Index, Text, delete, func, update
 from sqlmodel import Field, Session, SQLModel, col, select
 
-from survey import mailing, text
+from survey import french, mailing, text
 from survey.models import Territory, utcnow
 
 ROLES = ("admin", "coordinator", "viewer")
@@ -455,7 +455,7 @@ def password_link_message(
         f"du territoire {territory.code} — {territory.name} : la carte des partenariats, "
         "les chiffres et les rapports annuels.\n\n"
         "Pour choisir votre mot de passe, ouvrez ce lien personnel (il ne sert qu'une fois, "
-        f"jusqu'au {mailing._date_fr(expires.date())} ; ne le transmettez pas) :\n{link}\n\n"
+        f"jusqu'au {french.date_fr(expires.date(), space=' ')} ; ne le transmettez pas) :\n{link}\n\n"
         f"Ensuite, connectez-vous sur {login_url} avec votre adresse e-mail ({user.email}) "
         "et ce mot de passe.\n\n"
         "Si vous n'attendiez pas ce message, ignorez-le : sans ce lien, aucun mot de passe "

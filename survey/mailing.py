@@ -19,7 +19,7 @@ import contextlib
 import re
 import smtplib
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate, make_msgid
 
@@ -28,7 +28,7 @@ from sqlalchemy.orm import aliased
 from sqlalchemy.sql import Subquery
 from sqlmodel import Field, Session, SQLModel, and_, col, select
 
-from survey import links, timing
+from survey import french, links, timing
 from survey.campaigns import link_url
 from survey.models import (
     Campaign,
@@ -233,19 +233,6 @@ def reset_template(session: Session, territory_id: int, kind: str) -> None:
         session.flush()
 
 
-_MONTHS = [
-    "janvier", "février", "mars", "avril", "mai", "juin",
-    "juillet", "août", "septembre", "octobre", "novembre", "décembre",
-]  # fmt: skip
-
-
-def _date_fr(value: date | None) -> str:
-    if value is None:
-        return "la fin de la campagne"
-    day = "1er" if value.day == 1 else str(value.day)
-    return f"{day} {_MONTHS[value.month - 1]} {value.year}"
-
-
 def render(text: str, values: dict[str, str]) -> str:
     """Replace the known placeholders literally; anything else is left as typed."""
     return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), text)
@@ -257,7 +244,8 @@ def placeholder_values(
     return {
         "nom": full_name,
         "lien": link,
-        "date_cloture": _date_fr(campaign.closes_on),
+        # A campaign may have no closing date yet: the sentence still reads.
+        "date_cloture": french.date_fr(campaign.closes_on, space=" ") or "la fin de la campagne",
         "annee": str(campaign.year),
         "duree": timing.promise(carried_partners),
     }

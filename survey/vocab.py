@@ -6,6 +6,7 @@ renamed: QUESTIONNAIRE_VERSION is stored with each answer so later years stay co
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Literal
 
 from data_inclusion.schema.v1 import ReseauPorteur
@@ -131,6 +132,58 @@ ORG_TYPES: dict[str, str] = {
 
 def org_type_label(code: str | None) -> str:
     return ORG_TYPES.get(code or "autre", code or "Autre")
+
+
+# Families of structure types: the map's legend (web and PDF) groups the types into a few
+# families, each told apart by colour AND shape so that the map reads without colour.
+@dataclass(frozen=True)
+class Family:
+    code: str
+    label: str
+    colour: str  # Okabe-Ito based, each ≥ 3:1 against white
+    shape: str
+    types: frozenset[str]
+
+
+FAMILIES: tuple[Family, ...] = (
+    Family("protection", "Caisses de protection sociale", "#0072b2", "circle",
+           frozenset({"caf", "cpam", "carsat", "mutualite-sociale-agricole"})),
+    Family("communes", "Communes, CCAS, accueil de proximité", "#007a5a", "square",
+           frozenset({"ccas-cias", "communes", "france-service", "msap", "pimms-mediation",
+                      "la-poste", "aidants-connect", "conseillers-numeriques",
+                      "espaces-publics-numeriques", "fcsf", "mjc"})),
+    Family("public", "Département et services de l'État", "#7b4fa0", "diamond",
+           frozenset({"departements", "services-departement", "maisons-des-solidarites",
+                      "maison-departementale-de-lautonomie", "ase",
+                      "delegataire-conseil-departemental", "services-etat", "regions", "pjj",
+                      "spip", "education-nationale", "points-justice"})),
+    Family("emploi", "Emploi, insertion, formation", "#c4500a", "triangle",
+           frozenset({"mission-locale", "france-travail", "cap-emploi-reseau-cheops", "plie",
+                      "maisons-de-l-emploi", "afpa", "chambres-consulaires", "ei", "aci",
+                      "etti", "eiti", "ai", "geiq", "epide", "ecoles-de-la-deuxieme-chance",
+                      "reseau-app", "reseau-bge", "cnam", "agefiph", "coorace", "inae",
+                      "alliance-villes-emploi", "reseau-information-jeunesse",
+                      "campus-connecte", "chantier-ecole", "collectif-emploi", "crepi",
+                      "etcld", "mobin", "wimoov", "creches-avip"})),
+    Family("logement", "Hébergement et logement", "#8c5a14", "hexagon",
+           frozenset({"siao", "chrs", "chu", "cada", "huda", "cph", "bailleur-social",
+                      "residences-fjt", "action-logement", "cava"})),
+    Family("associations", "Associations et solidarité", "#b8336a", "pentagon",
+           frozenset({"association", "udaf", "unaf", "cidff", "restos-du-coeur",
+                      "secours-populaire", "croix-rouge", "emmaus", "banques-alimentaires",
+                      "cresus", "points-conseil-budget",
+                      "federation-des-acteurs-de-la-solidarite", "ressourceries"})),
+    Family("sante", "Santé et handicap", "#3d3d3d", "cross",
+           frozenset({"sante", "mdph", "cmp", "cms", "csapa", "caarud", "esat", "ea", "eatt",
+                      "unea"})),
+    Family("autre", "Autres", "#6e6e6e", "triangle-down", frozenset({"autre"})),
+)  # fmt: skip
+_BY_TYPE = {t: f for f in FAMILIES for t in f.types}
+OTHER = FAMILIES[-1]
+
+
+def family_of(org_type: str | None) -> Family:
+    return _BY_TYPE.get(org_type or "autre", OTHER)
 
 
 # Each vocabulary as a type: pydantic and FastAPI publish it as an enum in OpenAPI, so clients

@@ -414,12 +414,13 @@ def test_own_map_before_and_after_submitting(client, session, world):
 
 
 def test_svg_cues_on_a_hand_made_graph():
-    from reports import svg
+    from reports import layout, svg
+    from survey import vocab
     from tests.reports.handmade import five
 
     g = five()
     g.nodes[1]["name"] = "A <&> « B »"
-    pos = svg.layout.positions(g)
+    pos = layout.positions(g)
     out = str(svg.render(g, pos, svg.MapOptions(href=None, id_prefix="t")))
     assert out.count('tabindex="0"') == 5  # focusable groups when there is no page to link to
     assert "A &lt;&amp;&gt; « B »" in out and "A <&>" not in out
@@ -437,10 +438,10 @@ def test_svg_cues_on_a_hand_made_graph():
     assert all("fragile" in x for x in one_sided)
     assert 'data-s="3" data-t="4"' in out  # C names D: the arrow points to D
     # Colour is never the only cue: each family has its own shape, named in the legend.
-    shapes = {f.shape for f in svg.FAMILIES}
-    assert len(shapes) == len(svg.FAMILIES) == len({f.colour for f in svg.FAMILIES})
-    assert svg.family_of("caf").shape != svg.family_of("siao").shape
-    assert svg.family_of("inconnu") is svg.OTHER
+    shapes = {f.shape for f in vocab.FAMILIES}
+    assert len(shapes) == len(vocab.FAMILIES) == len({f.colour for f in vocab.FAMILIES})
+    assert vocab.family_of("caf").shape != vocab.family_of("siao").shape
+    assert vocab.family_of("inconnu") is vocab.OTHER
 
 
 def test_svg_with_400_structures_labels_only_the_largest():
@@ -448,7 +449,7 @@ def test_svg_with_400_structures_labels_only_the_largest():
 
     import networkx as nx
 
-    from reports import svg
+    from reports import layout, svg
     from tests.reports.handmade import node, tie
 
     rng = random.Random(1)
@@ -460,7 +461,7 @@ def test_svg_with_400_structures_labels_only_the_largest():
         for j in rng.sample(range(400), 8):
             if i != j:
                 g.add_edge(i, j, **tie(rng.choice([1, 1, 2, 3]), informal=1))
-    pos = svg.layout.positions(g)
+    pos = layout.positions(g)
     out = str(svg.render(g, pos, svg.MapOptions(href=lambda n: f"/s/{n}")))
     assert out.count("<title>") == 400
     assert out.count('href="/s/') == 400
@@ -469,17 +470,16 @@ def test_svg_with_400_structures_labels_only_the_largest():
     # Every position drawn stays inside the drawing.
     for x, y in re.findall(r'<text class="label" x="([\d.]+)" y="([\d.]+)"', out):
         assert 0 <= float(x) <= svg.SIZE and 0 <= float(y) <= svg.SIZE + 40
-    spread = svg.spread(pos)
+    spread = layout.spread(pos)
     assert all(0 <= x <= 1 and 0 <= y <= 1 for x, y in spread.values())
 
 
 def test_every_structure_type_has_a_family():
-    from reports import svg
     from survey import vocab
 
-    families = {svg.family_of(t).code for t in vocab.ORG_TYPES}
-    assert families == {f.code for f in svg.FAMILIES}
-    types = [t for f in svg.FAMILIES for t in f.types]
+    families = {vocab.family_of(t).code for t in vocab.ORG_TYPES}
+    assert families == {f.code for f in vocab.FAMILIES}
+    types = [t for f in vocab.FAMILIES for t in f.types]
     assert len(types) == len(set(types))  # no type in two families
     assert set(types) <= set(vocab.ORG_TYPES)
 

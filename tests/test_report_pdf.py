@@ -12,9 +12,9 @@ from sqlmodel import select
 from typer.testing import CliRunner
 
 from reports import figures, findings, pdf, privacy
-from reports import typography as t
 from reports.graph import build_graph
 from survey import demo
+from survey import french as t
 from survey.campaigns import get_campaign
 from survey.models import DeclaredLink, Professional, Response, ResponseObstacle
 from tests.accounts_helpers import login, make_user
@@ -56,23 +56,6 @@ def pdf_text(data: bytes) -> tuple[PdfReader, list[str]]:
 
 
 # --- pure helpers --------------------------------------------------------------------------
-
-
-def test_french_typography():
-    assert t.text("Bonjour : ça va ? Oui ; « bien » !") == (
-        "Bonjour\u00a0: ça va\u202f? Oui\u202f; «\u00a0bien\u00a0»\u202f!"
-    )
-    assert t.text("a &amp; b") == "a &amp; b"  # an XML entity keeps its semicolon
-    assert t.text("voir https://example.org") == "voir https://example.org"
-    assert t.integer(12345) == "12\u202f345"
-    assert t.decimal(1234.56) == "1\u202f234,6"
-    assert t.percent(0.4256) == "43\u202f%"
-    assert t.percent(None) == "—"
-    assert t.signed(-3) == "\u22123" and t.signed(4) == "+4" and t.signed(0) == "0"
-    assert t.points(0.0772) == "+8\u00a0pts" and t.points(-0.01) == "\u22121\u00a0pt"
-    assert t.points(0.001) == "stable"
-    assert t.date_fr(date(2026, 3, 1)) == "1er\u00a0mars 2026"
-    assert t.plural(1, "lien") == "1\u00a0lien" and t.plural(2, "lien") == "2\u00a0liens"
 
 
 def test_small_counts_of_people_are_hidden():

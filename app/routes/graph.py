@@ -22,7 +22,7 @@ from sqlmodel import Session, col, select
 from app.db import SessionDep
 from app.security import Scope, ViewerScope, audit
 from app.templating import templates
-from reports import cache, exports, figures, svg
+from reports import cache, exports, figures, layout, svg
 from reports import structure as structure_view
 from reports.graph import NO_FILTER, GraphFilter
 from survey import vocab
@@ -210,7 +210,7 @@ def graph_view(
     figures are cached per campaign data version (reports.cache): never stale."""
     e = cache.entry(session, campaign, flt)
     g = e.graph
-    pos = svg.map_positions(session, campaign, g if flt == NO_FILTER else None, e.version)
+    pos = layout.map_positions(session, campaign, g if flt == NO_FILTER else None, e.version)
     figs = e.all_figures() if everything else map_figures_of(e)
     return GraphView(campaign, flt, g, figs, pos, e)
 
@@ -229,7 +229,7 @@ def node_stats(view: GraphView) -> dict:
     return {n: {"fragile": frag.get(n, 0)} for n in view.graph.nodes}
 
 
-def types_present(session: Session, territory_id: int) -> list[tuple[str, str, svg.Family]]:
+def types_present(session: Session, territory_id: int) -> list[tuple[str, str, vocab.Family]]:
     """(code, label, family) of the structure types used in the territory, by family."""
     codes = session.exec(
         select(Organisation.type)
@@ -238,8 +238,8 @@ def types_present(session: Session, territory_id: int) -> list[tuple[str, str, s
         )
         .distinct()
     ).all()
-    rows = [(c, vocab.org_type_label(c), svg.family_of(c)) for c in codes]
-    order = {f.code: i for i, f in enumerate(svg.FAMILIES)}
+    rows = [(c, vocab.org_type_label(c), vocab.family_of(c)) for c in codes]
+    order = {f.code: i for i, f in enumerate(vocab.FAMILIES)}
     return sorted(rows, key=lambda r: (order[r[2].code], r[1].lower()))
 
 
@@ -316,7 +316,7 @@ def map_page(request: Request, scope: ViewerScope, session: SessionDep):
     map_svg = (
         draw(view.graph)
         if found
-        else view.entry.derived(("svg", base, svg.positions_digest(view.positions)), draw)
+        else view.entry.derived(("svg", base, layout.positions_digest(view.positions)), draw)
     )
     names = sorted(str(a["name"]) for _, a in view.graph.nodes(data=True))
     return templates.TemplateResponse(
@@ -430,7 +430,7 @@ def table_page(request: Request, scope: ViewerScope, session: SessionDep):
         structures = [
             {
                 **r,
-                "degree": len(set(g.successors(r["id"])) | set(g.predecessors(r["id"]))),
+                "degree": structure_view.partner_count(g, r["id"]),
                 "out_degree": g.out_degree(r["id"]),
                 "in_degree": g.in_degree(r["id"]),
             }
@@ -532,13 +532,11 @@ def structure_page(org_id: str, request: Request, scope: ViewerScope, session: S
                 ctx["evo"] = structure_view.evolution(cmp, oid)
                 before = cache.entry(session, previous, version=version_before).graph
                 ctx["degree_before"] = (
-                    len(set(before.successors(oid)) | set(before.predecessors(oid)))
-                    if oid in before
-                    else None
+                    structure_view.partner_count(before, oid) if oid in before else None
                 )
                 ctx["answered_before"] = oid in before and bool(before.nodes[oid]["answered"])
             ego = structure_view.ego(g, oid)
-            pos = svg.cached_positions(ego)
+            pos = layout.cached_positions(ego)
             ctx["ego_svg"] = svg.render(
                 ego,
                 pos,

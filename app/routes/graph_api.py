@@ -21,7 +21,7 @@ from app.routes.graph import (
     parse_year,
 )
 from app.security import ViewerScope
-from reports import cache, figures, svg
+from reports import cache, figures, structure
 from survey import vocab
 
 router = APIRouter(prefix="/api/v1/t/{code}", tags=["graphe"])
@@ -95,14 +95,14 @@ def api_graph(
     nodes = []
     for n, a in g.nodes(data=True):
         x, y = view.positions.get(n, (None, None))
-        fam = svg.family_of(a.get("type"))
+        fam = vocab.family_of(a.get("type"))
         nodes.append(
             {
                 "id": n,
                 **a,
                 "family": fam.code,
                 "family_label": fam.label,
-                "degree": len(set(g.successors(n)) | set(g.predecessors(n))),
+                "degree": structure.partner_count(g, n),
                 "x": x,
                 "y": y,
             }

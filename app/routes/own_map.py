@@ -14,7 +14,7 @@ from sqlmodel import Session, col, select
 from app.db import SessionDep
 from app.respondent import respondent_or_404
 from app.templating import templates
-from reports import cache, svg
+from reports import cache, layout, svg
 from reports import structure as structure_view
 from reports.graph import COUNTED_LINK_STATUSES
 from survey import vocab
@@ -102,7 +102,7 @@ def own_map(token: str, request: Request, session: SessionDep):
             ego = structure_view.ego(g, oid)
             ctx["ego_svg"] = svg.render(
                 ego,
-                svg.cached_positions(ego),
+                layout.cached_positions(ego),
                 svg.MapOptions(
                     href=None,
                     id_prefix="ma-carte",

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 import networkx as nx
 from sqlmodel import Session, col, select
 
-from reports import cache, compare, figures, findings, mapdraw, svg
+from reports import cache, compare, figures, findings, layout
 from reports.pdf.progress import STEPS, Progress
 from survey.models import Campaign, Territory
 
@@ -88,12 +88,7 @@ def collect(
         obstacles=obstacles,
         comparison=comparison,
         findings=findings.top_findings(facts),
-        positions=mapdraw.map_positions(session, campaign, g, _earlier_graphs(session, campaign)),
+        # The web map's positions, with its display spread.
+        positions=layout.spread(layout.map_positions(session, campaign, g, current.version)),
         issued_on=issue_date(campaign, today),
     )
-
-
-def _earlier_graphs(session: Session, campaign: Campaign) -> dict[int, nx.DiGraph]:
-    """The cached graphs of the campaigns whose layouts the map starts from (the same
-    campaigns as mapdraw.map_positions), so none is built again when already cached."""
-    return {c.id: cache.graph(session, c) for c in svg.earlier_campaigns(session, campaign)}

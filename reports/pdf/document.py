@@ -16,13 +16,13 @@ from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import BaseDocTemplate, Flowable, Frame, PageBreak, PageTemplate, Paragraph
 
 from reports import figures, mapdraw
-from reports import typography as t
 from reports.pdf.collect import ReportData
 from reports.pdf.context import Context
 from reports.pdf.fonts import FONT, register_fonts
 from reports.pdf.progress import STEPS, Progress
 from reports.pdf.sections import SECTIONS
 from reports.pdf.styles import MARGIN, PAGE_H, PAGE_W, RULE, TEXT_W, styles
+from survey import french as t
 
 # Binary streams instead of ASCII85: ReportLab's pure-Python ASCII85 encoder took seconds on
 # the maps, and binary streams are a quarter smaller.

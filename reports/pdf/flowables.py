@@ -10,8 +10,8 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.platypus import Flowable, Image, Paragraph, Table, TableStyle
 
 from reports import charts
-from reports import typography as t
 from reports.pdf.styles import INK, RULE, SHADE, TEXT_W, Styles
+from survey import french as t
 
 LIST_MAX = 25  # rows of a list printed in full before « et N autres »
 

@@ -9,10 +9,10 @@ from reportlab.lib.units import cm
 from reportlab.platypus import CondPageBreak, Flowable, Paragraph
 
 from reports import privacy
-from reports import typography as t
 from reports.pdf.context import Context
 from reports.pdf.flowables import esc, markup, para, table
 from reports.pdf.markdown import markdown_flowables
+from survey import french as t
 
 METRICS_DOC = Path(__file__).resolve().parents[3] / "docs" / "metrics.md"
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from reportlab.lib.units import cm
 from reportlab.platypus import Flowable, NextPageTemplate, Spacer
 
-from reports import typography as t
 from reports.pdf.context import Context
 from reports.pdf.flowables import para
+from survey import french as t
 
 
 def section(ctx: Context) -> list[Flowable]:

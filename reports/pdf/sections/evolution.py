@@ -5,9 +5,9 @@ from __future__ import annotations
 from reportlab.lib.units import cm
 from reportlab.platypus import CondPageBreak, Flowable, Paragraph
 
-from reports import typography as t
 from reports.pdf.context import Context
 from reports.pdf.flowables import LIST_MAX, esc, more, para, table
+from survey import french as t
 
 CHANGE_LABELS = {
     "response_rate": ("Taux de réponse", True),

@@ -6,9 +6,9 @@ from reportlab.lib.units import cm
 from reportlab.platypus import Flowable
 
 from reports import charts, figures
-from reports import typography as t
 from reports.pdf.context import Context
 from reports.pdf.flowables import image, para, table
+from survey import french as t
 
 
 def section(ctx: Context) -> list[Flowable]:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from reportlab.lib.units import cm
 from reportlab.platypus import Flowable, PageBreak, Paragraph, Table, TableStyle
 
-from reports import typography as t
 from reports.pdf.context import Context
 from reports.pdf.flowables import esc, image, para, table
 from reports.pdf.styles import Styles
+from survey import french as t
 
 
 def section(ctx: Context) -> list[Flowable]:

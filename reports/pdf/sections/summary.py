@@ -6,9 +6,9 @@ from reportlab.lib.units import cm
 from reportlab.platypus import Flowable, Paragraph, Spacer
 
 from reports import privacy
-from reports import typography as t
 from reports.pdf.context import Context
 from reports.pdf.flowables import esc, markup, para, table
+from survey import french as t
 
 HEADLINE = (
     # key, label, what it means, share?

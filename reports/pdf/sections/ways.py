@@ -6,9 +6,9 @@ from reportlab.lib.units import cm
 from reportlab.platypus import CondPageBreak, Flowable
 
 from reports import charts
-from reports import typography as t
 from reports.pdf.context import Context
 from reports.pdf.flowables import image, para
+from survey import french as t
 from survey import vocab
 
 FREQ_ORDER = tuple(vocab.FREQUENCIES)

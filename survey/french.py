@@ -1,9 +1,10 @@
-"""French typography for the report: spaces, numbers, percentages and dates.
+"""French formatting of numbers, dates and sentences, for the pages, the e-mails and the report.
 
 Rules (Lexique des règles typographiques de l'Imprimerie nationale, as commonly applied on
 screen): a no-break space before « : » and inside « guillemets », a narrow no-break space
 before ; ! ? and %, thousands grouped by a narrow no-break space, a decimal comma, a real
-minus sign. DejaVu Sans (registered by reports.pdf) has every one of these characters.
+minus sign, « 1er » for the first day of a month. DejaVu Sans (registered by reports.pdf)
+has every one of these characters.
 """
 
 from __future__ import annotations
@@ -95,12 +96,14 @@ def points(change: float | None) -> str:
     return f"{signed(value)}{NBSP}pt{'s' if abs(value) > 1 else ''}"
 
 
-def date_fr(value: date | datetime | None) -> str:
-    """« 1er mars 2026 », « 24 novembre 2026 »."""
+def date_fr(value: date | datetime | None, space: str = NBSP) -> str:
+    """« 1er mars 2026 », « 24 novembre 2026 »; "" for None. `space` goes between the day
+    and the month: a no-break one on pages and in the report, so a day never ends a line;
+    the plain-text e-mails pass a plain space."""
     if value is None:
         return ""
     day = "1er" if value.day == 1 else str(value.day)
-    return f"{day}{NBSP}{MONTHS[value.month - 1]} {value.year}"
+    return f"{day}{space}{MONTHS[value.month - 1]} {value.year}"
 
 
 def plural(n: int, singular: str, plural_form: str | None = None) -> str:

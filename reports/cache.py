@@ -52,17 +52,18 @@ from sqlmodel import Session
 from reports import figures
 from reports.compare import carrier_departures, compare_graphs
 from reports.graph import NO_FILTER, GraphFilter, build_graph
+from survey.db import table_of
 from survey.models import Campaign, Invitation, Organisation, Professional, Response
 
 T = TypeVar("T")
 
 MAX_ENTRIES = 8  # (campaign, version, filter) graphs kept; a large one is ~15-35 MB with figures
 
-_resp = Response.__table__
-_inv = Invitation.__table__
-_org = Organisation.__table__
-_pro = Professional.__table__
-_camp = Campaign.__table__
+_resp = table_of(Response)
+_inv = table_of(Invitation)
+_org = table_of(Organisation)
+_pro = table_of(Professional)
+_camp = table_of(Campaign)
 _SEP = ";"
 
 

@@ -9,6 +9,7 @@ the same data give the same bytes.
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import matplotlib
@@ -70,7 +71,7 @@ def _clean(ax) -> None:
 
 
 def hbars(
-    items: list[tuple[str, float, str]],
+    items: Sequence[tuple[str, float, str]],
     xlabel: str = "",
     width_cm: float = 16.0,
     hatch: str = "",

@@ -16,6 +16,7 @@ from sqlmodel import Session
 
 from reports import figures
 from reports.graph import NO_FILTER, GraphFilter, build_graph, canonical_cte, declarations_cte
+from survey.db import table_of
 from survey.models import Campaign, Professional, Response
 
 Pair = tuple[Hashable, Hashable]
@@ -75,8 +76,13 @@ def compare_graphs(
     (they are not computed again)."""
     p1 = {(x.a, x.b): x for x in figures.links(before)}
     p2 = {(x.a, x.b): x for x in figures.links(after)}
-    kept, new, newly_observed, lost, not_observed = [], [], [], [], []
-    strengthened, weakened = [], []
+    kept: list[dict] = []
+    new: list[dict] = []
+    newly_observed: list[dict] = []
+    lost: list[dict] = []
+    not_observed: list[dict] = []
+    strengthened: list[dict] = []
+    weakened: list[dict] = []
     for pair in sorted(p2.keys() - p1.keys(), key=str):
         seen_before = any(_answered(before, n) for n in pair)
         (new if seen_before else newly_observed).append(
@@ -105,7 +111,8 @@ def compare_graphs(
             strengthened.append(row)
         if (x1.formal and not x2.formal) or x2.carriers < x1.carriers:
             weakened.append(row)
-    survived, lost_with_carriers = [], []
+    survived: list[dict] = []
+    lost_with_carriers: list[dict] = []
     for pair, all_left in sorted((carriers_left or {}).items(), key=lambda x: str(x[0])):
         if all_left and pair in p1:
             row = _row(before, after, pair, carriers_before=p1[pair].carriers)
@@ -158,8 +165,8 @@ def carrier_departures(
     Aggregated in SQL (one row per pair)."""
     canon = canonical_cte(before.territory_id)
     d = declarations_cte(before, flt, canon)
-    later = Response.__table__.alias("later")
-    pro = Professional.__table__
+    later = table_of(Response).alias("later")
+    pro = table_of(Professional)
     c2 = canon.alias("c2")
     # (professional, structure) pairs that stayed: active and answered the later campaign
     # from that structure. Joined once (a correlated EXISTS per declaration took seconds on

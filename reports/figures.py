@@ -10,6 +10,7 @@ respondents, not attributes of ties).
 from __future__ import annotations
 
 from collections.abc import Hashable
+from typing import Any
 
 import networkx as nx
 from sqlalchemy import distinct, func, select
@@ -17,6 +18,7 @@ from sqlmodel import Session
 
 from reports.graph import canonical_cte
 from survey import vocab
+from survey.db import table_of
 from survey.models import Campaign, Organisation, Response, ResponseObstacle
 
 LOUVAIN_SEED = 42
@@ -375,7 +377,7 @@ def communities(g: nx.DiGraph, u: nx.Graph | None = None) -> dict:
     else:
         parts = nx.community.louvain_communities(linked, weight="weight", seed=LOUVAIN_SEED)
         modularity = nx.community.modularity(linked, parts, weight="weight")
-    groups = [
+    groups: list[dict[str, Any]] = [
         {
             "size": len(p),
             "members": sorted(p, key=lambda n: _name(g, n).lower()),
@@ -419,7 +421,7 @@ def fragility(g: nx.DiGraph, pairs: list[Link] | None = None) -> dict:
         fragile_rows.append(
             _pair_row(g, src, dst) | {"partner_answered": bool(g.nodes[dst].get("answered"))}
         )
-    structures = sorted(
+    structures: list[dict[str, Any]] = sorted(
         (
             {
                 "id": n,
@@ -459,9 +461,9 @@ def obstacles(
 ) -> dict:
     """Obstacles cited in submitted responses, per type of the respondent's structure."""
     canon = canonical_cte(campaign.territory_id)
-    org = Organisation.__table__
-    resp = Response.__table__
-    obs = ResponseObstacle.__table__
+    org = table_of(Organisation)
+    resp = table_of(Response)
+    obs = table_of(ResponseObstacle)
     base = resp.join(canon, canon.c.id == resp.c.organisation_id).join(
         org, org.c.id == canon.c.root
     )

@@ -15,6 +15,7 @@ No professional's name, e-mail or id is put in the graph: it can be exported as 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import networkx as nx
 from sqlalchemy import Select, case, distinct, exists, func, literal, select, union
@@ -22,6 +23,7 @@ from sqlalchemy.sql.selectable import CTE
 from sqlmodel import Session
 
 from survey import vocab
+from survey.db import table_of
 from survey.models import (
     Campaign,
     DeclaredLink,
@@ -39,13 +41,13 @@ FREQUENCY_CODES = tuple(vocab.FREQUENCIES)
 TAG_KINDS = ("practice", "thematique")
 _MAX_MERGE_DEPTH = 20  # a merge chain longer than this is a data error; stop following it
 
-_org = Organisation.__table__
-_resp = Response.__table__
-_link = DeclaredLink.__table__
-_tag = LinkTag.__table__
-_pro = Professional.__table__
-_inv = Invitation.__table__
-_svc = Service.__table__
+_org = table_of(Organisation)
+_resp = table_of(Response)
+_link = table_of(DeclaredLink)
+_tag = table_of(LinkTag)
+_pro = table_of(Professional)
+_inv = table_of(Invitation)
+_svc = table_of(Service)
 
 
 @dataclass(frozen=True)
@@ -397,7 +399,7 @@ def build_service_graph(
         select(u.c.node, u.c.svc, func.count()).group_by(u.c.node, u.c.svc)
     ).all()
 
-    nodes: dict[str, dict[str, object]] = {}
+    nodes: dict[str, dict[str, Any]] = {}
 
     def node(org_id: int, service_id: int | None) -> str | None:
         if org_id not in structures:

@@ -242,7 +242,7 @@ def backup_postgres(url: str, output: Path, force: bool = False) -> BackupResult
     output.parent.mkdir(parents=True, exist_ok=True)
     partial = output.with_name(f".{output.name}.partiel")
     try:
-        _run(["pg_dump", "-Fc", "--no-owner", *args, "--file", str(partial), u.database], env)
+        _run(["pg_dump", "-Fc", "--no-owner", *args, "--file", str(partial), str(u.database)], env)
         os.replace(partial, output)
     finally:
         partial.unlink(missing_ok=True)
@@ -280,7 +280,7 @@ def restore_postgres(url: str, backup: Path, force: bool = False) -> None:
     _run(
         [
             "pg_restore", "--clean", "--if-exists", "--no-owner", "--single-transaction",
-            "--exit-on-error", *args, "--dbname", u.database, str(backup),
+            "--exit-on-error", *args, "--dbname", str(u.database), str(backup),
         ],
         env,
     )  # fmt: skip

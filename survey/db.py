@@ -4,10 +4,32 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Any, cast
 
-from sqlalchemy import Column, Table, TextClause, event, insert, text
+from sqlalchemy import Column, CursorResult, Result, Table, TextClause, event, insert, text
 from sqlalchemy.engine import Engine, make_url
-from sqlmodel import Session, create_engine
+from sqlalchemy.sql.schema import ScalarElementColumnDefault
+from sqlmodel import Session, SQLModel, create_engine
+
+
+def table_of(model: type[SQLModel]) -> Table:
+    """The Core table of a model class, for SQL written with SQLAlchemy Core (SQLModel does
+    not declare `__table__` to type checkers)."""
+    return model.__table__  # type: ignore[attr-defined]
+
+
+def stored_id(row: Any) -> int:
+    """The primary key of a row already flushed: SQLModel types ids `int | None` because a new
+    row has none until then. Fails loudly on a row not stored yet."""
+    if row is None or row.id is None:
+        raise ValueError(f"{row!r} is not stored yet")
+    return row.id
+
+
+def changed_rows(result: Result) -> int:
+    """The rows an UPDATE or DELETE changed (`Session.execute` is typed as returning a Result,
+    and only the CursorResult it returns for those statements has `rowcount`)."""
+    return cast(CursorResult, result).rowcount or 0
 
 
 def make_engine(
@@ -100,7 +122,7 @@ def _python_defaults(table: Table, given: frozenset[str]) -> dict | None:
             continue
         if not column.default.is_scalar:
             return None
-        out[column.name] = column.default.arg
+        out[column.name] = cast(ScalarElementColumnDefault, column.default).arg
     return out
 
 

@@ -14,11 +14,13 @@ import random
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import case, func, insert
 from sqlmodel import Session, col, select
 
 from survey import links, vocab
+from survey.db import stored_id
 from survey.models import (
     Body,
     Campaign,
@@ -456,7 +458,10 @@ class _ResponsePlan:
     row: Response | None = None
 
 
-def _pick(rng: random.Random, weights: dict) -> object:
+T = TypeVar("T")
+
+
+def _pick(rng: random.Random, weights: dict[T, float]) -> T:
     return rng.choices(list(weights), weights=list(weights.values()))[0]
 
 
@@ -727,7 +732,7 @@ def _build(session: Session, secret: str) -> None:
 
     orgs = {
         o.key: Organisation(
-            territory_id=territory.id, name=o.name, type=o.type, commune=o.commune,
+            territory_id=stored_id(territory), name=o.name, type=o.type, commune=o.commune,
             missions=o.missions, status=o.status,
         )
         for o in ORGS
@@ -735,25 +740,25 @@ def _build(session: Session, secret: str) -> None:
     session.add_all(orgs.values())
     session.flush()
     services = {
-        (o.key, name): Service(organisation_id=orgs[o.key].id, name=name)
+        (o.key, name): Service(organisation_id=stored_id(orgs[o.key]), name=name)
         for o in ORGS
         for name in o.services
     }
     session.add_all(services.values())
     bodies = {
-        key: Body(territory_id=territory.id, name=name, description=description)
+        key: Body(territory_id=stored_id(territory), name=name, description=description)
         for key, name, description, _ in BODIES
     }
     session.add_all(bodies.values())
     previous = Campaign(
-        territory_id=territory.id, year=PREVIOUS_YEAR, status="closed",
+        territory_id=stored_id(territory), year=PREVIOUS_YEAR, status="closed",
         opens_on=date(2025, 3, 1), closes_on=date(2025, 6, 30),
         introduction="Première carte partenariale de la Creuse : avec combien de partenaires "
         "travaillez-vous, de façon formelle ou informelle, et que construisez-vous ensemble "
         "autour de la personne ?",
     )  # fmt: skip
     current = Campaign(
-        territory_id=territory.id, year=CURRENT_YEAR, status="open",
+        territory_id=stored_id(territory), year=CURRENT_YEAR, status="open",
         opens_on=date(2026, 3, 1), closes_on=date(2026, 12, 15),
         introduction="Deuxième carte partenariale de la Creuse. La carte de l'an dernier a "
         "servi à préparer les rencontres de territoire : vos réponses de cette année diront "
@@ -771,11 +776,14 @@ def _build(session: Session, secret: str) -> None:
     def person(o: _Org, svc: str | None, fn: str, name: tuple[str, bool], active: bool) -> _Pro:
         full_name, female = name
         commune = (
-            svc.removeprefix("UTAS de ").removeprefix("UTAS d'") if o.key == "cd" else o.commune
+            cast(str, svc).removeprefix("UTAS de ").removeprefix("UTAS d'")
+            if o.key == "cd"
+            else o.commune
         )
         row = Professional(
-            territory_id=territory.id, full_name=full_name, email=_email(full_name, emails),
-            function=FUNCTIONS[fn][female], organisation_id=orgs[o.key].id,
+            territory_id=stored_id(territory), full_name=full_name,
+            email=_email(full_name, emails),
+            function=FUNCTIONS[fn][female], organisation_id=stored_id(orgs[o.key]),
             service_id=services[(o.key, svc)].id if svc else None, active=active,
         )  # fmt: skip
         return _Pro(row, o, svc, commune, gen.years_in_post())
@@ -827,9 +835,9 @@ def _build(session: Session, secret: str) -> None:
     draft_a = round(0.6 * n_draft)
     plans_2026: list[_ResponsePlan] = []
     for pro in with_source[:sub_a]:
-        plans_2026.append(gen.carried(pro, source(pro), "submitted"))
+        plans_2026.append(gen.carried(pro, cast(_ResponsePlan, source(pro)), "submitted"))
     for pro in with_source[sub_a : sub_a + draft_a]:
-        plans_2026.append(gen.carried(pro, source(pro), "draft"))
+        plans_2026.append(gen.carried(pro, cast(_ResponsePlan, source(pro)), "draft"))
     for pro in without[: n_sub - sub_a]:
         plans_2026.append(gen.new_in_current_year(pro, "submitted"))
     for pro in without[n_sub - sub_a : n_sub - sub_a + n_draft - draft_a]:
@@ -896,7 +904,7 @@ def _write_year(
     for plan in plans:
         pro = plan.pro.row
         plan.row = Response(
-            campaign_id=campaign.id, professional_id=pro.id,
+            campaign_id=stored_id(campaign), professional_id=stored_id(pro),
             organisation_id=pro.organisation_id, service_id=pro.service_id,
             status=plan.status, questionnaire_version=vocab.QUESTIONNAIRE_VERSION,
             function=pro.function, years_in_post=plan.pro.years_in_post,
@@ -911,14 +919,14 @@ def _write_year(
     for plan in plans:
         for position, lk in enumerate(plan.links):
             lk.row = DeclaredLink(
-                response_id=plan.row.id, position=position,
-                partner_organisation_id=orgs[lk.partner].id,
+                response_id=stored_id(plan.row), position=position,
+                partner_organisation_id=stored_id(orgs[lk.partner]),
                 partner_service_id=services[(lk.partner, lk.service)].id if lk.service else None,
                 status=lk.status, nature=lk.nature, frequency=lk.frequency,
                 practice_other=lk.practice_other, has_named_contact=lk.has_named_contact,
                 contact_name=lk.contact_name, contact_consent=lk.contact_consent,
                 quality=lk.quality,
-                carried_from_id=lk.carried_from.row.id if lk.carried_from else None,
+                carried_from_id=stored_id(lk.carried_from.row) if lk.carried_from else None,
             )  # fmt: skip
     session.add_all([lk.row for plan in plans for lk in plan.links])
     session.flush()
@@ -932,9 +940,10 @@ def _write_year(
                 ("practice", lk.practices),
                 ("thematique", lk.thematiques),
             ):
-                tags += [{"link_id": lk.row.id, "kind": kind, "code": c} for c in codes]
-        obstacles += [{"response_id": plan.row.id, "code": c} for c in plan.obstacles]
-        sat_in += [{"response_id": plan.row.id, "body_id": bodies[b].id} for b in plan.bodies]
+                tags += [{"link_id": stored_id(lk.row), "kind": kind, "code": c} for c in codes]
+        response_id = stored_id(plan.row)
+        obstacles += [{"response_id": response_id, "code": c} for c in plan.obstacles]
+        sat_in += [{"response_id": response_id, "body_id": bodies[b].id} for b in plan.bodies]
     for model, rows in ((LinkTag, tags), (ResponseObstacle, obstacles), (ResponseBody, sat_in)):
         if rows:
             session.execute(insert(model), rows)
@@ -970,15 +979,15 @@ def sample_token(session: Session, secret: str, min_partners: int = 0) -> str | 
     started = select(Response.professional_id).where(
         Response.campaign_id == campaigns[CURRENT_YEAR].id
     )
-    partners = func.count(DeclaredLink.id)
-    order = [case((partners.between(5, 10), 0), else_=1), Professional.email]
+    partners = func.count(col(DeclaredLink.id))
+    order: list[Any] = [case((partners.between(5, 10), 0), else_=1), Professional.email]
     if min_partners > 0:
         order.insert(0, partners)
     pro = session.exec(
         select(Professional)
-        .join(Response, Response.professional_id == Professional.id)
-        .join(DeclaredLink, DeclaredLink.response_id == Response.id)
-        .join(Organisation, Organisation.id == DeclaredLink.partner_organisation_id)
+        .join(Response, col(Response.professional_id) == Professional.id)
+        .join(DeclaredLink, col(DeclaredLink.response_id) == Response.id)
+        .join(Organisation, col(Organisation.id) == DeclaredLink.partner_organisation_id)
         .where(
             Professional.territory_id == territory.id,
             Professional.active,
@@ -988,7 +997,7 @@ def sample_token(session: Session, secret: str, min_partners: int = 0) -> str | 
             Organisation.status != "archived",
             col(Professional.id).not_in(started),
         )
-        .group_by(Professional.id)
+        .group_by(col(Professional.id))
         .having(partners >= min_partners)
         .order_by(*order)
     ).first()

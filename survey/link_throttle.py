@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Index, delete, func
 from sqlmodel import Field, Session, SQLModel, col, select
 
+from survey.db import changed_rows
 from survey.models import utcnow
 
 FAILURES_ALLOWED = 20  # unknown links per address within WINDOW; the next one is refused
@@ -72,7 +73,7 @@ def purge(session: Session, now: datetime | None = None) -> int:
     """Delete every failure older than the window (addresses are personal data). Returns the
     number removed; the caller commits."""
     result = session.execute(delete(LinkFailure).where(expired(now or datetime.now(UTC))))
-    return result.rowcount or 0
+    return changed_rows(result)
 
 
 def failures_count(session: Session, ip: str) -> int:

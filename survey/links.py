@@ -12,7 +12,7 @@ import hashlib
 import hmac
 import secrets
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from survey.models import Campaign, Invitation, Professional, utcnow
 
@@ -30,6 +30,7 @@ def hash_token(token: str) -> str:
 
 def issue(session: Session, secret: str, campaign: Campaign, professional: Professional) -> str:
     """Give the professional a new link for the campaign, revoking any previous one."""
+    assert campaign.id is not None and professional.id is not None  # stored rows
     for old in current_invitations(session, campaign.id, professional.id):
         old.revoked_at = utcnow()
         session.add(old)
@@ -48,6 +49,7 @@ def issue(session: Session, secret: str, campaign: Campaign, professional: Profe
 
 def ensure(session: Session, secret: str, campaign: Campaign, professional: Professional) -> str:
     """The professional's current link for the campaign, issuing one if there is none."""
+    assert campaign.id is not None and professional.id is not None  # stored rows
     existing = current_invitations(session, campaign.id, professional.id)
     if existing:
         return derive_token(secret, existing[0].nonce)
@@ -61,9 +63,9 @@ def current_invitations(session: Session, campaign_id: int, professional_id: int
             .where(
                 Invitation.campaign_id == campaign_id,
                 Invitation.professional_id == professional_id,
-                Invitation.revoked_at.is_(None),
+                col(Invitation.revoked_at).is_(None),
             )
-            .order_by(Invitation.id.desc())
+            .order_by(col(Invitation.id).desc())
         )
     )
 

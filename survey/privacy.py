@@ -40,6 +40,7 @@ from survey.accounts import (
     normalise_email,
     purge_login_attempts,
 )
+from survey.db import changed_rows
 from survey.mailing import EmailLog
 from survey.models import (
     Body,
@@ -68,7 +69,7 @@ AUDIT_PURGE_ACTION = "audit.purge"
 AUDIT_KEPT_ACTIONS = (ERASE_ACTION, AUDIT_PURGE_ACTION)
 
 
-def erased_name(professional_id: int) -> str:
+def erased_name(professional_id: int | None) -> str:
     return f"{ERASED_PREFIX}{professional_id}"
 
 
@@ -112,14 +113,14 @@ def export_own_data(session: Session, professional: Professional) -> dict:
     responses = list(
         session.exec(
             select(Response, Campaign.year)
-            .join(Campaign, Campaign.id == Response.campaign_id)
+            .join(Campaign, col(Campaign.id) == Response.campaign_id)
             .where(Response.professional_id == pro.id)
-            .order_by(Campaign.year)
+            .order_by(col(Campaign.year))
         ).all()
     )
     answers = [(resp, year, answers_of(session, resp)) for resp, year in responses]
-    org_ids = {pro.organisation_id} | {r.organisation_id for r, _, _ in answers}
-    svc_ids = {pro.service_id} | {r.service_id for r, _, _ in answers}
+    org_ids: set[int | None] = {pro.organisation_id, *(r.organisation_id for r, _, _ in answers)}
+    svc_ids: set[int | None] = {pro.service_id} | {r.service_id for r, _, _ in answers}
     body_ids: set[int] = set()
     for _, _, a in answers:
         org_ids |= {lk.partner_organisation_id for lk in a.links}
@@ -171,22 +172,22 @@ def export_own_data(session: Session, professional: Professional) -> dict:
 
     invitations = session.exec(
         select(Invitation, Campaign.year)
-        .join(Campaign, Campaign.id == Invitation.campaign_id)
+        .join(Campaign, col(Campaign.id) == Invitation.campaign_id)
         .where(Invitation.professional_id == pro.id)
-        .order_by(Invitation.id)
+        .order_by(col(Invitation.id))
     ).all()
     emails = session.exec(
         select(EmailLog, Campaign.year)
-        .join(Campaign, Campaign.id == EmailLog.campaign_id)
+        .join(Campaign, col(Campaign.id) == EmailLog.campaign_id)
         .where(EmailLog.professional_id == pro.id)
-        .order_by(EmailLog.id)
+        .order_by(col(EmailLog.id))
     ).all()
     proposed = session.exec(
         select(Organisation.name).where(Organisation.proposed_by_id == pro.id)
     ).all()
     contacts = session.exec(
         select(Service, Organisation.name)
-        .join(Organisation, Organisation.id == Service.organisation_id)
+        .join(Organisation, col(Organisation.id) == Service.organisation_id)
         .where(Organisation.territory_id == pro.territory_id, _service_contact_is(pro))
     ).all()
     return {
@@ -294,6 +295,7 @@ def erase_professional(
     """Erase the identity of `professional` (see the module docstring), audit it as `by`
     (e.g. « la personne, par son lien personnel »). Idempotent. The caller commits."""
     pro = professional
+    assert pro.id is not None  # a stored professional
     summary = ErasureSummary(professional_id=pro.id)
     if is_erased(pro):
         summary.already_erased = True
@@ -306,7 +308,7 @@ def erase_professional(
     services = list(
         session.exec(
             select(Service)
-            .join(Organisation, Organisation.id == Service.organisation_id)
+            .join(Organisation, col(Organisation.id) == Service.organisation_id)
             .where(Organisation.territory_id == pro.territory_id, _service_contact_is(pro))
         ).all()
     )
@@ -317,21 +319,21 @@ def erase_professional(
     summary.service_contacts_cleared = len(services)
 
     summary.responses_kept = _count(
-        session, select(func.count(Response.id)).where(Response.professional_id == pro.id)
+        session, select(func.count(col(Response.id))).where(Response.professional_id == pro.id)
     )
     summary.links_kept = _count(
         session,
-        select(func.count(DeclaredLink.id)).where(col(DeclaredLink.response_id).in_(mine)),
+        select(func.count(col(DeclaredLink.id))).where(col(DeclaredLink.response_id).in_(mine)),
     )
     summary.contact_names_cleared = _count(
         session,
-        select(func.count(DeclaredLink.id)).where(
+        select(func.count(col(DeclaredLink.id))).where(
             col(DeclaredLink.response_id).in_(mine), DeclaredLink.contact_name != ""
         ),
     )
     session.execute(
         update(Response)
-        .where(Response.professional_id == pro.id)
+        .where(col(Response.professional_id) == pro.id)
         .values(comment="", obstacle_other="", body_other="", function="")
     )
     session.execute(
@@ -342,7 +344,7 @@ def erase_professional(
     if old_name:
         territory_responses = (
             select(Response.id)
-            .join(Campaign, Campaign.id == Response.campaign_id)
+            .join(Campaign, col(Campaign.id) == Response.campaign_id)
             .where(Campaign.territory_id == pro.territory_id)
         )
         result = session.execute(
@@ -354,17 +356,14 @@ def erase_professional(
             .values(contact_name="", contact_consent=False)
             .execution_options(synchronize_session=False)
         )
-        summary.named_by_others_cleared = result.rowcount or 0
+        summary.named_by_others_cleared = changed_rows(result)
 
-    summary.email_logs_deleted = (
-        session.execute(delete(EmailLog).where(EmailLog.professional_id == pro.id)).rowcount or 0
+    summary.email_logs_deleted = changed_rows(
+        session.execute(delete(EmailLog).where(col(EmailLog.professional_id) == pro.id))
     )
     if old_email:
-        summary.login_attempts_deleted = (
-            session.execute(
-                delete(LoginAttempt).where(func.lower(LoginAttempt.email) == old_email)
-            ).rowcount
-            or 0
+        summary.login_attempts_deleted = changed_rows(
+            session.execute(delete(LoginAttempt).where(func.lower(LoginAttempt.email) == old_email))
         )
         # Failed logins with this address by someone without an account name it in the log.
         session.execute(
@@ -376,7 +375,7 @@ def erase_professional(
     now = utcnow()
     invitations = session.exec(
         select(Invitation, Campaign.status)
-        .join(Campaign, Campaign.id == Invitation.campaign_id)
+        .join(Campaign, col(Campaign.id) == Invitation.campaign_id)
         .where(Invitation.professional_id == pro.id)
     ).all()
     for inv, status in invitations:
@@ -390,14 +389,13 @@ def erase_professional(
             summary.invitations_revoked += 1
         session.add(inv)
 
-    summary.structures_unlinked = (
+    summary.structures_unlinked = changed_rows(
         session.execute(
             update(Organisation)
-            .where(Organisation.proposed_by_id == pro.id)
+            .where(col(Organisation.proposed_by_id) == pro.id)
             .values(proposed_by_id=None)
             .execution_options(synchronize_session=False)
-        ).rowcount
-        or 0
+        )
     )
 
     pro.full_name = erased_name(pro.id)
@@ -454,7 +452,7 @@ def retention_candidates(session: Session, now: datetime, months: int) -> list[R
         raise ValueError("months must be at least 1")
     cutoff = months_before(now, months)
     recent_response = exists().where(
-        Response.professional_id == Professional.id,
+        col(Response.professional_id) == Professional.id,
         or_(col(Response.updated_at) >= cutoff, col(Response.submitted_at) >= cutoff),
     )
     last_response = (
@@ -462,19 +460,23 @@ def retention_candidates(session: Session, now: datetime, months: int) -> list[R
         .where(Response.professional_id == Professional.id)
         .scalar_subquery()
     )
-    rows = session.exec(
+    # sqlmodel types exec() for its own select() of up to 4 columns; add_columns gives a 5th.
+    rows = session.exec(  # type: ignore[call-overload]
         select(Professional.id, Territory.code, Organisation.name, Professional.created_at)
         .add_columns(last_response)
-        .join(Territory, Territory.id == Professional.territory_id)
-        .join(Organisation, Organisation.id == Professional.organisation_id)
+        .join(Territory, col(Territory.id) == Professional.territory_id)
+        .join(Organisation, col(Organisation.id) == Professional.organisation_id)
         .where(
             col(Professional.active).is_(False),
             col(Professional.created_at) < cutoff,
             # Not already erased: an erased record has no e-mail and the generated name.
-            ~((Professional.email == "") & col(Professional.full_name).startswith(ERASED_PREFIX)),
+            ~(
+                (col(Professional.email) == "")
+                & col(Professional.full_name).startswith(ERASED_PREFIX)
+            ),
             ~recent_response,
         )
-        .order_by(Territory.code, Professional.id)
+        .order_by(col(Territory.code), col(Professional.id))
     ).all()
     return [
         RetentionCandidate(pid, code, org, max(d for d in (created, last) if d is not None))
@@ -487,6 +489,7 @@ def apply_retention(session: Session, now: datetime, months: int) -> RetentionSu
     summary = RetentionSummary(cutoff=months_before(now, months), months=months)
     for cand in retention_candidates(session, now, months):
         pro = session.get(Professional, cand.professional_id)
+        assert pro is not None  # a candidate is a stored professional
         by = f"durée de conservation ({months} mois sans activité)"
         summary.erased.append(erase_professional(session, pro, by))
     return summary
@@ -551,13 +554,12 @@ def purge_logs(session: Session, now: datetime, audit_months: int) -> LogPurge:
     if audit_months < 1:
         raise ValueError("audit_months must be at least 1")
     purge = LogPurge(audit_cutoff=months_before(now, audit_months), audit_months=audit_months)
-    purge.audit_events = (
+    purge.audit_events = changed_rows(
         session.execute(
             delete(AuditEvent)
             .where(*_expired_audit_events(purge.audit_cutoff))
             .execution_options(synchronize_session=False)
-        ).rowcount
-        or 0
+        )
     )
     purge.login_attempts = purge_login_attempts(session, now=now)
     purge.link_failures = link_throttle.purge(session, now)

@@ -74,7 +74,7 @@ class BodyTooLarge(HTTPException):
 
 def _upload_paths(app) -> list[re.Pattern[str]]:
     """Paths of the routes that receive a file: those checking `upload_size_cap`."""
-    from app.routes.tabular_io import upload_size_cap
+    from app.tabular_io import upload_size_cap
 
     def dependants(dependant):
         yield dependant

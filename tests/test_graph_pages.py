@@ -485,7 +485,7 @@ def test_every_structure_type_has_a_family():
 
 
 def test_map_figures_headline_is_the_reports_headline(session, world):
-    from app.routes.graph import map_figures
+    from app.graph_view import map_figures
 
     for c in world[1:3]:
         g = build_graph(session, c)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from sqlmodel import Session, select
 
-from app.routes.graph import NATURE_FILTERS
+from app.graph_view import NATURE_FILTERS
 from survey import vocab
 from survey.models import Response
 from tests.accounts_helpers import login, make_user

@@ -14,8 +14,8 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlmodel import Session, select
 
+from app import tabular_io
 from app.db import SessionDep
-from app.routes import tabular_io
 from app.security import CoordinatorScope, CsrfChecked, Scope, ViewerScope, audit
 from app.templating import templates
 from survey import directory as d

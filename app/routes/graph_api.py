@@ -11,8 +11,7 @@ from typing import Literal
 from fastapi import APIRouter, HTTPException, Query, Request
 
 from app.db import SessionDep
-from app.problems import Problems
-from app.routes.graph import (
+from app.graph_view import (
     NATURE_FILTERS,
     campaign_or_404,
     evolution_pair,
@@ -20,6 +19,7 @@ from app.routes.graph import (
     parse_filter,
     parse_year,
 )
+from app.problems import Problems
 from app.security import ViewerScope
 from reports import cache, figures, structure
 from survey import vocab

@@ -1,0 +1,234 @@
+"""A campaign's graph as the graph pages and the graph API show it: the query parsed (year,
+filters), the campaign asked for, and the filtered graph with its figures and positions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import networkx as nx
+from fastapi import HTTPException, Request
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from app.security import Scope
+from reports import cache, figures, layout
+from reports.graph import NO_FILTER, GraphFilter
+from survey import vocab
+from survey.models import Campaign
+from survey.models import Response as Answer
+
+NATURE_FILTERS = {"formal": "Formel (ou les deux)", "informal": "Informel (ou les deux)"}
+
+# --- query parsing -------------------------------------------------------------------------
+
+
+def bad_request(message: str) -> HTTPException:
+    return HTTPException(status_code=400, detail=message)
+
+
+def parse_year(raw: str | None, name: str = "annee") -> int | None:
+    """None when absent or empty; 400 in French when not a plausible year."""
+    if raw is None or raw.strip() == "":
+        return None
+    raw = raw.strip()
+    if not raw.isdigit() or len(raw) != 4:
+        raise bad_request(f"L'année « {raw[:20]} » (paramètre {name}) n'est pas une année valide.")
+    return int(raw)
+
+
+def parse_id(raw: str, what: str = "structure") -> int:
+    if not raw.isdigit() or len(raw) > 12:
+        raise HTTPException(status_code=404, detail=f"Cette {what} n'existe pas.")
+    return int(raw)
+
+
+def parse_filter(request: Request) -> GraphFilter:
+    """type (repeatable), nature, thematique, frequence: 400 in French on an unknown value."""
+    q = request.query_params
+    types = frozenset(t for t in q.getlist("type") if t)
+    unknown = sorted(t for t in types if t not in vocab.ORG_TYPES)
+    if unknown:
+        raise bad_request(f"Type de structure inconnu : « {unknown[0][:60]} ».")
+    nature = q.get("nature") or None
+    if nature and nature not in NATURE_FILTERS:
+        raise bad_request(
+            f"Nature de lien inconnue : « {nature[:40]} » (valeurs possibles : formal, informal)."
+        )
+    thematique = q.get("thematique") or None
+    if thematique and thematique not in vocab.THEMATIQUES:
+        raise bad_request(f"Thématique inconnue : « {thematique[:60]} ».")
+    frequency = q.get("frequence") or None
+    if frequency and frequency not in vocab.FREQUENCIES:
+        raise bad_request(
+            f"Fréquence inconnue : « {frequency[:40]} » (valeurs possibles : "
+            + ", ".join(vocab.FREQUENCIES)
+            + ")."
+        )
+    return GraphFilter(org_types=types, nature=nature, thematique=thematique, frequency=frequency)
+
+
+def filter_query(flt: GraphFilter) -> list[tuple[str, str]]:
+    """The query parameters that reproduce `flt` (for links that keep the filters)."""
+    pairs = [("type", t) for t in sorted(flt.org_types)]
+    for key, value in (("nature", flt.nature), ("thematique", flt.thematique),
+                       ("frequence", flt.frequency)):  # fmt: skip
+        if value:
+            pairs.append((key, value))
+    return pairs
+
+
+def filter_labels(flt: GraphFilter) -> list[str]:
+    out = []
+    if flt.org_types:
+        out.append("types : " + ", ".join(sorted(vocab.org_type_label(t) for t in flt.org_types)))
+    if flt.nature:
+        out.append("nature : " + NATURE_FILTERS[flt.nature].lower())
+    if flt.thematique:
+        out.append("thématique : " + vocab.THEMATIQUES[flt.thematique])
+    if flt.frequency:
+        out.append("fréquence : " + vocab.FREQUENCIES[flt.frequency].lower())
+    return out
+
+
+# --- campaigns -----------------------------------------------------------------------------
+
+
+def campaigns_of(session: Session, territory_id: int) -> list[Campaign]:
+    return list(
+        session.exec(
+            select(Campaign)
+            .where(Campaign.territory_id == territory_id)
+            .order_by(col(Campaign.year).desc())
+        ).all()
+    )
+
+
+def campaign_or_404(session: Session, territory_id: int, year: int) -> Campaign:
+    campaign = session.exec(
+        select(Campaign).where(Campaign.territory_id == territory_id, Campaign.year == year)
+    ).first()
+    if campaign is None:
+        raise HTTPException(status_code=404, detail=f"Aucune campagne {year} pour ce territoire.")
+    return campaign
+
+
+def default_campaign(session: Session, territory_id: int) -> Campaign | None:
+    """The latest campaign with at least one submitted response, else the latest one."""
+    with_answers = session.exec(
+        select(Campaign)
+        .join(Answer, col(Answer.campaign_id) == col(Campaign.id))
+        .where(Campaign.territory_id == territory_id, Answer.status == "submitted")
+        .group_by(col(Campaign.id))
+        .having(func.count() > 0)
+        .order_by(col(Campaign.year).desc())
+    ).first()
+    if with_answers:
+        return with_answers
+    return session.exec(
+        select(Campaign)
+        .where(Campaign.territory_id == territory_id)
+        .order_by(col(Campaign.year).desc())
+    ).first()
+
+
+def previous_campaign(session: Session, campaign: Campaign) -> Campaign | None:
+    return session.exec(
+        select(Campaign)
+        .where(Campaign.territory_id == campaign.territory_id, Campaign.year < campaign.year)
+        .order_by(col(Campaign.year).desc())
+    ).first()
+
+
+def chosen_campaign(session: Session, scope: Scope, raw_year: str | None) -> Campaign | None:
+    year = parse_year(raw_year)
+    if year is None:
+        return default_campaign(session, scope.territory.id)
+    return campaign_or_404(session, scope.territory.id, year)
+
+
+def evolution_pair(
+    session: Session, scope: Scope, request: Request
+) -> tuple[Campaign, Campaign] | None:
+    """The two campaigns to compare (de, a); defaults: the last two. None if fewer than two."""
+    start = parse_year(request.query_params.get("de"), "de")
+    end = parse_year(request.query_params.get("a"), "a")
+    campaigns = campaigns_of(session, scope.territory.id)
+    if end is None:
+        if start is not None:
+            later = [c for c in campaigns if c.year > start]
+            if not later:
+                raise bad_request(f"Aucune campagne après {start} pour comparer.")
+            after = later[-1]
+        elif len(campaigns) < 2:
+            return None
+        else:
+            after = campaigns[0]
+    else:
+        after = campaign_or_404(session, scope.territory.id, end)
+    if start is None:
+        earlier = [c for c in campaigns if c.year < after.year]
+        if not earlier:
+            raise bad_request(f"Aucune campagne avant {after.year} pour comparer.")
+        before = earlier[0]
+    else:
+        before = campaign_or_404(session, scope.territory.id, start)
+    if before.year >= after.year:
+        raise bad_request("L'année de départ (de) doit être antérieure à l'année d'arrivée (a).")
+    return before, after
+
+
+# --- the graph as shown ---------------------------------------------------------------------
+
+
+@dataclass
+class GraphView:
+    """A campaign's graph as shown: filtered graph, its figures, stable positions.
+
+    `graph` and `figures` come from reports.cache: shared with other requests, read only."""
+
+    campaign: Campaign
+    flt: GraphFilter
+    graph: nx.DiGraph
+    figures: dict
+    positions: dict
+    entry: cache.Entry
+
+    @property
+    def filtered(self) -> bool:
+        return self.flt != NO_FILTER
+
+
+def map_figures(g: nx.DiGraph) -> dict:
+    """What the map and the table view show: the headline and the cheap figures. The
+    heavy ones (betweenness, communities) are for the figures page and the API."""
+    part, size, frag = figures.participation(g), figures.size(g), figures.fragility(g)
+    # Same values as figures.headline(g), without computing participation and fragility twice.
+    headline = {
+        "response_rate": part["rate"],
+        "links": size["links"],
+        "reciprocity": figures.reciprocity(g)["rate"],
+        "formal_share": figures.formal_share(g)["share"],
+        "fragile_share": frag["share"],
+    }
+    return {"headline": headline, "size": size, "participation": part, "fragility": frag}
+
+
+def graph_view(
+    session: Session, campaign: Campaign, flt: GraphFilter, everything: bool = True
+) -> GraphView:
+    """The filtered graph and its figures (all of them, or only `map_figures`), with the
+    positions of the unfiltered graph (only built when needed for the layout). Graph and
+    figures are cached per campaign data version (reports.cache): never stale."""
+    e = cache.entry(session, campaign, flt)
+    g = e.graph
+    pos = layout.map_positions(session, campaign, g if flt == NO_FILTER else None, e.version)
+    figs = e.all_figures() if everything else map_figures_of(e)
+    return GraphView(campaign, flt, g, figs, pos, e)
+
+
+def map_figures_of(e: cache.Entry) -> dict:
+    """`map_figures` of a cached graph, from `all_figures` when that is already cached."""
+    done = e.cached("all_figures")
+    if done is not None:
+        return {k: done[k] for k in ("headline", "size", "participation", "fragility")}
+    return e.derived("map_figures", map_figures)

@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, and_, col, or_, select
 
 from survey import cells, links
+from survey.db import stored_id
 from survey.models import Campaign, Invitation, Organisation, Professional, Response, Territory
 from survey.text import problem
 
@@ -147,7 +148,7 @@ def create_campaign(
     if problems:
         raise CampaignInvalid(problems)
     campaign = Campaign(
-        territory_id=territory.id,
+        territory_id=stored_id(territory),
         year=year,
         opens_on=opens_on,
         closes_on=closes_on,
@@ -279,8 +280,8 @@ def _flush_status(session: Session, campaign: Campaign) -> None:
 def issue_missing_links(session: Session, campaign: Campaign, secret: str) -> int:
     """A link for every active professional of the territory who has no live one."""
     has_link = exists().where(
-        Invitation.campaign_id == campaign.id,
-        Invitation.professional_id == Professional.id,
+        col(Invitation.campaign_id) == campaign.id,
+        col(Invitation.professional_id) == Professional.id,
         col(Invitation.revoked_at).is_(None),
     )
     missing = list(
@@ -355,13 +356,13 @@ def _population(campaign: Campaign):
     worked when answering, else their current one.
     """
     live_link = exists().where(
-        Invitation.campaign_id == campaign.id,
-        Invitation.professional_id == Professional.id,
+        col(Invitation.campaign_id) == campaign.id,
+        col(Invitation.professional_id) == Professional.id,
         col(Invitation.revoked_at).is_(None),
     )
     return (
         select(
-            Professional.id.label("professional_id"),
+            col(Professional.id).label("professional_id"),
             func.coalesce(Response.organisation_id, Professional.organisation_id).label(
                 "organisation_id"
             ),
@@ -405,14 +406,15 @@ def followup(
     total = session.exec(select(invited, not_started, draft, submitted)).one()
     overall = Counts(None, "Ensemble", *map(int, total))
 
+    # sqlmodel types its select() for up to 4 columns: these have 5 or 6.
     per_org = session.exec(
-        select(Organisation.id, Organisation.name, invited, not_started, draft, submitted)
+        select(Organisation.id, Organisation.name, invited, not_started, draft, submitted)  # type: ignore[call-overload]
         .join(pop, pop.c.organisation_id == Organisation.id)
         .group_by(Organisation.id, Organisation.name)
         .order_by(Organisation.name)
     ).all()
     per_type = session.exec(
-        select(Organisation.type, invited, not_started, draft, submitted)
+        select(Organisation.type, invited, not_started, draft, submitted)  # type: ignore[call-overload]
         .join(pop, pop.c.organisation_id == Organisation.id)
         .group_by(Organisation.type)
         .order_by(Organisation.type)
@@ -439,7 +441,7 @@ def people(session: Session, campaign: Campaign) -> list[PersonRow]:
     """Every professional counted in the follow-up, by structure then name (no links)."""
     pop = _population(campaign)
     rows = session.exec(
-        select(
+        select(  # type: ignore[call-overload]  # 6 columns (see followup)
             Professional.id,
             Professional.full_name,
             Professional.email,
@@ -469,7 +471,7 @@ def status_report(
     invited = set(
         session.exec(
             select(Invitation.professional_id).where(
-                Invitation.campaign_id == campaign.id, Invitation.revoked_at.is_(None)
+                Invitation.campaign_id == campaign.id, col(Invitation.revoked_at).is_(None)
             )
         ).all()
     )
@@ -478,7 +480,7 @@ def status_report(
         session.exec(
             select(Professional).where(
                 Professional.territory_id == campaign.territory_id,
-                Professional.active | Professional.id.in_(responded),
+                col(Professional.active) | col(Professional.id).in_(responded),
             )
         )
     )
@@ -489,29 +491,31 @@ def status_report(
         session.commit()
     rows = session.exec(
         select(Professional, Organisation.name, Response.status, Invitation)
-        .join(Organisation, Organisation.id == Professional.organisation_id)
+        .join(Organisation, col(Organisation.id) == Professional.organisation_id)
         .join(
             Invitation,
-            (Invitation.professional_id == Professional.id)
+            (col(Invitation.professional_id) == Professional.id)
             & (Invitation.campaign_id == campaign.id)
-            & Invitation.revoked_at.is_(None),
+            & col(Invitation.revoked_at).is_(None),
         )
         .outerjoin(
             Response,
-            (Response.professional_id == Professional.id) & (Response.campaign_id == campaign.id),
+            (col(Response.professional_id) == Professional.id)
+            & (col(Response.campaign_id) == campaign.id),
         )
-        .where(Professional.id.in_([p.id for p in pros]))
-        .order_by(Organisation.name, Professional.full_name, Invitation.id.desc())
+        .where(col(Professional.id).in_([p.id for p in pros]))
+        .order_by(Organisation.name, Professional.full_name, col(Invitation.id).desc())
     ).all()
     out: list[StatusRow] = []
     seen: set[int] = set()
     for pro, org_name, status, inv in rows:
-        if pro.id in seen:
+        pro_id = stored_id(pro)
+        if pro_id in seen:
             continue
-        seen.add(pro.id)
+        seen.add(pro_id)
         out.append(
             StatusRow(
-                professional_id=pro.id,
+                professional_id=pro_id,
                 full_name=pro.full_name,
                 email=pro.email,
                 organisation=org_name,

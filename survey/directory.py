@@ -10,7 +10,9 @@ action raises `Refused` (one French sentence).
 
 from __future__ import annotations
 
+import typing
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from sqlalchemy import Integer, and_, bindparam, case, cast, delete, func, insert, or_, update
@@ -18,6 +20,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from survey import vocab
+from survey.db import changed_rows, stored_id, table_of
 from survey.models import (
     DeclaredLink,
     LinkTag,
@@ -103,15 +106,15 @@ def partner_groups(
         session.exec(
             select(Organisation).where(
                 Organisation.territory_id == territory_id,
-                (Organisation.status == "active") | col(Organisation.id).in_(include_ids),
+                (col(Organisation.status) == "active") | col(Organisation.id).in_(include_ids),
             )
         )
     )
-    services = active_services(session, [o.id for o in orgs])
+    services = active_services(session, [stored_id(o) for o in orgs])
     groups: dict[str, TypeGroup] = {}
     for org in orgs:
         group = groups.setdefault(org.type, TypeGroup(org.type, vocab.org_type_label(org.type)))
-        group.choices.append(PartnerChoice(org, services.get(org.id, [])))
+        group.choices.append(PartnerChoice(org, services.get(stored_id(org), [])))
     for group in groups.values():
         group.choices.sort(key=lambda c: c.organisation.name.lower())
     return sorted(groups.values(), key=lambda g: g.label.lower())
@@ -200,7 +203,7 @@ class _Index:
         orgs = session.exec(
             select(Organisation)
             .where(Organisation.territory_id == territory_id, Organisation.status != "merged")
-            .order_by(Organisation.id)
+            .order_by(col(Organisation.id))
         ).all()
         return cls(
             by_name={normalize_name(o.name): o for o in orgs},
@@ -375,15 +378,15 @@ def list_structures(
             for o in orgs
             if all(w in normalize_name(f"{o.name} {o.commune} {o.missions}") for w in words)
         ]
-    ids = [o.id for o in orgs]
+    ids = [stored_id(o) for o in orgs]
     counts = _counts(session, ids)
     rows = [
         StructureRow(
             o,
             vocab.org_type_label(o.type),
-            services=counts["services"].get(o.id, 0),
-            professionals=counts["professionals"].get(o.id, 0),
-            mentions=counts["mentions"].get(o.id, 0),
+            services=counts["services"].get(stored_id(o), 0),
+            professionals=counts["professionals"].get(stored_id(o), 0),
+            mentions=counts["mentions"].get(stored_id(o), 0),
         )
         for o in orgs
     ]
@@ -395,15 +398,15 @@ def _counts(session: Session, ids: list[int]) -> dict[str, dict[int, int]]:
     if not ids:
         return out
     queries = {
-        "services": sa_select(Service.organisation_id, func.count())
-        .where(col(Service.organisation_id).in_(ids), Service.active)
-        .group_by(Service.organisation_id),
-        "professionals": sa_select(Professional.organisation_id, func.count())
-        .where(col(Professional.organisation_id).in_(ids), Professional.active)
-        .group_by(Professional.organisation_id),
-        "mentions": sa_select(DeclaredLink.partner_organisation_id, func.count())
+        "services": sa_select(col(Service.organisation_id), func.count())
+        .where(col(Service.organisation_id).in_(ids), col(Service.active))
+        .group_by(col(Service.organisation_id)),
+        "professionals": sa_select(col(Professional.organisation_id), func.count())
+        .where(col(Professional.organisation_id).in_(ids), col(Professional.active))
+        .group_by(col(Professional.organisation_id)),
+        "mentions": sa_select(col(DeclaredLink.partner_organisation_id), func.count())
         .where(col(DeclaredLink.partner_organisation_id).in_(ids))
-        .group_by(DeclaredLink.partner_organisation_id),
+        .group_by(col(DeclaredLink.partner_organisation_id)),
     }
     for key, stmt in queries.items():
         out[key] = {org_id: n for org_id, n in session.execute(stmt).all()}
@@ -517,7 +520,7 @@ def add_service(session: Session, org: Organisation, data: ServiceData) -> Servi
     errors = check_service(session, org, data)
     if errors:
         raise Invalid(errors)
-    svc = Service(organisation_id=org.id, **data.__dict__)
+    svc = Service(organisation_id=stored_id(org), **data.__dict__)
     session.add(svc)
     session.flush()
     return svc
@@ -525,6 +528,7 @@ def add_service(session: Session, org: Organisation, data: ServiceData) -> Servi
 
 def update_service(session: Session, svc: Service, data: ServiceData) -> Service:
     org = session.get(Organisation, svc.organisation_id)
+    assert org is not None  # a service belongs to a stored structure
     refuse_invisible(data, SERVICE_LABELS)
     data = data.cleaned()
     errors = check_service(session, org, data, current_id=svc.id)
@@ -593,19 +597,20 @@ def merge_structures(session: Session, absorbed: Organisation, target: Organisat
             session.execute(
                 update(model)
                 .where(col(column).in_(list(mapping)))
-                .values({column.key: case(mapping, value=column)})
+                .values({column.key: case(mapping, value=column)})  # type: ignore[union-attr]
                 .execution_options(synchronize_session=False)
             )
     # The other services move over with their contacts.
     moved = session.execute(
         update(Service)
         .where(
-            Service.organisation_id == absorbed.id, col(Service.id).not_in(list(mapping) or [-1])
+            col(Service.organisation_id) == absorbed.id,
+            col(Service.id).not_in(list(mapping) or [-1]),
         )
         .values(organisation_id=target.id)
         .execution_options(synchronize_session=False)
     )
-    report.services_moved = moved.rowcount or 0
+    report.services_moved = changed_rows(moved)
 
     report.professionals = _repoint(
         session, Professional, Professional.organisation_id, absorbed, target
@@ -617,7 +622,7 @@ def merge_structures(session: Session, absorbed: Organisation, target: Organisat
     # Structures merged earlier into the absorbed one now point at the final target.
     _repoint(session, Organisation, Organisation.merged_into_id, absorbed, target)
 
-    report.links_collapsed = _collapse_duplicate_links(session, target.id)
+    report.links_collapsed = _collapse_duplicate_links(session, stored_id(target))
 
     for name in ("commune", "missions"):
         if not getattr(target, name) and getattr(absorbed, name):
@@ -640,7 +645,7 @@ def _repoint(session: Session, model, column, absorbed: Organisation, target: Or
         .values({column.key: target.id})
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount or 0
+    return changed_rows(result)
 
 
 def _map_services(
@@ -657,7 +662,7 @@ def _map_services(
         twin = target_by_name.get(normalize_name(svc.name))
         if twin is None:
             continue
-        mapping[svc.id] = twin.id
+        mapping[stored_id(svc)] = stored_id(twin)
         if not (twin.contact_name or twin.contact_phone or twin.contact_email):
             for name in ("contact_role", "contact_name", "contact_phone", "contact_email",
                          "contact_consent"):  # fmt: skip
@@ -672,7 +677,7 @@ def _map_services(
 
 
 _STATUS_RANK = case(
-    (DeclaredLink.status == "ended", 0), (DeclaredLink.status == "pending", 1), else_=2
+    (col(DeclaredLink.status) == "ended", 0), (col(DeclaredLink.status) == "pending", 1), else_=2
 )
 
 
@@ -687,22 +692,26 @@ def _collapse_duplicate_links(session: Session, target_id: int) -> int:
     tag_count = (
         sa_select(func.count())
         .select_from(LinkTag)
-        .where(LinkTag.link_id == DeclaredLink.id)
+        .where(col(LinkTag.link_id) == DeclaredLink.id)
         .scalar_subquery()
     )
     filled = sum(
-        case((c.is_(None), 0), else_=1)
+        case((col(c).is_(None), 0), else_=1)
         for c in (DeclaredLink.nature, DeclaredLink.frequency, DeclaredLink.quality)
-    ) + case((DeclaredLink.contact_name == "", 0), else_=1)
+    ) + case((col(DeclaredLink.contact_name) == "", 0), else_=1)
     duplicated = (
-        sa_select(DeclaredLink.response_id, DeclaredLink.partner_service_id)
-        .where(DeclaredLink.partner_organisation_id == target_id)
-        .group_by(DeclaredLink.response_id, DeclaredLink.partner_service_id)
+        sa_select(col(DeclaredLink.response_id), col(DeclaredLink.partner_service_id))
+        .where(col(DeclaredLink.partner_organisation_id) == target_id)
+        .group_by(col(DeclaredLink.response_id), col(DeclaredLink.partner_service_id))
         .having(func.count() > 1)
         .subquery()
     )
     rows = session.execute(
-        sa_select(DeclaredLink.id, DeclaredLink.response_id, DeclaredLink.partner_service_id)
+        sa_select(
+            col(DeclaredLink.id),
+            col(DeclaredLink.response_id),
+            col(DeclaredLink.partner_service_id),
+        )
         .join(
             duplicated,
             (duplicated.c.response_id == DeclaredLink.response_id)
@@ -710,18 +719,18 @@ def _collapse_duplicate_links(session: Session, target_id: int) -> int:
                 (duplicated.c.partner_service_id == DeclaredLink.partner_service_id)
                 | (
                     duplicated.c.partner_service_id.is_(None)
-                    & DeclaredLink.partner_service_id.is_(None)
+                    & col(DeclaredLink.partner_service_id).is_(None)
                 )
             ),
         )
-        .where(DeclaredLink.partner_organisation_id == target_id)
+        .where(col(DeclaredLink.partner_organisation_id) == target_id)
         .order_by(
-            DeclaredLink.response_id,
-            DeclaredLink.partner_service_id,
+            col(DeclaredLink.response_id),
+            col(DeclaredLink.partner_service_id),
             _STATUS_RANK.desc(),
             (tag_count + filled).desc(),
-            DeclaredLink.position,
-            DeclaredLink.id,
+            col(DeclaredLink.position),
+            col(DeclaredLink.id),
         )
     ).all()
     pairs: list[tuple[int, int]] = []  # (dropped, kept)
@@ -736,10 +745,12 @@ def _collapse_duplicate_links(session: Session, target_id: int) -> int:
         return 0
 
     for dropped_id, kept_id in pairs:
-        _fold_link(session.get(DeclaredLink, kept_id), session.get(DeclaredLink, dropped_id))
+        kept, dropped = session.get(DeclaredLink, kept_id), session.get(DeclaredLink, dropped_id)
+        assert kept is not None and dropped is not None  # found by the query above
+        _fold_link(kept, dropped)
     session.flush()
     params = [{"dropped": d, "kept": k} for d, k in pairs]
-    lt = LinkTag.__table__
+    lt = table_of(LinkTag)
     existing = lt.alias("existing")
     session.execute(
         insert(lt).from_select(
@@ -934,7 +945,7 @@ def apply_structure_import(session: Session, territory_id: int, table: Table) ->
         existing = index.by_name.get(normalize_name(row["nom"]))
         data = _structure_data(row, existing)
         if existing is None:
-            org = Organisation(territory_id=territory_id, status="active")
+            org = Organisation(territory_id=territory_id, name=data.name, status="active")
             session.add(org)
         else:
             org = existing
@@ -942,12 +953,12 @@ def apply_structure_import(session: Session, territory_id: int, table: Table) ->
         org.siret, org.missions = data.siret or None, data.missions
         new_orgs.append((org, split_services(row.get("services", ""))))
     session.flush()
-    known = active_services(session, [o.id for o, _ in new_orgs])
+    known = active_services(session, [stored_id(o) for o, _ in new_orgs])
     for org, names in new_orgs:
-        have = {normalize_name(s.name) for s in known.get(org.id, [])}
+        have = {normalize_name(s.name) for s in known.get(stored_id(org), [])}
         for name in names:
             if normalize_name(name) not in have:
-                session.add(Service(organisation_id=org.id, name=name))
+                session.add(Service(organisation_id=stored_id(org), name=name))
     session.flush()
     return preview
 
@@ -959,7 +970,7 @@ def export_structures(session: Session, territory_id: int) -> tuple[list[str], l
             Organisation.territory_id == territory_id, Organisation.status == "active"
         )
     ).all()
-    services = active_services(session, [o.id for o in orgs])
+    services = active_services(session, [stored_id(o) for o in orgs])
     rows = [
         [
             o.name,
@@ -967,7 +978,7 @@ def export_structures(session: Session, territory_id: int) -> tuple[list[str], l
             o.commune,
             o.siret or "",
             o.missions,
-            f" {SERVICE_SEPARATOR} ".join(s.name for s in services.get(o.id, [])),
+            f" {SERVICE_SEPARATOR} ".join(s.name for s in services.get(stored_id(o), [])),
         ]
         for o in sorted(orgs, key=lambda o: normalize_name(o.name))
     ]
@@ -1014,26 +1025,26 @@ def public_directory(
     from survey.models import Campaign
 
     rows = list_structures(session, territory_id, q=q, type=type)
-    ids = [r.organisation.id for r in rows]
+    ids = [stored_id(r.organisation) for r in rows]
     if not ids:
         return []
     current = (
-        sa_select(DeclaredLink.id)
-        .join(Response, Response.id == DeclaredLink.response_id)
-        .join(Campaign, Campaign.id == Response.campaign_id)
+        sa_select(col(DeclaredLink.id))
+        .join(Response, col(Response.id) == DeclaredLink.response_id)
+        .join(Campaign, col(Campaign.id) == Response.campaign_id)
         .where(
-            Campaign.territory_id == territory_id,
-            Response.status == "submitted",
-            DeclaredLink.status != "ended",
+            col(Campaign.territory_id) == territory_id,
+            col(Response.status) == "submitted",
+            col(DeclaredLink.status) != "ended",
             col(DeclaredLink.partner_organisation_id).in_(ids),
         )
     )
     themes: dict[int, set[str]] = {}
     for org_id, code in session.execute(
-        sa_select(DeclaredLink.partner_organisation_id, LinkTag.code)
-        .join(LinkTag, LinkTag.link_id == DeclaredLink.id)
-        .where(LinkTag.kind == "thematique", col(DeclaredLink.id).in_(current))
-        .group_by(DeclaredLink.partner_organisation_id, LinkTag.code)
+        sa_select(col(DeclaredLink.partner_organisation_id), col(LinkTag.code))
+        .join(LinkTag, col(LinkTag.link_id) == DeclaredLink.id)
+        .where(col(LinkTag.kind) == "thematique", col(DeclaredLink.id).in_(current))
+        .group_by(col(DeclaredLink.partner_organisation_id), col(LinkTag.code))
     ).all():
         themes.setdefault(org_id, set()).add(code)
     service_names = {
@@ -1043,22 +1054,22 @@ def public_directory(
     named: dict[int, dict[tuple[str, str], int]] = {}
     for org_id, service_id, name, year in session.execute(
         sa_select(
-            DeclaredLink.partner_organisation_id,
-            DeclaredLink.partner_service_id,
-            DeclaredLink.contact_name,
+            col(DeclaredLink.partner_organisation_id),
+            col(DeclaredLink.partner_service_id),
+            col(DeclaredLink.contact_name),
             func.max(Campaign.year),
         )
-        .join(Response, Response.id == DeclaredLink.response_id)
-        .join(Campaign, Campaign.id == Response.campaign_id)
+        .join(Response, col(Response.id) == DeclaredLink.response_id)
+        .join(Campaign, col(Campaign.id) == Response.campaign_id)
         .where(
             col(DeclaredLink.id).in_(current),
-            DeclaredLink.contact_consent,
-            DeclaredLink.contact_name != "",
+            col(DeclaredLink.contact_consent),
+            col(DeclaredLink.contact_name) != "",
         )
         .group_by(
-            DeclaredLink.partner_organisation_id,
-            DeclaredLink.partner_service_id,
-            DeclaredLink.contact_name,
+            col(DeclaredLink.partner_organisation_id),
+            col(DeclaredLink.partner_service_id),
+            col(DeclaredLink.contact_name),
         )
     ).all():
         key = (" ".join(name.split()), service_names.get(service_id, ""))
@@ -1068,19 +1079,20 @@ def public_directory(
     out = []
     for r in rows:
         o = r.organisation
-        codes = themes.get(o.id, set())
+        org_id = stored_id(o)
+        codes = themes.get(org_id, set())
         if thematique and thematique not in codes:
             continue
         out.append(
             PublicEntry(
-                organisation_id=o.id,
+                organisation_id=org_id,
                 name=o.name,
                 type_label=r.type_label,
                 commune=o.commune,
                 missions=o.missions,
-                services=[_public_service(s) for s in services.get(o.id, [])],
+                services=[_public_service(s) for s in services.get(org_id, [])],
                 thematiques=sorted(vocab.THEMATIQUES.get(c, c) for c in codes),
-                contacts=sorted((n, s, y) for (n, s), y in named.get(o.id, {}).items()),
+                contacts=sorted((n, s, y) for (n, s), y in named.get(org_id, {}).items()),
             )
         )
     return out
@@ -1094,12 +1106,12 @@ def _public_service(svc: Service) -> PublicService:
     )
 
 
-_PARTNER_NAMES = sa_select(Organisation.id, Organisation.name).where(
+_PARTNER_NAMES = sa_select(col(Organisation.id), col(Organisation.name)).where(
     col(Organisation.id).in_(bindparam("ids", expanding=True)),
     col(Organisation.territory_id) == bindparam("territory_id"),
 )
 _SERVICE_NAMES = (
-    sa_select(Service.id, Service.name)
+    sa_select(col(Service.id), col(Service.name))
     .join(Organisation, col(Organisation.id) == Service.organisation_id)
     .where(
         col(Service.id).in_(bindparam("ids", expanding=True)),
@@ -1118,20 +1130,26 @@ def partner_names(
     orgs: dict[int, str] = {}
     services: dict[int, str] = {}
     if org_ids:
-        orgs = dict(
-            conn.execute(_PARTNER_NAMES, {"ids": list(org_ids), "territory_id": territory_id}).all()
-        )
+        rows = conn.execute(_PARTNER_NAMES, {"ids": list(org_ids), "territory_id": territory_id})
+        orgs = dict(typing.cast(Iterable[tuple[int, str]], rows.all()))
     if service_ids:
-        services = dict(
-            conn.execute(
-                _SERVICE_NAMES, {"ids": list(service_ids), "territory_id": territory_id}
-            ).all()
+        rows = conn.execute(
+            _SERVICE_NAMES, {"ids": list(service_ids), "territory_id": territory_id}
         )
+        services = dict(typing.cast(Iterable[tuple[int, str]], rows.all()))
     return orgs, services
 
 
+# (structure id, name, commune, service id, service name) per row of partner_entries
+PartnerEntries = tuple[tuple[int, str, str, int | None, str | None], ...]
 _PARTNER_ENTRIES = (
-    sa_select(Organisation.id, Organisation.name, Organisation.commune, Service.id, Service.name)
+    sa_select(
+        col(Organisation.id),
+        col(Organisation.name),
+        col(Organisation.commune),
+        col(Service.id),
+        col(Service.name),
+    )
     .outerjoin(
         Service,
         and_(col(Service.organisation_id) == Organisation.id, col(Service.active).is_(True)),
@@ -1147,7 +1165,7 @@ _PARTNER_ENTRIES = (
             ),
         ),
     )
-    .order_by(Organisation.name, Organisation.id, Service.name, Service.id)
+    .order_by(col(Organisation.name), col(Organisation.id), col(Service.name), col(Service.id))
 )
 
 
@@ -1156,7 +1174,7 @@ def partner_entries(
     territory_id: int,
     include_ids: set[int] | None = None,
     proposed_by: int | None = None,
-) -> tuple[tuple[int, str, str, int | None, str | None], ...]:
+) -> PartnerEntries:
     """The directory a respondent searches, in one query: (structure id, name, commune,
     service id, service name) per active service of each active structure of the territory
     (plus `include_ids` and the structures proposed by professional `proposed_by`), or one
@@ -1170,4 +1188,4 @@ def partner_entries(
             "proposed_by": proposed_by if proposed_by is not None else 0,
         },
     )
-    return tuple(tuple(row) for row in rows)
+    return typing.cast(PartnerEntries, tuple(tuple(row) for row in rows))

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass
+from typing import cast
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from survey import links
+from survey.db import stored_id
 from survey.directory import (
     ImportLine,
     ImportPreview,
@@ -143,7 +145,7 @@ def _succession_problem(
     while current is not None and current.took_over_from_id is not None:
         if current.took_over_from_id == pro_id or current.took_over_from_id in seen:
             return "Cette succession formerait une boucle : vérifiez qui a remplacé qui."
-        seen.add(current.id)
+        seen.add(stored_id(current))
         current = session.get(Professional, current.took_over_from_id)
     return ""
 
@@ -190,7 +192,7 @@ def deactivate(session: Session, pro: Professional) -> None:
         )
     ).all()
     for campaign_id in open_campaigns:
-        links.revoke(session, campaign_id, pro.id)
+        links.revoke(session, cast(int, campaign_id), stored_id(pro))
     session.flush()
 
 
@@ -236,8 +238,8 @@ def list_professionals(
     name; `q` searches name, e-mail, function and structure (accent-insensitive)."""
     stmt = (
         select(Professional, Organisation.name, Service.name)
-        .join(Organisation, Organisation.id == Professional.organisation_id)
-        .outerjoin(Service, Service.id == Professional.service_id)
+        .join(Organisation, col(Organisation.id) == Professional.organisation_id)
+        .outerjoin(Service, col(Service.id) == Professional.service_id)
         .where(Professional.territory_id == territory_id)
     )
     if organisation_id is not None:
@@ -320,7 +322,7 @@ def preview_professional_import(session: Session, territory_id: int, table: Tabl
     ).all()
     org_by_key = {normalize_name(o.name): o for o in orgs}
     org_names = {normalize_name(o.name): o.name for o in orgs}
-    services = active_services(session, [o.id for o in orgs])
+    services = active_services(session, [stored_id(o) for o in orgs])
     emails_in_db = {
         email.lower(): (name, active)
         for email, name, active in session.exec(
@@ -372,7 +374,7 @@ def preview_professional_import(session: Session, territory_id: int, table: Tabl
             )
         service = row.get("service", "").strip()
         if org is not None and service:
-            known = {normalize_name(s.name): s.name for s in services.get(org.id, [])}
+            known = {normalize_name(s.name): s.name for s in services.get(stored_id(org), [])}
             if normalize_name(service) not in known:
                 hint = (
                     "services connus : " + ", ".join(known.values()) + "."
@@ -395,12 +397,13 @@ def apply_professional_import(session: Session, territory_id: int, table: Table)
         )
     ).all()
     org_by_key = {normalize_name(o.name): o for o in orgs}
-    services = active_services(session, [o.id for o in orgs])
+    services = active_services(session, [stored_id(o) for o in orgs])
     for _number, row in table.numbered():
         org = org_by_key[normalize_name(row["structure"])]
         service_key = normalize_name(row.get("service", ""))
         svc = next(
-            (s for s in services.get(org.id, []) if normalize_name(s.name) == service_key), None
+            (s for s in services.get(stored_id(org), []) if normalize_name(s.name) == service_key),
+            None,
         )
         session.add(
             Professional(
@@ -408,7 +411,7 @@ def apply_professional_import(session: Session, territory_id: int, table: Table)
                 full_name=" ".join(row["nom"].split()),
                 email=row["email"].strip(),
                 function=" ".join(row.get("fonction", "").split()),
-                organisation_id=org.id,
+                organisation_id=stored_id(org),
                 service_id=svc.id if svc else None,
             )
         )

@@ -143,7 +143,7 @@ def draw_map(
     numbered = ranked[:LABELLED_MAX]
     halo = [withStroke(linewidth=2.2, foreground="white")]
     for number, n in enumerate(numbered, start=1):
-        x, y = pos[n]
+        x, y = pos[n]  # type: ignore[assignment]  # x was a Link in the loop above
         offset = math.sqrt(area(n) / math.pi) * 0.75 + 1.0
         ax.annotate(
             str(number),

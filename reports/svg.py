@@ -238,7 +238,7 @@ def render(
     for n in order:
         a = g.nodes[n]
         fam = family_of(a.get("type"))
-        x, y = xy[n]
+        x, y = xy[n]  # type: ignore[assignment]  # x was a Link in the loop above
         r = radius[n]
         classes = ["node", f"fam-{fam.code}"]
         classes.append("answered" if a.get("answered") else "silent")
@@ -271,9 +271,9 @@ def render(
         lx, ly, anchor = placed.get(n, (x, y + r + 15, "middle"))
         out.append(
             f"{open_tag}<title>{title}</title>"
-            f'<path class="mark" d="{shape_path(fam.shape, x, y, r)}" '
+            f'<path class="mark" d="{shape_path(fam.shape, x, y, r)}" '  # type: ignore[arg-type]
             f'style="--c:{fam.colour}"/>'
-            f'<text class="label" x="{_fmt(lx)}" y="{_fmt(ly)}" text-anchor="{anchor}">'
+            f'<text class="label" x="{_fmt(lx)}" y="{_fmt(ly)}" text-anchor="{anchor}">'  # type: ignore[arg-type]
             f"{label}</text>"
             f"{close_tag}"
         )

@@ -27,6 +27,7 @@ from sqlalchemy import Column, Index, Text, delete, func, update
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from survey import french, mailing, text
+from survey.db import changed_rows
 from survey.models import Territory, utcnow
 
 ROLES = ("admin", "coordinator", "viewer")
@@ -425,7 +426,7 @@ def set_password_with_link(
         .values(password_hash=hash_password(new), session_version=user.session_version + 1)
         .execution_options(synchronize_session=False)
     )
-    if changed.rowcount != 1:
+    if changed_rows(changed) != 1:
         raise PasswordLinkInvalid()
     session.refresh(user)
     return user
@@ -563,7 +564,7 @@ def purge_login_attempts(
     result = session.execute(
         delete(LoginAttempt).where(expired_login_attempts(now or datetime.now(UTC), older_than))
     )
-    return result.rowcount or 0
+    return changed_rows(result)
 
 
 def expired_login_attempts(now: datetime, older_than: timedelta = LOGIN_ATTEMPT_RETENTION):
@@ -583,10 +584,12 @@ def audit(
     territory_id: int | None = None,
 ) -> AuditEvent:
     """Add an audit event (the caller commits). The territory defaults to the user's."""
+    if territory_id is None and user is not None:
+        territory_id = user.territory_id
     event = AuditEvent(
         user_id=user.id if user else None,
         user_email=user.email if user else "",
-        territory_id=territory_id if territory_id is not None else (user and user.territory_id),
+        territory_id=territory_id,
         action=action[:60],
         target=target[:300],
         detail=detail,

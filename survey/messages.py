@@ -46,7 +46,7 @@ def not_a_choice(value: object) -> str:
 
 
 def _choice_message(error: dict[str, Any]) -> str:
-    loc = error.get("loc") or ()
+    loc: tuple = error.get("loc") or ()
     value = error.get("input", "")
     if loc[:1] and loc[0] in _PARAMETERS:  # a filter of the graph API, not an answer
         return f"« {str(value)[:40]} » n'est pas dans la liste proposée."

@@ -7,7 +7,7 @@ renamed: QUESTIONNAIRE_VERSION is stored with each answer so later years stay co
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal, TypeAlias
 
 from data_inclusion.schema.v1 import ReseauPorteur
 from data_inclusion.schema.v1.thematiques import Categorie
@@ -188,12 +188,24 @@ def family_of(org_type: str | None) -> Family:
 
 # Each vocabulary as a type: pydantic and FastAPI publish it as an enum in OpenAPI, so clients
 # and fuzzers know the codes; a wrong one is a 422 with a French message (survey.messages).
-NatureCode = Literal[tuple(NATURES)]
-FrameCode = Literal[tuple(FRAMES)]
-ChannelCode = Literal[tuple(CHANNELS)]
-FrequencyCode = Literal[tuple(FREQUENCIES)]
-PracticeCode = Literal[tuple(PRACTICES)]
-ObstacleCode = Literal[tuple(OBSTACLES)]
-YearsInPostCode = Literal[tuple(YEARS_IN_POST)]
-ThematiqueCode = Literal[tuple(THEMATIQUES)]
-OrgTypeCode = Literal[tuple(ORG_TYPES)]
+# Built from the data at run time, which a type checker cannot follow: it sees plain strings.
+if TYPE_CHECKING:
+    NatureCode: TypeAlias = str
+    FrameCode: TypeAlias = str
+    ChannelCode: TypeAlias = str
+    FrequencyCode: TypeAlias = str
+    PracticeCode: TypeAlias = str
+    ObstacleCode: TypeAlias = str
+    YearsInPostCode: TypeAlias = str
+    ThematiqueCode: TypeAlias = str
+    OrgTypeCode: TypeAlias = str
+else:
+    NatureCode = Literal[tuple(NATURES)]
+    FrameCode = Literal[tuple(FRAMES)]
+    ChannelCode = Literal[tuple(CHANNELS)]
+    FrequencyCode = Literal[tuple(FREQUENCIES)]
+    PracticeCode = Literal[tuple(PRACTICES)]
+    ObstacleCode = Literal[tuple(OBSTACLES)]
+    YearsInPostCode = Literal[tuple(YEARS_IN_POST)]
+    ThematiqueCode = Literal[tuple(THEMATIQUES)]
+    OrgTypeCode = Literal[tuple(ORG_TYPES)]

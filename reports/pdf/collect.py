@@ -80,7 +80,7 @@ def collect(
         g, all_figures, obstacles, comparison, previous.year if previous else None
     )
     return ReportData(
-        territory=territory,
+        territory=territory,  # type: ignore[arg-type]  # the campaign's territory exists
         campaign=campaign,
         previous=previous,
         graph=g,

@@ -35,7 +35,7 @@ def table(
     rows: list[list],
     widths: list[float],
     st: Styles,
-    numeric: set[int] = frozenset(),
+    numeric: set[int] = frozenset(),  # type: ignore[assignment]  # read only
     header_rows: int = 1,
 ) -> Table:
     """A striped table; cells are strings (escaped here) or flowables; `numeric` columns

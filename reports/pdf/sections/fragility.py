@@ -67,10 +67,11 @@ def section(ctx: Context) -> list[Flowable]:
     c = d.comparison
     if c:
         k = c["counts"]
-        out.append(para(f"Quand les porteurs sont partis depuis {d.previous.year}", st["H3"]))
+        # a comparison comes with the previous campaign
+        out.append(para(f"Quand les porteurs sont partis depuis {d.previous.year}", st["H3"]))  # type: ignore[union-attr]
         out.append(
             para(
-                f"Parmi les liens de {d.previous.year} dont aucun porteur n'a répondu cette année "
+                f"Parmi les liens de {d.previous.year} dont aucun porteur n'a répondu cette année "  # type: ignore[union-attr]
                 f"depuis la même structure, {t.integer(k['survived_carrier_leaving'])} ont été "
                 f"repris par d'autres et {t.integer(k['lost_with_carriers'])} ont disparu.",
                 st["body"],

@@ -424,7 +424,7 @@ _LINK_FIELD_IDS = {
 def field_id(path: str, slot_of: list[int]) -> str:
     """The HTML id of the field a problem path ("links.2.nature") is about."""
     parts = path.split(".")
-    if parts[0] == "links" and len(parts) >= 3 and parts[1].isdigit():
+    if parts[0] == "links" and len(parts) >= 3 and parts[1].isdecimal():
         index = int(parts[1])
         slot = slot_of[index] if index < len(slot_of) else index
         rest = ".".join(parts[2:])

@@ -31,13 +31,13 @@ def parse_year(raw: str | None, name: str = "annee") -> int | None:
     if raw is None or raw.strip() == "":
         return None
     raw = raw.strip()
-    if not raw.isdigit() or len(raw) != 4:
+    if not raw.isdecimal() or len(raw) != 4:
         raise bad_request(f"L'année « {raw[:20]} » (paramètre {name}) n'est pas une année valide.")
     return int(raw)
 
 
 def parse_id(raw: str, what: str = "structure") -> int:
-    if not raw.isdigit() or len(raw) > 12:
+    if not raw.isdecimal() or len(raw) > 12:
         raise HTTPException(status_code=404, detail=f"Cette {what} n'existe pas.")
     return int(raw)
 

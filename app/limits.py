@@ -189,5 +189,5 @@ def too_large(scope: Scope, cap: Cap) -> Response:
 def _content_length(scope: Scope) -> int | None:
     for name, value in scope["headers"]:
         if name == b"content-length":
-            return int(value) if value.isdigit() else None
+            return int(value) if value.isdigit() else None  # bytes: ASCII digits only
     return None

@@ -64,7 +64,7 @@ def upload_size_cap(request: Request) -> None:
     """Refuse an announced oversized upload before its body is parsed (runs before CSRF).
     Also marks the route as an upload for the body cap of app/limits.py."""
     length = request.headers.get("content-length", "")
-    if length.isdigit() and int(length) > MAX_BYTES + 64 * 1024:
+    if length.isdecimal() and int(length) > MAX_BYTES + 64 * 1024:
         raise HTTPException(status_code=413, detail=TOO_LARGE)
 
 

@@ -390,7 +390,7 @@ def password_link_user(
 ) -> User:
     """The active account a one-time link opens, or PasswordLinkInvalid."""
     parts = token.split(".") if len(token) <= 80 and token.isascii() else []
-    if len(parts) != 3 or not parts[0].isdigit() or not parts[1].isdigit():
+    if len(parts) != 3 or not parts[0].isdecimal() or not parts[1].isdecimal():
         raise PasswordLinkInvalid()
     user_id, expires, mac = int(parts[0]), int(parts[1]), parts[2]
     if len(mac) != _MAC_LENGTH or user_id > 2**31 - 1 or expires > 2**40:

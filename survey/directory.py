@@ -242,7 +242,7 @@ def check_structure(
     if len(data.commune) > 120:
         errors["commune"] = "Le nom de la commune est trop long : 120 caractères au maximum."
     if data.siret:
-        if not (len(data.siret) == 14 and data.siret.isdigit()):
+        if not (len(data.siret) == 14 and data.siret.isascii() and data.siret.isdigit()):
             errors["siret"] = "Le SIRET compte 14 chiffres (ou laissez le champ vide)."
         elif not siret_is_valid(data.siret):
             errors["siret"] = "Ce SIRET n'est pas valide : vérifiez les chiffres."
@@ -491,7 +491,7 @@ def check_service(
     for name, limit in limits.items():
         if len(getattr(data, name)) > limit:
             errors[name] = f"Texte trop long : {limit} caractères au maximum."
-    if data.contact_phone and not all(ch.isdigit() or ch in " +.()-" for ch in data.contact_phone):
+    if data.contact_phone and not all(ch in "0123456789 +.()-" for ch in data.contact_phone):
         errors["contact_phone"] = "Un numéro de téléphone ne contient que des chiffres."
     if data.contact_email and not email_is_valid(data.contact_email):
         errors["contact_email"] = (

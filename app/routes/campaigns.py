@@ -19,6 +19,7 @@ from sqlmodel import Session, col, select
 
 from app.db import SessionDep
 from app.mail import smtp_config
+from app.params import small_int
 from app.security import CoordinatorScope, CsrfChecked, Scope, ViewerScope, audit
 from app.settings import Settings
 from app.templating import templates
@@ -160,7 +161,7 @@ def campaign_create(
         "introduction": introduction,
     }
     problems: dict[str, str] = {}
-    year_value = int(year.strip()) if year.strip().isdigit() and len(year.strip()) <= 4 else None
+    year_value = small_int(year, digits=4)
     if year_value is None:
         problems["year"] = "Indiquez une année sur quatre chiffres, par exemple 2027."
     start = _parse_date(opens_on, "opens_on", problems)
@@ -310,14 +311,14 @@ def _notice(fait: str, request: Request) -> tuple[str, str]:
     if fait == "envoi":
         sent = request.query_params.get("envoyes", "0")
         failed = request.query_params.get("echecs", "0")
-        if not (sent.isdigit() and failed.isdigit()):
+        if small_int(sent) is None or small_int(failed) is None:
             return "", ""
         text = f"Envoi terminé : {sent} message(s) envoyé(s)"
         if failed != "0":
             text += f", {failed} en échec (voir le journal des envois ci-dessous)"
             return text + ".", "warning"
         return text + ".", "success"
-    if fait == "ouvrir" and request.query_params.get("liens", "").isdigit():
+    if fait == "ouvrir" and small_int(request.query_params.get("liens", "")) is not None:
         liens = request.query_params["liens"]
         return NOTICES["ouvrir"] + f" {liens} lien(s) personnel(s) créé(s).", "success"
     return NOTICES.get(fait, ""), "success"

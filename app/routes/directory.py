@@ -16,6 +16,7 @@ from sqlmodel import Session, select
 
 from app import tabular_io
 from app.db import SessionDep
+from app.params import small_int
 from app.security import CoordinatorScope, CsrfChecked, Scope, ViewerScope, audit
 from app.templating import templates
 from survey import directory as d
@@ -399,7 +400,8 @@ def merge(
     _: None = CsrfChecked,
 ):
     org = _org_or_404(session, scope, org_id)
-    target = d.get_structure(session, scope.territory.id, int(cible)) if cible.isdigit() else None
+    cible_id = small_int(cible)
+    target = d.get_structure(session, scope.territory.id, cible_id) if cible_id else None
     if target is None:
         return _merge_page(
             request, session, scope, org, 400,

@@ -11,6 +11,7 @@ from sqlmodel import Session, select
 
 from app import tabular_io
 from app.db import SessionDep
+from app.params import small_int
 from app.security import CoordinatorScope, CsrfChecked, Scope, audit
 from app.templating import templates
 from survey import directory as d
@@ -71,7 +72,7 @@ def professional_list(
     etat: str = "actifs",
     fait: str = "",
 ):
-    org_id = int(structure) if structure.isdigit() else None
+    org_id = small_int(structure)
     active = {"actifs": True, "partis": False, "tous": None}.get(etat, True)
     rows = p.list_professionals(
         session, scope.territory.id, q=q[:200], organisation_id=org_id, active=active
@@ -127,7 +128,7 @@ PostedProfessional = Annotated[dict, Depends(_read_form)]
 
 
 def _int_or_none(value: str) -> int | None:
-    return int(value) if value.isdigit() and len(value) < 10 else None
+    return small_int(value)
 
 
 def _data(form: dict[str, str]) -> p.ProfessionalData:
@@ -186,7 +187,7 @@ def professional_new(
     request: Request, scope: CoordinatorScope, session: SessionDep, structure: str = ""
 ):
     form = _form_of(None)
-    form["organisation_id"] = structure if structure.isdigit() else ""
+    form["organisation_id"] = structure if small_int(structure) is not None else ""
     return _form_page(request, session, scope, form)
 
 

@@ -18,6 +18,7 @@ from sqlmodel import Session, col, select
 from app import forms
 from app.db import SessionDep
 from app.formhtml import PartnerDatalist
+from app.params import small_int
 from app.partner_cards import own_organisation, partner_cards, render_readonly
 from app.respondent import respondent_or_404
 from app.templating import templates
@@ -103,7 +104,7 @@ def _page_rank(target: str) -> tuple[int, int, int]:
     if target in _BOTTOM_ORDER:
         return (2, _BOTTOM_ORDER.index(target), 0)
     slot, _, name = target[1:].partition("-")
-    if target.startswith("l") and slot.isdigit():
+    if target.startswith("l") and slot.isdecimal():
         rank = _CARD_ORDER.index(name) if name in _CARD_ORDER else len(_CARD_ORDER)
         return (0, int(slot), rank)
     return (3, 0, 0)
@@ -123,7 +124,7 @@ class Progress:
 
 
 def _bodies(session: Session, r: Respondent, chosen: list[str]) -> list[Body]:
-    chosen_ids = [int(b) for b in chosen if b.isdigit() and len(b) < 10]
+    chosen_ids = [i for b in chosen if (i := small_int(b)) is not None]
     return list(
         session.exec(
             select(Body)
@@ -224,7 +225,7 @@ def _render(
 
 def _slots(request: Request) -> int | None:
     raw = request.query_params.get("emplacements", "")
-    if not (raw.isdigit() and len(raw) < 4):
+    if small_int(raw, digits=3) is None:
         return None
     return max(1, min(int(raw), MAX_LINKS))
 
@@ -294,7 +295,7 @@ def questionnaire_post(
     directory = _directory(session, r, {lk.org_id for lk in state.links if lk.org_id})
     parsed = forms.parse(pairs, directory.values)
     shown = next((v for k, v in pairs if k == "emplacements"), "")
-    more = int(shown) if shown.isdigit() and len(shown) < 4 else 1
+    more = small_int(shown, digits=3) or 1
     if parsed.action == "more":
         more += 1
     more = max(1, min(more, MAX_LINKS))

@@ -7,6 +7,7 @@ from fastapi.responses import Response
 from sqlmodel import select
 
 from app.db import SessionDep
+from app.params import small_int
 from app.security import ViewerScope
 from survey.models import Campaign
 
@@ -19,7 +20,7 @@ def report_pdf(code: str, year: str, scope: ViewerScope, session: SessionDep) ->
     from reports import pdf  # matplotlib and ReportLab load on first use only
 
     campaign = None
-    if year.isdigit() and len(year) == 4:
+    if small_int(year, digits=4) is not None and len(year) == 4:
         campaign = session.exec(
             select(Campaign).where(
                 Campaign.territory_id == scope.territory.id, Campaign.year == int(year)

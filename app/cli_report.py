@@ -45,7 +45,7 @@ def report(
             if compare_with is not None:
                 previous = campaigns.get_campaign(session, territory, compare_with)
             else:
-                previous = pdf.previous_campaign(session, campaign)
+                previous = campaigns.previous_campaign(session, campaign)
         except campaigns.NotFound as exc:
             _fail(exc.message)
         if campaign.status == "draft":

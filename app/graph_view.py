@@ -13,7 +13,7 @@ from sqlmodel import Session, col, select
 from app.security import Scope
 from reports import cache, figures, layout
 from reports.graph import NO_FILTER, GraphFilter
-from survey import vocab
+from survey import campaigns, vocab
 from survey.models import Campaign
 from survey.models import Response as Answer
 
@@ -93,20 +93,8 @@ def filter_labels(flt: GraphFilter) -> list[str]:
 # --- campaigns -----------------------------------------------------------------------------
 
 
-def campaigns_of(session: Session, territory_id: int) -> list[Campaign]:
-    return list(
-        session.exec(
-            select(Campaign)
-            .where(Campaign.territory_id == territory_id)
-            .order_by(col(Campaign.year).desc())
-        ).all()
-    )
-
-
 def campaign_or_404(session: Session, territory_id: int, year: int) -> Campaign:
-    campaign = session.exec(
-        select(Campaign).where(Campaign.territory_id == territory_id, Campaign.year == year)
-    ).first()
+    campaign = campaigns.campaign_of(session, territory_id, year)
     if campaign is None:
         raise HTTPException(status_code=404, detail=f"Aucune campagne {year} pour ce territoire.")
     return campaign
@@ -124,19 +112,7 @@ def default_campaign(session: Session, territory_id: int) -> Campaign | None:
     ).first()
     if with_answers:
         return with_answers
-    return session.exec(
-        select(Campaign)
-        .where(Campaign.territory_id == territory_id)
-        .order_by(col(Campaign.year).desc())
-    ).first()
-
-
-def previous_campaign(session: Session, campaign: Campaign) -> Campaign | None:
-    return session.exec(
-        select(Campaign)
-        .where(Campaign.territory_id == campaign.territory_id, Campaign.year < campaign.year)
-        .order_by(col(Campaign.year).desc())
-    ).first()
+    return next(iter(campaigns.list_campaigns(session, territory_id)), None)
 
 
 def chosen_campaign(session: Session, scope: Scope, raw_year: str | None) -> Campaign | None:
@@ -149,27 +125,31 @@ def chosen_campaign(session: Session, scope: Scope, raw_year: str | None) -> Cam
 def evolution_pair(
     session: Session, scope: Scope, request: Request
 ) -> tuple[Campaign, Campaign] | None:
-    """The two campaigns to compare (de, a); defaults: the last two. None if fewer than two."""
+    """The two campaigns to compare (de, a). Defaults: the latest campaign (a) and the one
+    it is compared with everywhere, survey.campaigns.previous_campaign (de); None when
+    neither year is asked for and there is nothing to compare."""
     start = parse_year(request.query_params.get("de"), "de")
     end = parse_year(request.query_params.get("a"), "a")
-    campaigns = campaigns_of(session, scope.territory.id)
+    territory_campaigns = campaigns.list_campaigns(session, scope.territory.id)
     if end is None:
         if start is not None:
-            later = [c for c in campaigns if c.year > start]
+            later = [c for c in territory_campaigns if c.year > start]
             if not later:
                 raise bad_request(f"Aucune campagne après {start} pour comparer.")
             after = later[-1]
-        elif len(campaigns) < 2:
+        elif len(territory_campaigns) < 2:
             return None
         else:
-            after = campaigns[0]
+            after = territory_campaigns[0]
     else:
         after = campaign_or_404(session, scope.territory.id, end)
     if start is None:
-        earlier = [c for c in campaigns if c.year < after.year]
-        if not earlier:
-            raise bad_request(f"Aucune campagne avant {after.year} pour comparer.")
-        before = earlier[0]
+        previous = campaigns.previous_campaign(session, after)
+        if previous is None:
+            if end is None:
+                return None
+            raise bad_request(f"Aucune campagne ouverte ou close avant {after.year} pour comparer.")
+        before = previous
     else:
         before = campaign_or_404(session, scope.territory.id, start)
     if before.year >= after.year:

@@ -23,6 +23,7 @@ from pypdf import PdfReader
 from sqlmodel import Session, col, select
 
 from reports import pdf
+from survey import campaigns
 from survey.db import make_engine
 from survey.models import Campaign, Territory
 
@@ -46,7 +47,7 @@ def run(url: str, code: str | None = None, repeat: int = 1) -> dict:
     pdf.register_fonts()  # one-off, not part of a report
     with Session(engine) as session:
         campaign = _campaign(session, code)
-        previous = pdf.previous_campaign(session, campaign)
+        previous = campaigns.previous_campaign(session, campaign)
         best = None
         for i in range(repeat):
             run_steps: list[tuple[str, float]] = []

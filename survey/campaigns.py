@@ -65,13 +65,18 @@ class CampaignInvalid(Exception):
 # --- reading -------------------------------------------------------------------------------
 
 
+def campaign_of(session: Session, territory_id: int, year: int) -> Campaign | None:
+    """The territory's campaign of `year`, if there is one (one per year and territory)."""
+    return session.exec(
+        select(Campaign).where(Campaign.territory_id == territory_id, Campaign.year == year)
+    ).first()
+
+
 def get_campaign(session: Session, territory_code: str, year: int) -> Campaign:
     territory = session.exec(select(Territory).where(Territory.code == territory_code)).first()
     if territory is None:
         raise NotFound(f"Territoire « {territory_code} » inconnu.")
-    campaign = session.exec(
-        select(Campaign).where(Campaign.territory_id == territory.id, Campaign.year == year)
-    ).first()
+    campaign = campaign_of(session, stored_id(territory), year)
     if campaign is None:
         raise NotFound(f"Pas de campagne {year} pour le territoire {territory_code}.")
     return campaign
@@ -86,6 +91,28 @@ def list_campaigns(session: Session, territory_id: int) -> list[Campaign]:
             .order_by(col(Campaign.year).desc())
         )
     )
+
+
+def previous_campaign(session: Session, campaign: Campaign) -> Campaign | None:
+    """The campaign `campaign` is compared with, everywhere (structure page, evolution page,
+    PDF report, a respondent's own map): the latest earlier campaign of the territory that
+    is not a draft — open or closed.
+
+    Why this rule: a draft was never opened, so it has no answers and nothing to compare
+    with; and a draft can be prepared at any time for any year, so skipping drafts means
+    preparing one never changes what a page or an already published report compares with
+    (the PDF of a closed campaign stays the same bytes). An open earlier campaign is kept:
+    it has answers, and the pages say how many. One rule, so two pages never compare the
+    same year with different ones."""
+    return session.exec(
+        select(Campaign)
+        .where(
+            Campaign.territory_id == campaign.territory_id,
+            Campaign.year < campaign.year,
+            Campaign.status != "draft",
+        )
+        .order_by(col(Campaign.year).desc())
+    ).first()
 
 
 def open_campaign_of(session: Session, territory_id: int) -> Campaign | None:
@@ -141,9 +168,7 @@ def create_campaign(
     problems = _check_fields(opens_on, closes_on, introduction)
     if not MIN_YEAR <= year <= MAX_YEAR:
         problems["year"] = f"Indiquez une année entre {MIN_YEAR} et {MAX_YEAR}."
-    elif session.exec(
-        select(Campaign.id).where(Campaign.territory_id == territory.id, Campaign.year == year)
-    ).first():
+    elif campaign_of(session, stored_id(territory), year) is not None:
         problems["year"] = f"La campagne {year} existe déjà pour ce territoire."
     if problems:
         raise CampaignInvalid(problems)

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from reports import figures, findings, pdf, privacy
 from reports.graph import build_graph
-from survey import demo
+from survey import campaigns, demo
 from survey import french as t
 from survey.campaigns import get_campaign
 from survey.models import DeclaredLink, Professional, Response, ResponseObstacle
@@ -110,7 +110,7 @@ def test_metrics_french_part_is_extracted(tmp_path):
 def demo_report(session):
     demo.load(session, TEST_SECRET)
     campaign = get_campaign(session, demo.TERRITORY_CODE, demo.CURRENT_YEAR)
-    previous = pdf.previous_campaign(session, campaign)
+    previous = campaigns.previous_campaign(session, campaign)
     steps: list[str] = []
     data = pdf.build_report(session, campaign, previous, progress=steps.append)
     assert steps == list(pdf.STEPS)

@@ -67,9 +67,7 @@ def _settings(request: Request) -> Settings:
 
 
 def _campaign_or_404(session: Session, scope: Scope, year: int) -> Campaign:
-    campaign = session.exec(
-        select(Campaign).where(Campaign.territory_id == scope.territory.id, Campaign.year == year)
-    ).first()
+    campaign = campaigns.campaign_of(session, scope.territory.id, year)
     if campaign is None:
         raise HTTPException(status_code=404, detail=f"Pas de campagne {year} sur ce territoire.")
     return campaign

@@ -23,7 +23,6 @@ from app.graph_view import (
     GraphView,
     bad_request,
     campaign_or_404,
-    campaigns_of,
     chosen_campaign,
     default_campaign,
     evolution_pair,
@@ -33,13 +32,12 @@ from app.graph_view import (
     parse_filter,
     parse_id,
     parse_year,
-    previous_campaign,
 )
 from app.security import Scope, ViewerScope, audit
 from app.templating import templates
 from reports import cache, exports, figures, layout, svg
 from reports import structure as structure_view
-from survey import vocab
+from survey import campaigns, vocab
 from survey.models import Organisation
 
 router = APIRouter(include_in_schema=False)
@@ -73,14 +71,13 @@ def types_present(session: Session, territory_id: int) -> list[tuple[str, str, v
 
 
 def _context(request: Request, session: Session, scope: Scope, view: GraphView, **extra) -> dict:
-    campaigns = campaigns_of(session, scope.territory.id)
     query = filter_query(view.flt)
     return {
         "scope": scope,
         "section": "carte",
         "view": view,
         "campaign": view.campaign,
-        "campaigns": campaigns,
+        "campaigns": campaigns.list_campaigns(session, scope.territory.id),
         "flt": view.flt,
         "filter_labels": filter_labels(view.flt),
         "filter_qs": urlencode(query),
@@ -342,7 +339,7 @@ def structure_page(org_id: str, request: Request, scope: ViewerScope, session: S
     campaign = chosen_campaign(session, scope, request.query_params.get("annee"))
     base = _base(scope)
     ctx: dict = {"scope": scope, "section": "carte", "org": org, "campaign": campaign}
-    ctx["campaigns"] = campaigns_of(session, scope.territory.id)
+    ctx["campaigns"] = campaigns.list_campaigns(session, scope.territory.id)
     if org.merged_into_id is not None:
         ctx["merged_into"] = session.get(Organisation, org.merged_into_id)
     if campaign is not None and org.merged_into_id is None:
@@ -351,7 +348,7 @@ def structure_page(org_id: str, request: Request, scope: ViewerScope, session: S
         if oid in g:
             figs = e.all_figures()
             ctx["s"] = structure_view.summary(g, oid, figs)
-            previous = previous_campaign(session, campaign)
+            previous = campaigns.previous_campaign(session, campaign)
             if previous is not None:
                 version_before = cache.data_version(session, previous)
                 cmp = cache.compare(
@@ -383,8 +380,12 @@ def structure_page(org_id: str, request: Request, scope: ViewerScope, session: S
 @router.get("/t/{code}/evolution", response_class=HTMLResponse)
 def evolution_page(request: Request, scope: ViewerScope, session: SessionDep):
     flt = parse_filter(request)
-    campaigns = campaigns_of(session, scope.territory.id)
-    ctx: dict = {"scope": scope, "section": "carte", "campaigns": campaigns, "page": "evolution"}
+    ctx: dict = {
+        "scope": scope,
+        "section": "carte",
+        "campaigns": campaigns.list_campaigns(session, scope.territory.id),
+        "page": "evolution",
+    }
     ctx.update(flt=flt, filter_labels=filter_labels(flt), filter_qs=urlencode(filter_query(flt)))
     pair = evolution_pair(session, scope, request)
     if pair is None:
@@ -408,7 +409,7 @@ def exports_page(request: Request, scope: ViewerScope, session: SessionDep):
             "section": "carte",
             "page": "exports",
             "campaign": campaign,
-            "campaigns": campaigns_of(session, scope.territory.id),
+            "campaigns": campaigns.list_campaigns(session, scope.territory.id),
             "formats": EXPORT_FORMATS,
             "notice": exports.NOTICE,
         },

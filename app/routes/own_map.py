@@ -1,7 +1,8 @@
 """`/q/{token}/ma-carte`: a respondent's own map, a return for answering.
 
 Through the personal link, no account. Shows the partners they declared and how their
-structure sits in the map of the previous closed campaign (its ego network). Structure level
+structure sits in the map of the campaign it is compared with (survey.campaigns.
+previous_campaign: its ego network). Structure level
 only: no other professional is named, no link to the workspace.
 """
 
@@ -17,8 +18,8 @@ from app.templating import templates
 from reports import cache, layout, svg
 from reports import structure as structure_view
 from reports.graph import COUNTED_LINK_STATUSES
-from survey import vocab
-from survey.models import Campaign, DeclaredLink, LinkTag, Organisation
+from survey import campaigns, vocab
+from survey.models import DeclaredLink, LinkTag, Organisation
 
 router = APIRouter(include_in_schema=False)
 
@@ -62,18 +63,6 @@ def own_partners(session: Session, response_id: int) -> list[dict]:
     ]
 
 
-def previous_closed(session: Session, campaign: Campaign) -> Campaign | None:
-    return session.exec(
-        select(Campaign)
-        .where(
-            Campaign.territory_id == campaign.territory_id,
-            Campaign.year < campaign.year,
-            Campaign.status == "closed",
-        )
-        .order_by(col(Campaign.year).desc())
-    ).first()
-
-
 @router.get("/q/{token}/ma-carte", response_class=HTMLResponse)
 def own_map(token: str, request: Request, session: SessionDep):
     r = respondent_or_404(session, token)
@@ -86,7 +75,7 @@ def own_map(token: str, request: Request, session: SessionDep):
     org = session.get(Organisation, oid)
     ctx["org_name"] = org.name if org else ""
     ctx["partners"] = own_partners(session, r.response.id)
-    previous = previous_closed(session, r.campaign)
+    previous = campaigns.previous_campaign(session, r.campaign)
     ctx["previous"] = previous
     if previous is not None:
         e = cache.entry(session, previous)  # shared with the workspace pages: read only

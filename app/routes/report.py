@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter, HTTPException
 from fastapi.responses import Response
-from sqlmodel import select
 
 from app.db import SessionDep
 from app.params import small_int
 from app.security import ViewerScope
-from survey.models import Campaign
+from survey import campaigns
 
 router = APIRouter(include_in_schema=False)
 
@@ -21,14 +20,10 @@ def report_pdf(code: str, year: str, scope: ViewerScope, session: SessionDep) ->
 
     campaign = None
     if small_int(year, digits=4) is not None and len(year) == 4:
-        campaign = session.exec(
-            select(Campaign).where(
-                Campaign.territory_id == scope.territory.id, Campaign.year == int(year)
-            )
-        ).first()
+        campaign = campaigns.campaign_of(session, scope.territory.id, int(year))
     if campaign is None or campaign.status == "draft":
         raise HTTPException(status_code=404, detail=f"Pas de rapport pour l'année « {year} ».")
-    data = pdf.build_report(session, campaign, pdf.previous_campaign(session, campaign))
+    data = pdf.build_report(session, campaign, campaigns.previous_campaign(session, campaign))
     filename = f"rapport-{scope.territory.code}-{campaign.year}.pdf"
     return Response(
         data,

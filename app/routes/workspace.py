@@ -10,6 +10,7 @@ from sqlmodel import col, select
 from app.db import SessionDep
 from app.security import ViewerScope
 from app.templating import templates
+from survey import campaigns
 from survey.models import Campaign, Invitation, Organisation, Professional, Response
 
 router = APIRouter(include_in_schema=False)
@@ -37,9 +38,7 @@ def dashboard(request: Request, scope: ViewerScope, session: SessionDep):
     submitted_by = dict(
         session.exec(submitted.where(col(Response.campaign_id).in_(campaign_ids))).all()
     )
-    campaigns = session.exec(
-        select(Campaign).where(Campaign.territory_id == tid).order_by(col(Campaign.year).desc())
-    ).all()
+    territory_campaigns = campaigns.list_campaigns(session, tid)
     counts = {
         "organisations": session.exec(
             select(func.count()).where(
@@ -64,7 +63,7 @@ def dashboard(request: Request, scope: ViewerScope, session: SessionDep):
             "invited": invited_by.get(c.id, 0),
             "submitted": submitted_by.get(c.id, 0),
         }
-        for c in campaigns
+        for c in territory_campaigns
     ]
     return templates.TemplateResponse(
         request,

@@ -18,7 +18,7 @@ from datetime import date
 
 from sqlmodel import Session
 
-from reports.pdf.collect import ReportData, collect, issue_date, previous_campaign
+from reports.pdf.collect import ReportData, collect, issue_date
 from reports.pdf.document import render
 from reports.pdf.fonts import register_fonts
 from reports.pdf.progress import STEPS, Progress
@@ -35,7 +35,6 @@ __all__ = [
     "collect",
     "issue_date",
     "metrics_french",
-    "previous_campaign",
     "register_fonts",
     "render",
 ]

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 import networkx as nx
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from reports import cache, compare, figures, findings, layout
 from reports.pdf.progress import STEPS, Progress
@@ -25,19 +25,6 @@ class ReportData:
     findings: list[findings.Finding]
     positions: dict
     issued_on: date
-
-
-def previous_campaign(session: Session, campaign: Campaign) -> Campaign | None:
-    """The latest earlier campaign of the same territory that was opened (not a draft)."""
-    return session.exec(
-        select(Campaign)
-        .where(
-            Campaign.territory_id == campaign.territory_id,
-            Campaign.year < campaign.year,
-            Campaign.status != "draft",
-        )
-        .order_by(col(Campaign.year).desc())
-    ).first()
 
 
 def issue_date(campaign: Campaign, today: date | None = None) -> date:

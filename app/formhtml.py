@@ -13,6 +13,8 @@ from functools import lru_cache
 
 from markupsafe import Markup, escape
 
+from survey import fields
+
 
 def choice_inputs(
     kind: str, name: str, id: str, options: Iterable[tuple[object, str]], selected: object
@@ -77,10 +79,12 @@ class PartnerDatalist:
 # The answers of a partner shown as one line travel back in hidden fields (the form posts
 # every partner: a save replaces the whole response).
 _HIDDEN_TEXT = (
-    "partner", "carried_from_id", "nature", "frequency", "practice_other",
-    "has_named_contact", "contact_name", "quality",
-)  # fmt: skip
-_HIDDEN_LISTS = ("frames", "channels", "practices", "thematiques")
+    "partner",
+    "carried_from_id",
+    *(f.name for f in fields.LINK_FIELDS if f.kind not in ("codes", "bool")),
+)
+_HIDDEN_LISTS = tuple(f.name for f in fields.LINK_FIELDS if f.kind == "codes")
+_HIDDEN_CHECKBOXES = tuple(f.name for f in fields.LINK_FIELDS if f.kind == "bool")
 
 
 def hidden_answers(prefix: str, link) -> Markup:
@@ -93,8 +97,9 @@ def hidden_answers(prefix: str, link) -> Markup:
     for name in _HIDDEN_LISTS:
         for value in getattr(link, name):
             out.append(f'<input type="hidden" name="{prefix}{name}" value="{escape(value)}">')
-    if link.contact_consent:
-        out.append(f'<input type="hidden" name="{prefix}contact_consent" value="on">')
+    for name in _HIDDEN_CHECKBOXES:
+        if getattr(link, name):
+            out.append(f'<input type="hidden" name="{prefix}{name}" value="on">')
     return Markup("".join(out))
 
 

@@ -23,6 +23,7 @@ from urllib.parse import parse_qsl
 
 from pydantic import ValidationError
 
+from survey import fields
 from survey.messages import pydantic_message
 from survey.questionnaire import MAX_LINKS, Answers, LinkAnswer, Problem
 from survey.text import forbidden_character
@@ -36,7 +37,10 @@ END_MARKER = "formulaire_complet"
 SLOT_NAME = re.compile(r"^l(\d{1,4})-([a-z_]+)$")
 _ID = re.compile(r"^\d{1,9}$")
 
-LINK_LIST_FIELDS = ("frames", "channels", "practices", "thematiques")
+# A partner's questions as the form carries them (`survey.fields`): several codes as lists,
+# a checkbox as a bool, everything else as one string.
+LINK_LIST_FIELDS = tuple(f.name for f in fields.LINK_FIELDS if f.kind == "codes")
+LINK_CHECKBOX_FIELDS = tuple(f.name for f in fields.LINK_FIELDS if f.kind == "bool")
 LINK_TEXT_FIELDS = (
     "partner",
     "partner_search",
@@ -46,12 +50,7 @@ LINK_TEXT_FIELDS = (
     "origin",
     "status",
     "carried_from_id",
-    "nature",
-    "frequency",
-    "practice_other",
-    "has_named_contact",
-    "contact_name",
-    "quality",
+    *(f.name for f in fields.LINK_FIELDS if f.kind not in ("codes", "bool")),
 )
 
 
@@ -191,7 +190,7 @@ def state_from_pairs(pairs: Iterable[tuple[str, str]]) -> tuple[FormState, str]:
         link = LinkForm(
             **{name: _first(raw, name) for name in LINK_TEXT_FIELDS},
             **{name: raw.get(name, []) for name in LINK_LIST_FIELDS},
-            contact_consent=bool(_first(raw, "contact_consent")),
+            **{name: bool(_first(raw, name)) for name in LINK_CHECKBOX_FIELDS},
             remove=bool(_first(raw, "remove")),
         )
         if not link.carried:
@@ -254,20 +253,27 @@ def _resolve_search(
     )
 
 
+def _answer_of(f: fields.AnswerField, value):
+    """A question's form value as `LinkAnswer` reads it (pydantic turns "yes", "3"… into
+    their types)."""
+    return _or_none(value) if f.kind in ("code", "int", "yes_no") else value
+
+
+def _form_value_of(f: fields.AnswerField, value):
+    """A question's answer as the form shows it."""
+    if f.kind in ("code", "int", "yes_no"):
+        if value is None:
+            return ""
+        if f.kind == "yes_no":
+            return "yes" if value else "no"
+        return str(value)
+    return list(value) if f.kind == "codes" else value
+
+
 def _link_data(link: LinkForm, path: str, problems: list[Problem]) -> dict:
     data: dict = {
         "status": link.status,
-        "nature": _or_none(link.nature),
-        "frames": link.frames,
-        "channels": link.channels,
-        "frequency": _or_none(link.frequency),
-        "practices": link.practices,
-        "practice_other": link.practice_other,
-        "thematiques": link.thematiques,
-        "has_named_contact": _or_none(link.has_named_contact),
-        "contact_name": link.contact_name,
-        "contact_consent": link.contact_consent,
-        "quality": _or_none(link.quality),
+        **{f.name: _answer_of(f, getattr(link, f.name)) for f in fields.LINK_FIELDS},
     }
     if _ID.match(link.carried_from_id):
         data["carried_from_id"] = int(link.carried_from_id)
@@ -374,19 +380,7 @@ def link_form(a: LinkAnswer) -> LinkForm:
         origin="carried" if a.carried_from_id or a.status != "new" else "",
         status=a.status,
         carried_from_id="" if a.carried_from_id is None else str(a.carried_from_id),
-        nature=a.nature or "",
-        frames=list(a.frames),
-        channels=list(a.channels),
-        frequency=a.frequency or "",
-        practices=list(a.practices),
-        practice_other=a.practice_other,
-        thematiques=list(a.thematiques),
-        has_named_contact=(
-            "" if a.has_named_contact is None else ("yes" if a.has_named_contact else "no")
-        ),
-        contact_name=a.contact_name,
-        contact_consent=a.contact_consent,
-        quality="" if a.quality is None else str(a.quality),
+        **{f.name: _form_value_of(f, getattr(a, f.name)) for f in fields.LINK_FIELDS},
     )
 
 

@@ -11,7 +11,7 @@ from sqlmodel import Session, col, select
 
 from app import forms
 from app.templating import templates
-from survey import vocab
+from survey import fields, vocab
 from survey.directory import partner_names
 from survey.models import Body, Service
 from survey.questionnaire import MAX_LINKS, Respondent, current_answers, last_year_links
@@ -50,15 +50,9 @@ class Card:
 
 
 # A partner's questions folded under « Plus de précisions (facultatif) ».
-_OPTIONAL = {
-    "frames", "channels", "frequency", "practice_other", "thematiques", "has_named_contact",
-    "contact_name", "contact_consent", "quality",
-}  # fmt: skip
+_OPTIONAL = {f.name for f in fields.LINK_FIELDS if not f.required}
 # What a respondent may change in a carried partner: a difference shows it as changed.
-_COMPARED = (
-    "partner", "nature", "frames", "channels", "frequency", "practices", "practice_other",
-    "thematiques", "has_named_contact", "contact_name", "quality",
-)  # fmt: skip
+_COMPARED = ("partner", *(f.name for f in fields.LINK_FIELDS if f.compared))
 
 
 def _recap(link: forms.LinkForm) -> str:

@@ -22,7 +22,7 @@ import networkx as nx
 from networkx.readwrite.gexf import GEXFWriter
 
 from reports.structure import partner_count
-from survey import cells, vocab
+from survey import cells, fields, vocab
 from survey.text import strip_forbidden
 
 FORMATS = ("gexf", "graphml", "csv", "json")
@@ -35,10 +35,15 @@ NOTICE = (
     "qualité moyenne)."
 )
 
+# Edge attributes counted per code, one column per code: the frequencies, and the partner
+# questions the graph pivots (`survey.fields`, aggregate "tag_counts").
 _FLAT = {
     "frequencies": ("freq", tuple(vocab.FREQUENCIES)),
-    "practices": ("practice", tuple(vocab.PRACTICES)),
-    "thematiques": ("thematique", tuple(vocab.THEMATIQUES)),
+    **{
+        f.name: (f.tag_kind, tuple(f.vocabulary or ()))
+        for f in fields.LINK_FIELDS
+        if f.aggregate == "tag_counts" and f.tag_kind is not None
+    },
 }
 
 # CSV headers in French (what Excel users read); GEXF/GraphML keep the code names.

@@ -22,7 +22,7 @@ from sqlalchemy import Select, case, distinct, exists, func, literal, select, un
 from sqlalchemy.sql.selectable import CTE
 from sqlmodel import Session
 
-from survey import vocab
+from survey import fields, vocab
 from survey.db import table_of
 from survey.models import (
     Campaign,
@@ -38,7 +38,14 @@ from survey.models import (
 COUNTED_LINK_STATUSES = ("new", "confirmed")
 NATURE_CODES = tuple(vocab.NATURES)  # formal, informal, both
 FREQUENCY_CODES = tuple(vocab.FREQUENCIES)
-TAG_KINDS = ("practice", "thematique")
+# The partner questions the graph counts per code on each tie, as the registry says
+# (`survey.fields`): LinkTag kind -> (the edge attribute, its codes).
+_TAG_PIVOTS = {
+    f.tag_kind: (f.name, tuple(f.vocabulary or ()))
+    for f in fields.LINK_FIELDS
+    if f.aggregate == "tag_counts" and f.tag_kind is not None
+}
+TAG_KINDS = tuple(_TAG_PIVOTS)
 _MAX_MERGE_DEPTH = 20  # a merge chain longer than this is a data error; stop following it
 
 _org = table_of(Organisation)
@@ -165,13 +172,12 @@ def _edge_attrs(row) -> dict[str, object]:
         "declarations": int(m["declarations"]),
         **{c: int(m[f"n_{c}"] or 0) for c in NATURE_CODES},
         "frequencies": {c: int(m[f"f_{c}"] or 0) for c in FREQUENCY_CODES},
-        "practices": {},
-        "thematiques": {},
+        **{name: {} for name, _ in _TAG_PIVOTS.values()},
         "quality_mean": None if m["quality_mean"] is None else round(float(m["quality_mean"]), 3),
     }
 
 
-TAG_CODES = {"practice": tuple(vocab.PRACTICES), "thematique": tuple(vocab.THEMATIQUES)}
+TAG_CODES = {kind: codes for kind, (_, codes) in _TAG_PIVOTS.items()}
 
 
 TAG_NAMES = [(kind, code) for kind, codes in TAG_CODES.items() for code in codes]
@@ -202,9 +208,7 @@ def _tag_columns(keys: list, d: CTE) -> Select:
     )
 
 
-_TAG_TARGETS = [
-    ("practices" if kind == "practice" else "thematiques", code) for kind, code in TAG_NAMES
-]
+_TAG_TARGETS = [(_TAG_PIVOTS[kind][0], code) for kind, code in TAG_NAMES]
 
 
 def _tag_counts(attrs: dict, counts) -> None:

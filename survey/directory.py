@@ -19,7 +19,7 @@ from sqlalchemy import Integer, and_, bindparam, case, cast, delete, func, inser
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
-from survey import vocab
+from survey import fields, vocab
 from survey.db import changed_rows, stored_id, table_of
 from survey.models import (
     DeclaredLink,
@@ -695,10 +695,16 @@ def _collapse_duplicate_links(session: Session, target_id: int) -> int:
         .where(col(LinkTag.link_id) == DeclaredLink.id)
         .scalar_subquery()
     )
+    # Answers given: every coded answer, and a named contact.
     filled = sum(
-        case((col(c).is_(None), 0), else_=1)
-        for c in (DeclaredLink.nature, DeclaredLink.frequency, DeclaredLink.quality)
-    ) + case((col(DeclaredLink.contact_name) == "", 0), else_=1)
+        case((col(getattr(DeclaredLink, f.name)).is_(None), 0), else_=1)
+        for f in fields.link_columns()
+        if f.kind in ("code", "int")
+    ) + sum(
+        case((col(getattr(DeclaredLink, f.name)) == "", 0), else_=1)
+        for f in fields.LINK_FIELDS
+        if f.merge == "contact"
+    )
     duplicated = (
         sa_select(col(DeclaredLink.response_id), col(DeclaredLink.partner_service_id))
         .where(col(DeclaredLink.partner_organisation_id) == target_id)
@@ -787,18 +793,24 @@ def _collapse_duplicate_links(session: Session, target_id: int) -> int:
 
 
 def _fold_link(kept: DeclaredLink, dropped: DeclaredLink) -> None:
-    """What only `dropped` said goes into `kept`."""
-    if kept.nature and dropped.nature and kept.nature != dropped.nature:
-        kept.nature = "both"
-    for name in ("nature", "frequency", "quality", "has_named_contact", "carried_from_id"):
-        if getattr(kept, name) is None and getattr(dropped, name) is not None:
-            setattr(kept, name, getattr(dropped, name))
-    if not kept.contact_name and dropped.contact_name:
-        kept.contact_name, kept.contact_consent = dropped.contact_name, dropped.contact_consent
-        kept.has_named_contact = True
-    if dropped.practice_other and dropped.practice_other not in kept.practice_other:
-        joined = " ; ".join(p for p in (kept.practice_other, dropped.practice_other) if p)
-        kept.practice_other = joined[:500]
+    """What only `dropped` said goes into `kept`, each question as the registry says it
+    merges (tags, « union », are merged in SQL by the caller)."""
+    for f in fields.link_columns():
+        mine, theirs = getattr(kept, f.name), getattr(dropped, f.name)
+        if f.merge == "both" and mine and theirs and mine != theirs:
+            setattr(kept, f.name, "both")
+        elif f.merge in ("first", "both") and mine is None and theirs is not None:
+            setattr(kept, f.name, theirs)
+        elif f.merge == "contact" and not mine and theirs:
+            setattr(kept, f.name, theirs)
+            for other in fields.LINK_FIELDS:
+                if other.merge == "with_contact":
+                    setattr(kept, other.name, getattr(dropped, other.name))
+            kept.has_named_contact = True
+        elif f.merge == "joined" and theirs and theirs not in mine:
+            setattr(kept, f.name, " ; ".join(p for p in (mine, theirs) if p)[:500])
+    if kept.carried_from_id is None and dropped.carried_from_id is not None:
+        kept.carried_from_id = dropped.carried_from_id
     if kept.carried_from_id == dropped.id:
         kept.carried_from_id = dropped.carried_from_id
 

@@ -24,13 +24,14 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from sqlalchemy import delete, exists, func, or_, update
 from sqlmodel import Session, col, select
 
-from survey import link_throttle, vocab
+from survey import fields, link_throttle, vocab
 from survey.accounts import (
     AuditEvent,
     LoginAttempt,
@@ -88,11 +89,11 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat()
 
 
-def _labelled(codes: list[str], labels: dict) -> list[dict[str, str]]:
+def _labelled(codes: list[str], labels: Mapping) -> list[dict[str, str]]:
     return [{"code": c, "label": labels.get(c, c)} for c in codes]
 
 
-def _code(code, labels: dict) -> dict | None:
+def _code(code, labels: Mapping) -> dict | None:
     return None if code is None else {"code": code, "label": labels.get(code, str(code))}
 
 
@@ -100,6 +101,25 @@ def _names(session: Session, model, ids: set[int]) -> dict[int, str]:
     if not ids:
         return {}
     return dict(session.exec(select(model.id, model.name).where(col(model.id).in_(ids))).all())
+
+
+def _exported(
+    answers: object, registry: tuple[fields.AnswerField, ...], bodies: dict[int, str] | None = None
+) -> dict[str, object]:
+    """The answers of `registry` under their export keys, codes with their labels (bodies by
+    name)."""
+    out: dict[str, object] = {}
+    for f in registry:
+        value = getattr(answers, f.name)
+        if f.name == "body_ids":
+            out[f.export_key] = [(bodies or {}).get(b, "") for b in value]
+        elif f.vocabulary is None:
+            out[f.export_key] = value
+        elif f.kind == "codes":
+            out[f.export_key] = _labelled(value, f.vocabulary)
+        else:
+            out[f.export_key] = _code(value, f.vocabulary)
+    return out
 
 
 def export_own_data(session: Session, professional: Professional) -> dict:
@@ -139,9 +159,9 @@ def export_own_data(session: Session, professional: Professional) -> dict:
             "envoyee_le": _iso(resp.submitted_at),
             "structure": orgs.get(resp.organisation_id, ""),
             "service": services.get(resp.service_id, "") if resp.service_id else "",
-            "fonction": a.function,
-            "anciennete_dans_le_poste": _code(a.years_in_post, vocab.YEARS_IN_POST),
-            "nombre_de_partenaires_declare": a.declared_partner_count,
+            # The partners come after the respondent's post (function, years, count), as
+            # in `Answers`.
+            **_exported(a, fields.RESPONSE_FIELDS[:3]),
             "partenaires": [
                 {
                     "structure": orgs.get(lk.partner_organisation_id, ""),
@@ -149,25 +169,11 @@ def export_own_data(session: Session, professional: Professional) -> dict:
                     if lk.partner_service_id
                     else "",
                     "etat": _code(lk.status, vocab.LINK_STATUSES),
-                    "nature": _code(lk.nature, vocab.NATURES),
-                    "cadres": _labelled(lk.frames, vocab.FRAMES),
-                    "canaux": _labelled(lk.channels, vocab.CHANNELS),
-                    "frequence": _code(lk.frequency, vocab.FREQUENCIES),
-                    "construit_ensemble": _labelled(lk.practices, vocab.PRACTICES),
-                    "construit_ensemble_autre": lk.practice_other,
-                    "thematiques": _labelled(lk.thematiques, vocab.THEMATIQUES),
-                    "contact_nomme": lk.has_named_contact,
-                    "nom_du_contact": lk.contact_name,
-                    "contact_accepte_d_etre_dans_le_repertoire": lk.contact_consent,
-                    "qualite": _code(lk.quality, vocab.QUALITIES),
+                    **_exported(lk, fields.LINK_FIELDS),
                 }
                 for lk in a.links
             ],
-            "difficultes": _labelled(a.obstacles, vocab.OBSTACLES),
-            "difficulte_autre": a.obstacle_other,
-            "instances": [bodies.get(b, "") for b in a.body_ids],
-            "instances_autres": a.body_other,
-            "commentaire": a.comment,
+            **_exported(a, fields.RESPONSE_FIELDS[3:], bodies),
         }
 
     invitations = session.exec(
@@ -334,12 +340,12 @@ def erase_professional(
     session.execute(
         update(Response)
         .where(col(Response.professional_id) == pro.id)
-        .values(comment="", obstacle_other="", body_other="", function="")
+        .values(fields.erased_values(fields.RESPONSE_FIELDS))
     )
     session.execute(
         update(DeclaredLink)
         .where(col(DeclaredLink.response_id).in_(mine))
-        .values(contact_name="", contact_consent=False, practice_other="")
+        .values(fields.erased_values(fields.LINK_FIELDS))
     )
     if old_name:
         territory_responses = (

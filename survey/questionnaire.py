@@ -25,7 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
-from survey import vocab
+from survey import fields, vocab
 from survey.db import insert_rows
 from survey.links import hash_token, well_formed
 from survey.messages import CHOICES, not_a_choice
@@ -218,23 +218,17 @@ def respondent_for_token(session: Session, token: str) -> Respondent | None:
 # --- reading ---------------------------------------------------------------------------
 
 
+# The link's structure, then its questions as the registry lists them.
 _LINK_COLUMNS = (
     DeclaredLink.id,
     DeclaredLink.partner_organisation_id,
     DeclaredLink.partner_service_id,
     DeclaredLink.status,
-    DeclaredLink.nature,
-    DeclaredLink.frequency,
-    DeclaredLink.practice_other,
-    DeclaredLink.has_named_contact,
-    DeclaredLink.contact_name,
-    DeclaredLink.contact_consent,
-    DeclaredLink.quality,
+    *(getattr(DeclaredLink, f.name) for f in fields.link_columns()),
     DeclaredLink.carried_from_id,
 )
 _LINK_FIELDS = [column.key for column in _LINK_COLUMNS[1:]]
-_TAG_FIELDS = {"frame": "frames", "channel": "channels", "practice": "practices",
-               "thematique": "thematiques"}  # fmt: skip
+_TAG_FIELDS = fields.tag_fields()
 
 
 _LINKS_OF_RESPONSE = (
@@ -255,10 +249,10 @@ def _link_answers(session: Session, response_id: int) -> list[tuple[int, LinkAns
     """(link id, answer) of a response in order, links and tags in one query."""
     rows = session.connection().execute(_LINKS_OF_RESPONSE, {"response_id": response_id}).all()
     links: dict[int, dict] = {}  # link id -> fields, in the order of the rows
-    for link_id, *fields, kind, code in rows:
+    for link_id, *values, kind, code in rows:
         link = links.get(link_id)
         if link is None:
-            link = links[link_id] = dict(zip(_LINK_FIELDS, fields, strict=True))
+            link = links[link_id] = dict(zip(_LINK_FIELDS, values, strict=True))
             link |= {name: [] for name in _TAG_FIELDS.values()}
         if kind is not None:
             link[_TAG_FIELDS[kind]].append(code)
@@ -667,6 +661,8 @@ def save(session: Session, r: Respondent, answers: Answers, submit: bool = False
 
 
 _RESPONSE_TABLE = Response.__table__
+_LINK_QUESTION_COLUMNS = fields.link_columns()
+_RESPONSE_COLUMNS = fields.response_columns()
 _LINK_TABLE = DeclaredLink.__table__
 _TAG_TABLE = LinkTag.__table__
 _OBSTACLE_TABLE = ResponseObstacle.__table__
@@ -695,12 +691,7 @@ def _write(
     now = utcnow()
     conn = session.connection()
     values: dict = {
-        "function": answers.function,
-        "years_in_post": answers.years_in_post,
-        "declared_partner_count": answers.declared_partner_count,
-        "obstacle_other": answers.obstacle_other,
-        "body_other": answers.body_other,
-        "comment": answers.comment,
+        **{f.name: getattr(answers, f.name) for f in _RESPONSE_COLUMNS},
         "questionnaire_version": vocab.QUESTIONNAIRE_VERSION,
         "updated_at": now,
     }
@@ -747,13 +738,10 @@ def _write(
             "partner_organisation_id": org_id,
             "partner_service_id": service_id,
             "status": a.status,
-            "nature": a.nature,
-            "frequency": a.frequency,
-            "practice_other": a.practice_other,
-            "has_named_contact": a.has_named_contact,
+            **{f.name: getattr(a, f.name) for f in _LINK_QUESTION_COLUMNS},
+            # A contact's name only with « a named contact », consent only with a name.
             "contact_name": a.contact_name if named else "",
             "contact_consent": bool(named and a.contact_name and a.contact_consent),
-            "quality": a.quality,
             "carried_from_id": a.carried_from_id if a.carried_from_id in carried_ok else None,
         }
         rows.append(row)

@@ -110,60 +110,17 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
 
     app.add_middleware(BodySizeLimit)
 
-    from app.routes import home, questionnaire, questionnaire_api, questionnaire_print
-
-    app.include_router(home.router)
-    app.include_router(questionnaire_api.router)
-    app.include_router(questionnaire.router)  # respondent page
-    app.include_router(questionnaire_print.router)  # « Mes réponses » and the paper version
-
-    # Accounts: sessions and CSRF, login, administration, the workspace
-    from app import security
-    from app.routes import admin, auth, workspace
+    # Session cookies, CSRF and the login redirect; then the security headers around the
+    # whole stack (app/headers.py).
+    from app import headers, security
 
     security.install(app)
-    app.include_router(auth.router)
-    app.include_router(admin.router)
-    app.include_router(workspace.router)
-
-    from app.routes import campaigns as campaign_pages
-
-    app.include_router(campaign_pages.router)
-
-    from app.routes import directory as directory_pages
-    from app.routes import professionals as professional_pages
-    from app.routes import respondent_directory
-
-    app.include_router(directory_pages.router)
-    app.include_router(professional_pages.router)
-    app.include_router(respondent_directory.router)
-
-    from app.routes import graph as graph_pages
-    from app.routes import graph_api, own_map
-
-    app.include_router(graph_pages.router)
-    app.include_router(graph_api.router)
-    app.include_router(own_map.router)
-
-    from app.routes import report as report_pages
-
-    app.include_router(report_pages.router)
-
-    from app.routes import rgpd
-
-    app.include_router(rgpd.router)
-
-    # Security headers around the whole stack; /docs without a CDN
-    from app import headers
-    from app.routes import api_docs
-
     headers.install(app)
-    app.include_router(api_docs.router)
 
-    # Viewer accounts managed by coordinators
-    from app.routes import viewers
+    from app.routers import ROUTERS
 
-    app.include_router(viewers.router)
+    for router in ROUTERS:
+        app.include_router(router)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError):

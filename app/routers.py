@@ -1,0 +1,51 @@
+"""Every router of the application, in the order create_app (app/main.py) includes them.
+
+One list: a new route module is added here and nowhere else. Paths are matched in this
+order, kept as it was when create_app included each router in turn.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from app.routes import (
+    admin,
+    api_docs,
+    auth,
+    campaigns,
+    directory,
+    graph,
+    graph_api,
+    home,
+    own_map,
+    professionals,
+    questionnaire,
+    questionnaire_api,
+    questionnaire_print,
+    report,
+    respondent_directory,
+    rgpd,
+    viewers,
+    workspace,
+)
+
+ROUTERS: list[APIRouter] = [
+    home.router,
+    questionnaire_api.router,
+    questionnaire.router,
+    questionnaire_print.router,  # « Mes réponses » and the paper version
+    auth.router,
+    admin.router,
+    workspace.router,
+    campaigns.router,
+    directory.router,
+    professionals.router,
+    respondent_directory.router,
+    graph.router,
+    graph_api.router,
+    own_map.router,
+    report.router,
+    rgpd.router,
+    api_docs.router,
+    viewers.router,  # viewer accounts managed by coordinators
+]

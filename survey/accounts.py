@@ -598,6 +598,20 @@ def audit(
     return event
 
 
+def commit_audited(
+    session: Session,
+    user: User | None,
+    action: str,
+    target: str = "",
+    detail: str = "",
+    territory_id: int | None = None,
+) -> None:
+    """Add the audit event of the changes pending in `session` and commit them together:
+    a change is never stored without its trace, nor a trace without its change."""
+    audit(session, user, action, target, detail, territory_id=territory_id)
+    session.commit()
+
+
 @dataclass
 class AuditPage:
     events: list[tuple[AuditEvent, str | None]]  # event, territory code

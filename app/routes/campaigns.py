@@ -13,14 +13,23 @@ from typing import Annotated
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Form, HTTPException, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import exists, func
 from sqlmodel import Session, col, select
 
-from app.db import SessionDep
+from app.deps import (
+    CoordinatorScope,
+    CsrfChecked,
+    Scope,
+    SessionDep,
+    ViewerScope,
+    commit_audited,
+    professional_or_404,
+    see_other,
+    workspace_url,
+)
 from app.mail import smtp_config
 from app.params import small_int
-from app.security import CoordinatorScope, CsrfChecked, Scope, ViewerScope, audit
 from app.settings import Settings
 from app.templating import templates
 from survey import campaigns, mailing, vocab
@@ -73,10 +82,6 @@ def _campaign_or_404(session: Session, scope: Scope, year: int) -> Campaign:
     return campaign
 
 
-def _base(scope: Scope) -> str:
-    return f"/t/{scope.territory.code}/campagnes"
-
-
 def _parse_date(value: str, name: str, problems: dict[str, str]) -> date | None:
     """ISO (what a date field sends) or jj/mm/aaaa (what a person types without one)."""
     value = value.strip()
@@ -90,12 +95,6 @@ def _parse_date(value: str, name: str, problems: dict[str, str]) -> date | None:
     except ValueError:
         problems[name] = "Indiquez une date valide, par exemple 15/03/2027."
         return None
-
-
-def _audit(session: Session, scope: Scope, action: str, target: str, detail: str = "") -> None:
-    audit(
-        session, scope.user, action, target=target, detail=detail, territory_id=scope.territory.id
-    )
 
 
 def _target(scope: Scope, campaign: Campaign) -> str:
@@ -174,9 +173,8 @@ def campaign_create(
     if problems:
         session.rollback()
         return _list_page(request, session, scope, 400, form, problems)
-    _audit(session, scope, "campaign.create", _target(scope, campaign))
-    session.commit()
-    return RedirectResponse(f"{_base(scope)}/{campaign.year}?fait=creee", status_code=303)
+    commit_audited(session, scope, "campaign.create", _target(scope, campaign))
+    return see_other(f"{workspace_url(scope, 'campagnes')}/{campaign.year}?fait=creee")
 
 
 # --- e-mail templates (registered before /{year} so the path is not read as a year) ---------
@@ -233,18 +231,16 @@ def messages_save(
         raise HTTPException(status_code=404)
     if reset:
         mailing.reset_template(session, scope.territory.id, kind)
-        _audit(session, scope, "email_template.reset", f"modèle {kind}")
-        session.commit()
-        return RedirectResponse(f"{_base(scope)}/messages?fait=modeles-reinit", status_code=303)
+        commit_audited(session, scope, "email_template.reset", f"modèle {kind}")
+        return see_other(f"{workspace_url(scope, 'campagnes')}/messages?fait=modeles-reinit")
     try:
         mailing.save_template(session, scope.territory.id, kind, subject, body)
     except mailing.TemplateInvalid as exc:
         session.rollback()
         errors = {f"{kind}-{field}": message for field, message in exc.problems.items()}
         return _messages_page(request, session, scope, 400, (kind, subject, body), errors)
-    _audit(session, scope, "email_template.save", f"modèle {kind}")
-    session.commit()
-    return RedirectResponse(f"{_base(scope)}/messages?fait=modeles", status_code=303)
+    commit_audited(session, scope, "email_template.save", f"modèle {kind}")
+    return see_other(f"{workspace_url(scope, 'campagnes')}/messages?fait=modeles")
 
 
 # --- one campaign --------------------------------------------------------------------------
@@ -356,9 +352,8 @@ def campaign_update(
     except CampaignRefused as exc:
         session.rollback()
         return _campaign_page(request, session, scope, campaign, 409, form, refusal=exc.message)
-    _audit(session, scope, "campaign.update", _target(scope, campaign))
-    session.commit()
-    return RedirectResponse(f"{_base(scope)}/{year}?fait=modifiee", status_code=303)
+    commit_audited(session, scope, "campaign.update", _target(scope, campaign))
+    return see_other(f"{workspace_url(scope, 'campagnes')}/{year}?fait=modifiee")
 
 
 # --- links ---------------------------------------------------------------------------------
@@ -372,14 +367,13 @@ def links_csv(
     settings = _settings(request)
     rows = campaigns.status_report(session, campaign, request.app.state.secret, settings.base_url)
     excel = format == "excel"
-    _audit(
+    commit_audited(
         session,
         scope,
         "campaign.export_links",
         _target(scope, campaign),
         f"{len(rows)} ligne(s), {'Excel' if excel else 'UTF-8'}",
     )
-    session.commit()
     filename = f"liens-{scope.territory.code}-{year}{'-excel' if excel else ''}.csv"
     return Response(
         campaigns.status_csv(rows, excel=excel),
@@ -391,13 +385,6 @@ def links_csv(
     )
 
 
-def _professional_or_404(session: Session, scope: Scope, pid: int) -> Professional:
-    pro = session.get(Professional, pid)
-    if pro is None or pro.territory_id != scope.territory.id:
-        raise HTTPException(status_code=404)
-    return pro
-
-
 @router.get(
     "/t/{code}/campagnes/{year}/professionnels/{pid}/nouveau-lien", response_class=HTMLResponse
 )
@@ -405,7 +392,7 @@ def renew_confirm(
     request: Request, year: int, pid: int, scope: CoordinatorScope, session: SessionDep
 ):
     campaign = _campaign_or_404(session, scope, year)
-    pro = _professional_or_404(session, scope, pid)
+    pro = professional_or_404(session, scope, pid)
     return templates.TemplateResponse(
         request,
         "campaigns/renew.html",
@@ -425,14 +412,15 @@ def renew_do(
     _: None = CsrfChecked,
 ):
     campaign = _campaign_or_404(session, scope, year)
-    pro = _professional_or_404(session, scope, pid)
+    pro = professional_or_404(session, scope, pid)
     try:
         token = campaigns.renew_link(session, campaign, pro, request.app.state.secret)
     except CampaignRefused as exc:
         session.rollback()
         return _campaign_page(request, session, scope, campaign, 409, refusal=exc.message)
-    _audit(session, scope, "link.renew", _target(scope, campaign), f"professionnel #{pro.id}")
-    session.commit()
+    commit_audited(
+        session, scope, "link.renew", _target(scope, campaign), f"professionnel #{pro.id}"
+    )
     link = campaigns.link_url(_settings(request).base_url, token)
     response = templates.TemplateResponse(
         request,
@@ -482,7 +470,7 @@ def send_confirm(
                 "title": f"{label} — campagne {year}",
                 "button": f"Oui, envoyer ({label.lower()})",
             },
-            "post_to": f"{_base(scope)}/{year}/envoyer/{kind}",
+            "post_to": f"{workspace_url(scope, 'campagnes')}/{year}/envoyer/{kind}",
             "due": mailing.due_counts(session, campaign)[kind],
             "subject": subject,
             "body": body,
@@ -504,17 +492,16 @@ def send_do(
     report = mailing.send(
         session, campaign, kind, smtp, request.app.state.secret, _settings(request).base_url
     )
-    _audit(
+    commit_audited(
         session,
         scope,
         f"email.{kind}",
         _target(scope, campaign),
         f"{report.sent} envoyé(s), {report.failed} en échec",
     )
-    session.commit()
-    return RedirectResponse(
-        f"{_base(scope)}/{year}?fait=envoi&envoyes={report.sent}&echecs={report.failed}",
-        status_code=303,
+    return see_other(
+        f"{workspace_url(scope, 'campagnes')}/{year}"
+        f"?fait=envoi&envoyes={report.sent}&echecs={report.failed}"
     )
 
 
@@ -567,7 +554,7 @@ def lifecycle_confirm(
             "campaign": campaign,
             "action": action,
             "texts": texts,
-            "post_to": f"{_base(scope)}/{year}/{action}",
+            "post_to": f"{workspace_url(scope, 'campagnes')}/{year}/{action}",
             "new_links": _active_without_link(session, campaign) if action != "clore" else 0,
             "other_open": campaigns.open_campaign_of(session, campaign.territory_id),
         },
@@ -600,7 +587,6 @@ def lifecycle_do(
         campaign = _campaign_or_404(session, scope, year)
         return _campaign_page(request, session, scope, campaign, 409, refusal=exc.message)
     detail = f"{issued} lien(s) créé(s)" if issued else ""
-    _audit(session, scope, LIFECYCLE[action]["audit"], _target(scope, campaign), detail)
-    session.commit()
+    commit_audited(session, scope, LIFECYCLE[action]["audit"], _target(scope, campaign), detail)
     suffix = f"&liens={issued}" if action != "clore" else ""
-    return RedirectResponse(f"{_base(scope)}/{year}?fait={action}{suffix}", status_code=303)
+    return see_other(f"{workspace_url(scope, 'campagnes')}/{year}?fait={action}{suffix}")

@@ -11,13 +11,21 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse
 from sqlmodel import Session, select
 
 from app import tabular_io
-from app.db import SessionDep
+from app.deps import (
+    CoordinatorScope,
+    CsrfChecked,
+    Scope,
+    SessionDep,
+    ViewerScope,
+    commit_audited,
+    see_other,
+    workspace_url,
+)
 from app.params import small_int
-from app.security import CoordinatorScope, CsrfChecked, Scope, ViewerScope, audit
 from app.templating import templates
 from survey import directory as d
 from survey import vocab
@@ -41,16 +49,6 @@ STRUCTURE_FIELDS = ("name", "type", "commune", "siret", "missions")
 SERVICE_FIELD_IDS = {"name": "service_name"}
 
 
-def _base(scope: Scope) -> str:
-    return f"/t/{scope.territory.code}/repertoire"
-
-
-def _audit(session: Session, scope: Scope, action: str, target: str, detail: str = "") -> None:
-    audit(
-        session, scope.user, action, target=target, detail=detail, territory_id=scope.territory.id
-    )
-
-
 def _org_or_404(session: Session, scope: Scope, org_id: int) -> Organisation:
     org = d.get_structure(session, scope.territory.id, org_id)
     if org is None:
@@ -68,10 +66,6 @@ def _render(request: Request, template: str, scope: Scope, status: int = 200, **
         {"scope": scope, "section": "repertoire", "status_labels": d.STATUS_LABELS, **context},
         status_code=status,
     )
-
-
-def _redirect(url: str) -> RedirectResponse:
-    return RedirectResponse(url, status_code=303)
 
 
 # --- list ----------------------------------------------------------------------------------
@@ -156,9 +150,8 @@ def structure_create(
         return _render(
             request, "directory/form.html", scope, 400, form=form, mode="create", errors=exc.errors
         )
-    _audit(session, scope, "organisation.create", f"structure {org.id}", org.name)
-    session.commit()
-    return _redirect(f"{_base(scope)}/{org.id}?fait=creee")
+    commit_audited(session, scope, "organisation.create", f"structure {org.id}", org.name)
+    return see_other(f"{workspace_url(scope, 'repertoire')}/{org.id}?fait=creee")
 
 
 # --- proposals -----------------------------------------------------------------------------
@@ -316,9 +309,10 @@ def structure_update(
             errors={"name": exc.message},
         )  # fmt: skip
     action = "organisation.confirm" if confirming else "organisation.update"
-    _audit(session, scope, action, f"structure {org.id}", org.name)
-    session.commit()
-    return _redirect(f"{_base(scope)}/{org.id}?fait={'confirmee' if confirming else 'modifiee'}")
+    commit_audited(session, scope, action, f"structure {org.id}", org.name)
+    return see_other(
+        f"{workspace_url(scope, 'repertoire')}/{org.id}?fait={'confirmee' if confirming else 'modifiee'}"
+    )
 
 
 def _status_change(request, session, scope, org_id, change, action, notice):
@@ -329,9 +323,8 @@ def _status_change(request, session, scope, org_id, change, action, notice):
         session.rollback()
         org = _org_or_404(session, scope, org_id)
         return _structure_page(request, session, scope, org, 409, action_error=exc.message)
-    _audit(session, scope, action, f"structure {org.id}", org.name)
-    session.commit()
-    return _redirect(f"{_base(scope)}/{org.id}?fait={notice}")
+    commit_audited(session, scope, action, f"structure {org.id}", org.name)
+    return see_other(f"{workspace_url(scope, 'repertoire')}/{org.id}?fait={notice}")
 
 
 @router.post("/t/{code}/repertoire/{org_id}/archiver", response_class=HTMLResponse)
@@ -385,7 +378,7 @@ def _merge_page(request, session, scope, org, status=200, target=None, errors=No
 def merge_form(request: Request, org_id: int, scope: CoordinatorScope, session: SessionDep):
     org = _org_or_404(session, scope, org_id)
     if org.status == "merged":
-        return _redirect(f"{_base(scope)}/{org.id}")
+        return see_other(f"{workspace_url(scope, 'repertoire')}/{org.id}")
     return _merge_page(request, session, scope, org)
 
 
@@ -421,9 +414,10 @@ def merge(
         f"{report.responses} réponse(s), {report.links} lien(s) déclarés re-pointés, "
         f"{report.links_collapsed} doublon(s) regroupé(s)"
     )
-    _audit(session, scope, "organisation.merge", f"structure {org.id} -> {target.id}", detail)
-    session.commit()
-    return _redirect(f"{_base(scope)}/{target.id}?fait=fusionnee")
+    commit_audited(
+        session, scope, "organisation.merge", f"structure {org.id} -> {target.id}", detail
+    )
+    return see_other(f"{workspace_url(scope, 'repertoire')}/{target.id}?fait=fusionnee")
 
 
 # --- services ------------------------------------------------------------------------------
@@ -486,9 +480,10 @@ def service_add(
         )
         org = _org_or_404(session, scope, org_id)
         return _structure_page(request, session, scope, org, 400, service_form=form, errors=errors)
-    _audit(session, scope, "service.create", f"service {svc.id}", f"{org.name} — {svc.name}")
-    session.commit()
-    return _redirect(f"{_base(scope)}/{org.id}?fait=service-ajoute#services")
+    commit_audited(
+        session, scope, "service.create", f"service {svc.id}", f"{org.name} — {svc.name}"
+    )
+    return see_other(f"{workspace_url(scope, 'repertoire')}/{org.id}?fait=service-ajoute#services")
 
 
 def _service_or_404(session, scope, org_id, service_id) -> tuple[Organisation, Service]:
@@ -530,9 +525,10 @@ def service_update(
             request, "directory/service.html", scope, 400, org=org, service=svc, form=form,
             errors=_service_errors(exc.errors),
         )  # fmt: skip
-    _audit(session, scope, "service.update", f"service {svc.id}", f"{org.name} — {svc.name}")
-    session.commit()
-    return _redirect(f"{_base(scope)}/{org.id}?fait=service-modifie#services")
+    commit_audited(
+        session, scope, "service.update", f"service {svc.id}", f"{org.name} — {svc.name}"
+    )
+    return see_other(f"{workspace_url(scope, 'repertoire')}/{org.id}?fait=service-modifie#services")
 
 
 @router.post(
@@ -548,6 +544,7 @@ def service_archive(
 ):
     org, svc = _service_or_404(session, scope, org_id, service_id)
     d.archive_service(session, svc)
-    _audit(session, scope, "service.archive", f"service {svc.id}", f"{org.name} — {svc.name}")
-    session.commit()
-    return _redirect(f"{_base(scope)}/{org.id}?fait=service-archive#services")
+    commit_audited(
+        session, scope, "service.archive", f"service {svc.id}", f"{org.name} — {svc.name}"
+    )
+    return see_other(f"{workspace_url(scope, 'repertoire')}/{org.id}?fait=service-archive#services")

@@ -5,14 +5,22 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse
 from sqlmodel import Session, select
 
 from app import tabular_io
-from app.db import SessionDep
+from app.deps import (
+    CoordinatorScope,
+    CsrfChecked,
+    Scope,
+    SessionDep,
+    commit_audited,
+    professional_or_404,
+    see_other,
+    workspace_url,
+)
 from app.params import small_int
-from app.security import CoordinatorScope, CsrfChecked, Scope, audit
 from app.templating import templates
 from survey import directory as d
 from survey import professionals as p
@@ -28,25 +36,6 @@ NOTICES = {
     "importe": "L'import est terminé.",
     "efface": "Les données personnelles sont effacées ; les réponses restent, sans nom.",
 }
-
-
-def _base(scope: Scope) -> str:
-    return f"/t/{scope.territory.code}/professionnels"
-
-
-def _audit(session: Session, scope: Scope, action: str, target: str, detail: str = "") -> None:
-    audit(
-        session, scope.user, action, target=target, detail=detail, territory_id=scope.territory.id
-    )
-
-
-def _pro_or_404(session: Session, scope: Scope, pro_id: int) -> Professional:
-    pro = p.get_professional(session, scope.territory.id, pro_id)
-    if pro is None:
-        raise HTTPException(
-            status_code=404, detail="Cette personne n'existe pas dans ce territoire."
-        )
-    return pro
 
 
 def _render(request: Request, template: str, scope: Scope, status: int = 200, **context):
@@ -204,9 +193,8 @@ def professional_create(
     except d.Invalid as exc:
         session.rollback()
         return _form_page(request, session, scope, form, status=400, errors=exc.errors)
-    _audit(session, scope, "professional.create", f"professionnel {pro.id}")
-    session.commit()
-    return RedirectResponse(f"{_base(scope)}?fait=ajoute", status_code=303)
+    commit_audited(session, scope, "professional.create", f"professionnel {pro.id}")
+    return see_other(f"{workspace_url(scope, 'professionnels')}?fait=ajoute")
 
 
 IMPORT = tabular_io.ImportFlow(
@@ -229,7 +217,7 @@ tabular_io.add_import_routes(router, IMPORT, export_scope=CoordinatorScope)
 
 @router.get("/t/{code}/professionnels/{pro_id}", response_class=HTMLResponse)
 def professional_edit(request: Request, pro_id: int, scope: CoordinatorScope, session: SessionDep):
-    pro = _pro_or_404(session, scope, pro_id)
+    pro = professional_or_404(session, scope, pro_id)
     return _form_page(request, session, scope, _form_of(pro), pro=pro)
 
 
@@ -242,32 +230,30 @@ def professional_update(
     form: PostedProfessional,
     _: None = CsrfChecked,
 ):
-    pro = _pro_or_404(session, scope, pro_id)
+    pro = professional_or_404(session, scope, pro_id)
     try:
         p.update_professional(session, pro, _data(form))
     except d.Invalid as exc:
         session.rollback()
-        pro = _pro_or_404(session, scope, pro_id)
+        pro = professional_or_404(session, scope, pro_id)
         return _form_page(request, session, scope, form, pro=pro, status=400, errors=exc.errors)
-    _audit(session, scope, "professional.update", f"professionnel {pro.id}")
-    session.commit()
-    return RedirectResponse(f"{_base(scope)}?fait=modifie", status_code=303)
+    commit_audited(session, scope, "professional.update", f"professionnel {pro.id}")
+    return see_other(f"{workspace_url(scope, 'professionnels')}?fait=modifie")
 
 
 def _status_change(request, session, scope, pro_id, change, action, notice):
-    pro = _pro_or_404(session, scope, pro_id)
+    pro = professional_or_404(session, scope, pro_id)
     try:
         change(session, pro)
     except d.Refused as exc:
         session.rollback()
-        pro = _pro_or_404(session, scope, pro_id)
+        pro = professional_or_404(session, scope, pro_id)
         return _form_page(
             request, session, scope, _form_of(pro), pro=pro, status=409,
             errors={"etat": exc.message},
         )  # fmt: skip
-    _audit(session, scope, action, f"professionnel {pro.id}")
-    session.commit()
-    return RedirectResponse(f"{_base(scope)}?fait={notice}", status_code=303)
+    commit_audited(session, scope, action, f"professionnel {pro.id}")
+    return see_other(f"{workspace_url(scope, 'professionnels')}?fait={notice}")
 
 
 @router.post("/t/{code}/professionnels/{pro_id}/depart", response_class=HTMLResponse)

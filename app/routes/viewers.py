@@ -13,13 +13,20 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Form, HTTPException, Path, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from app.db import SessionDep
+from app.deps import (
+    CoordinatorScope,
+    CsrfChecked,
+    Scope,
+    SessionDep,
+    commit_audited,
+    see_other,
+    workspace_url,
+)
 from app.mail import smtp_config
-from app.security import CoordinatorScope, CsrfChecked, Scope, audit
 from app.templating import templates
 from survey import accounts
 from survey.accounts import User
@@ -36,16 +43,6 @@ NOTICES = {
     "reactive": "Le compte est réactivé : la personne peut de nouveau se connecter.",
 }
 NO_STORE = {"Cache-Control": "no-store"}
-
-
-def _base(scope: Scope) -> str:
-    return f"/t/{scope.territory.code}/lecteurs"
-
-
-def _audit(session: Session, scope: Scope, action: str, target: str, detail: str = "") -> None:
-    audit(
-        session, scope.user, action, target=target, detail=detail, territory_id=scope.territory.id
-    )
 
 
 def _viewer_or_404(session: Session, scope: Scope, user_id: int) -> User:
@@ -100,14 +97,13 @@ def _hand_over(
             smtp.mail_from, user, link, scope.territory, expires, scope.user, f"{base_url}/login"
         )
         mail_error = accounts.send_password_link(smtp, message)
-        _audit(
+        commit_audited(
             session,
             scope,
             "viewer.link_email",
             user.email,
             f"échec : {mail_error}" if mail_error else "envoyé",
         )
-        session.commit()
     response = templates.TemplateResponse(
         request,
         "viewers/link.html",
@@ -155,10 +151,9 @@ def viewer_create(
         message = f"Un compte existe déjà pour {accounts.normalise_email(email)}."
         return _list_page(request, scope, session, 400, errors={"email": message}, values=values)
     token, expires = accounts.issue_password_link(request.app.state.secret, user)
-    _audit(
+    commit_audited(
         session, scope, "viewer.create", user.email, "lecteur ; lien pour choisir un mot de passe"
     )
-    session.commit()
     return _hand_over(request, scope, session, user, token, expires, created=True)
 
 
@@ -175,8 +170,9 @@ def viewer_new_link(
             detail="Ce compte est désactivé : réactivez-le avant de lui donner un nouveau lien.",
         )
     token, expires = accounts.issue_password_link(request.app.state.secret, user, replace=True)
-    _audit(session, scope, "viewer.link", user.email, "nouveau lien ; les précédents sont annulés")
-    session.commit()
+    commit_audited(
+        session, scope, "viewer.link", user.email, "nouveau lien ; les précédents sont annulés"
+    )
     return _hand_over(request, scope, session, user, token, expires, created=False)
 
 
@@ -185,10 +181,11 @@ def viewer_active(user_id: UserId, scope: CoordinatorScope, session: SessionDep,
     user = _viewer_or_404(session, scope, user_id)
     activate = active == "true"
     accounts.set_active(user, activate)
-    _audit(session, scope, "viewer.activate" if activate else "viewer.deactivate", user.email)
-    session.commit()
+    commit_audited(
+        session, scope, "viewer.activate" if activate else "viewer.deactivate", user.email
+    )
     notice = "reactive" if activate else "desactive"
-    return RedirectResponse(f"{_base(scope)}?fait={notice}#compte-{user.id}", status_code=303)
+    return see_other(f"{workspace_url(scope, 'lecteurs')}?fait={notice}#compte-{user.id}")
 
 
 # --- the one-time link, opened by the viewer (no session needed) ---------------------------
@@ -248,7 +245,7 @@ def choose_password(
     except accounts.AccountError as exc:
         session.rollback()
         return _choose_page(request, session, user, token, 400, errors={exc.field: exc.message})
-    audit(
+    accounts.commit_audited(
         session,
         user,
         "password.set_by_link",
@@ -256,5 +253,4 @@ def choose_password(
         detail="mot de passe choisi avec un lien à usage unique",
         territory_id=user.territory_id,
     )
-    session.commit()
     return _choose_page(request, session, user, token, done=True)

@@ -1,0 +1,73 @@
+"""What the route modules share: the dependencies they declare and the few steps every
+workspace page repeats (its address, its audited commit, the 404 of a row from another
+territory).
+
+The named dependency types are defined next to their machinery — the session in app.db,
+users and scopes in app.security — and gathered here so that a route imports them from one
+place.
+"""
+
+from __future__ import annotations
+
+from fastapi import HTTPException
+from fastapi.responses import RedirectResponse
+from sqlmodel import Session
+
+from app.db import SessionDep
+from app.security import (
+    AdminUser,
+    CoordinatorScope,
+    CsrfChecked,
+    CurrentUser,
+    Scope,
+    ViewerScope,
+)
+from survey import accounts
+from survey import professionals as pros
+from survey.models import Professional
+
+__all__ = [
+    "AdminUser",
+    "CoordinatorScope",
+    "CsrfChecked",
+    "CurrentUser",
+    "Scope",
+    "SessionDep",
+    "ViewerScope",
+    "commit_audited",
+    "professional_or_404",
+    "see_other",
+    "workspace_url",
+]
+
+
+def workspace_url(scope: Scope, *parts: str) -> str:
+    """The address of a workspace page: `workspace_url(scope, "repertoire")` →
+    `/t/23/repertoire`."""
+    return "/".join((f"/t/{scope.territory.code}", *parts))
+
+
+def commit_audited(
+    session: Session, scope: Scope, action: str, target: str, detail: str = ""
+) -> None:
+    """Commit the changes of a workspace action with its audit event (signed-in user, the
+    scope's territory)."""
+    accounts.commit_audited(
+        session, scope.user, action, target, detail, territory_id=scope.territory.id
+    )
+
+
+def professional_or_404(session: Session, scope: Scope, pro_id: int) -> Professional:
+    """A professional of the scope's territory; 404 for an unknown id or another territory's
+    (which must look the same)."""
+    pro = pros.get_professional(session, scope.territory.id, pro_id)
+    if pro is None:
+        raise HTTPException(
+            status_code=404, detail="Cette personne n'existe pas dans ce territoire."
+        )
+    return pro
+
+
+def see_other(url: str) -> RedirectResponse:
+    """The redirect after a successful POST (303: the browser follows it with a GET)."""
+    return RedirectResponse(url, status_code=303)

@@ -9,8 +9,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy import case, func
 from sqlmodel import col, select
 
-from app.db import SessionDep
-from app.security import AdminUser, CsrfChecked, audit
+from app.deps import AdminUser, CsrfChecked, SessionDep
 from app.templating import templates
 from survey import accounts
 from survey.accounts import ROLE_LABELS, User
@@ -69,9 +68,13 @@ def territory_create(
             errors={exc.field: exc.message},
             values={"code": code, "name": name},
         )
-    audit(session, admin, "territory.create", target=f"{territory.code} — {territory.name}",
-          territory_id=territory.id)  # fmt: skip
-    session.commit()
+    accounts.commit_audited(
+        session,
+        admin,
+        "territory.create",
+        target=f"{territory.code} — {territory.name}",
+        territory_id=territory.id,
+    )
     _flash(request, f"Territoire {territory.code} — {territory.name} créé.")
     return RedirectResponse("/admin/territoires", status_code=303)
 
@@ -119,9 +122,14 @@ def account_create(
         return _accounts_page(
             request, session, 400, errors={exc.field or "email": exc.message}, values=values
         )
-    audit(session, admin, "user.create", target=user.email,
-          detail=f"rôle {user.role}", territory_id=user.territory_id)  # fmt: skip
-    session.commit()
+    accounts.commit_audited(
+        session,
+        admin,
+        "user.create",
+        target=user.email,
+        detail=f"rôle {user.role}",
+        territory_id=user.territory_id,
+    )
     _flash(request, f"Compte {user.email} créé. Transmettez-lui son mot de passe de vive voix.")
     return RedirectResponse("/admin/comptes", status_code=303)
 
@@ -146,9 +154,13 @@ def account_active(
         _flash(request, "Vous ne pouvez pas désactiver votre propre compte.")
         return RedirectResponse("/admin/comptes", status_code=303)
     accounts.set_active(user, active)
-    audit(session, admin, "user.activate" if active else "user.deactivate", target=user.email,
-          territory_id=user.territory_id)  # fmt: skip
-    session.commit()
+    accounts.commit_audited(
+        session,
+        admin,
+        "user.activate" if active else "user.deactivate",
+        target=user.email,
+        territory_id=user.territory_id,
+    )
     _flash(request, f"Compte {user.email} {'réactivé' if active else 'désactivé'}.")
     return RedirectResponse("/admin/comptes", status_code=303)
 
@@ -171,9 +183,9 @@ def account_reset_password(
             errors={f"new_password-{user.id}": exc.message},
             open_reset=user.id,
         )
-    audit(session, admin, "user.password_reset", target=user.email,
-          territory_id=user.territory_id)  # fmt: skip
-    session.commit()
+    accounts.commit_audited(
+        session, admin, "user.password_reset", target=user.email, territory_id=user.territory_id
+    )
     _flash(request, f"Mot de passe de {user.email} réinitialisé ; ses sessions sont fermées.")
     return RedirectResponse("/admin/comptes", status_code=303)
 

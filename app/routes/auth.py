@@ -7,11 +7,10 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from app.db import SessionDep
+from app.deps import SessionDep
 from app.security import (
     CsrfChecked,
     CurrentUser,
-    audit,
     client_ip,
     end_session,
     home_for,
@@ -83,8 +82,7 @@ async def logout(request: Request, session: SessionDep):
     if user is not None:
         # Only a signed-in session needs protecting; an expired one just goes to the login.
         await verify_csrf(request)
-        audit(session, user, "logout", target=user.email)
-        session.commit()
+        accounts.commit_audited(session, user, "logout", target=user.email)
     end_session(request)
     return RedirectResponse("/login?deconnecte=1", status_code=303)
 
@@ -115,7 +113,6 @@ def password_change(
     except accounts.AccountError as exc:
         session.rollback()
         return _password_page(request, user, 400, errors={exc.field: exc.message}, back=back)
-    audit(session, user, "password.change", target=user.email)
-    session.commit()
+    accounts.commit_audited(session, user, "password.change", target=user.email)
     refresh_session_version(request, user)
     return _password_page(request, user, done=True, back=back)

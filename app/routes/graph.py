@@ -17,7 +17,7 @@ from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup
 from sqlmodel import Session, col, select
 
-from app.db import SessionDep
+from app.deps import Scope, SessionDep, ViewerScope, commit_audited, workspace_url
 from app.graph_view import (
     NATURE_FILTERS,
     GraphView,
@@ -33,7 +33,6 @@ from app.graph_view import (
     parse_id,
     parse_year,
 )
-from app.security import Scope, ViewerScope, audit
 from app.templating import templates
 from reports import cache, exports, figures, layout, svg
 from reports import structure as structure_view
@@ -91,10 +90,6 @@ def _context(request: Request, session: Session, scope: Scope, view: GraphView, 
     }
 
 
-def _base(scope: Scope) -> str:
-    return f"/t/{scope.territory.code}"
-
-
 def _no_campaign(request: Request, scope: Scope) -> HTMLResponse:
     return templates.TemplateResponse(
         request, "graph/empty.html", {"scope": scope, "section": "carte"}
@@ -119,7 +114,7 @@ def map_page(request: Request, scope: ViewerScope, session: SessionDep):
             (n for n, a in view.graph.nodes(data=True) if needle in str(a["name"]).lower()),
             key=lambda n: str(view.graph.nodes[n]["name"]).lower(),
         )
-    base = _base(scope)
+    base = workspace_url(scope)
     year = campaign.year
 
     def draw(g: nx.DiGraph) -> Markup:
@@ -267,7 +262,11 @@ def table_page(request: Request, scope: ViewerScope, session: SessionDep):
         query.append(("tri", sort))
 
     def page_href(n: int) -> str:
-        return f"{_base(scope)}/carte/tableau?" + urlencode([*query, ("page", str(n))]) + "#liens"
+        return (
+            f"{workspace_url(scope)}/carte/tableau?"
+            + urlencode([*query, ("page", str(n))])
+            + "#liens"
+        )
 
     return templates.TemplateResponse(
         request,
@@ -337,7 +336,7 @@ def structure_page(org_id: str, request: Request, scope: ViewerScope, session: S
     if org is None or org.territory_id != scope.territory.id:
         raise HTTPException(status_code=404, detail="Cette structure n'existe pas.")
     campaign = chosen_campaign(session, scope, request.query_params.get("annee"))
-    base = _base(scope)
+    base = workspace_url(scope)
     ctx: dict = {"scope": scope, "section": "carte", "org": org, "campaign": campaign}
     ctx["campaigns"] = campaigns.list_campaigns(session, scope.territory.id)
     if org.merged_into_id is not None:
@@ -429,9 +428,7 @@ def export_download(year: str, fmt: str, request: Request, scope: ViewerScope, s
         target = Path(tmp) / (f"{name}.zip" if fmt == "csv" else f"{name}.{fmt}")
         (written,) = exports.export(g, fmt, target)
         body = written.read_bytes()
-    audit(session, scope.user, "graph.export", target=f"{scope.territory.code}/{y}", detail=fmt,
-          territory_id=scope.territory.id)  # fmt: skip
-    session.commit()
+    commit_audited(session, scope, "graph.export", f"{scope.territory.code}/{y}", fmt)
     filename = target.name
     return Response(
         body,

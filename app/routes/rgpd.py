@@ -12,14 +12,13 @@ from __future__ import annotations
 import json
 from typing import Annotated
 
-from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import func
 from sqlmodel import select
 
-from app.db import SessionDep
+from app.deps import CoordinatorScope, CsrfChecked, SessionDep, professional_or_404
 from app.respondent import respondent_or_404
-from app.security import CoordinatorScope, CsrfChecked
 from app.templating import templates
 from survey import privacy
 from survey.models import Campaign, DeclaredLink
@@ -104,17 +103,6 @@ def erase_mine(
 # --- coordinator side ----------------------------------------------------------------------
 
 
-def _pro_or_404(session, scope, pro_id: int):
-    from survey.professionals import get_professional
-
-    pro = get_professional(session, scope.territory.id, pro_id)
-    if pro is None:
-        raise HTTPException(
-            status_code=404, detail="Cette personne n'existe pas dans ce territoire."
-        )
-    return pro
-
-
 def _confirm_page(request, session, scope, pro, status: int = 200, error: str = ""):
     context = {
         "scope": scope,
@@ -131,7 +119,7 @@ def _confirm_page(request, session, scope, pro, status: int = 200, error: str = 
 
 @router.get("/t/{code}/professionnels/{pro_id}/effacer", response_class=HTMLResponse)
 def erase_confirm(request: Request, pro_id: int, scope: CoordinatorScope, session: SessionDep):
-    return _confirm_page(request, session, scope, _pro_or_404(session, scope, pro_id))
+    return _confirm_page(request, session, scope, professional_or_404(session, scope, pro_id))
 
 
 @router.post("/t/{code}/professionnels/{pro_id}/effacer", response_class=HTMLResponse)
@@ -143,7 +131,7 @@ def erase_by_coordinator(
     confirmation: Annotated[str, Form()] = "",
     _: None = CsrfChecked,
 ):
-    pro = _pro_or_404(session, scope, pro_id)
+    pro = professional_or_404(session, scope, pro_id)
     if confirmation != "oui":
         return _confirm_page(request, session, scope, pro, status=422, error=CONFIRM_MISSING)
     privacy.erase_professional(

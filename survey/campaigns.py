@@ -302,22 +302,30 @@ def _flush_status(session: Session, campaign: Campaign) -> None:
 # --- personal links ------------------------------------------------------------------------
 
 
-def issue_missing_links(session: Session, campaign: Campaign, secret: str) -> int:
-    """A link for every active professional of the territory who has no live one."""
+def _without_live_link(campaign: Campaign):
+    """The active professionals of the campaign's territory with no live link for it."""
     has_link = exists().where(
         col(Invitation.campaign_id) == campaign.id,
         col(Invitation.professional_id) == Professional.id,
         col(Invitation.revoked_at).is_(None),
     )
-    missing = list(
-        session.exec(
-            select(Professional).where(
-                Professional.territory_id == campaign.territory_id,
-                col(Professional.active).is_(True),
-                ~has_link,
-            )
-        )
+    return (
+        Professional.territory_id == campaign.territory_id,
+        col(Professional.active).is_(True),
+        ~has_link,
     )
+
+
+def count_missing_links(session: Session, campaign: Campaign) -> int:
+    """How many links opening (or reopening) `campaign` would issue."""
+    return session.exec(
+        select(func.count(col(Professional.id))).where(*_without_live_link(campaign))
+    ).one()
+
+
+def issue_missing_links(session: Session, campaign: Campaign, secret: str) -> int:
+    """A link for every active professional of the territory who has no live one."""
+    missing = list(session.exec(select(Professional).where(*_without_live_link(campaign))))
     # The selection above already excludes anyone with a live link, so issue() finds
     # nothing to revoke; no autoflush keeps it to one INSERT batch at the end.
     with session.no_autoflush:

@@ -14,8 +14,7 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
-from sqlalchemy import exists, func
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from app.deps import (
     CoordinatorScope,
@@ -34,7 +33,7 @@ from app.settings import Settings
 from app.templating import templates
 from survey import campaigns, mailing, vocab
 from survey.campaigns import CampaignInvalid, CampaignRefused
-from survey.models import Campaign, Invitation, Professional
+from survey.models import Campaign
 
 router = APIRouter(include_in_schema=False)
 PARIS = ZoneInfo("Europe/Paris")
@@ -524,21 +523,6 @@ def _confirm_page(request: Request, scope: Scope, context: dict, status: int = 2
     )
 
 
-def _active_without_link(session: Session, campaign: Campaign) -> int:
-    has_link = exists().where(
-        Invitation.campaign_id == campaign.id,
-        Invitation.professional_id == Professional.id,
-        col(Invitation.revoked_at).is_(None),
-    )
-    return session.exec(
-        select(func.count(Professional.id)).where(
-            Professional.territory_id == campaign.territory_id,
-            col(Professional.active).is_(True),
-            ~has_link,
-        )
-    ).one()
-
-
 @router.get("/t/{code}/campagnes/{year}/{action}", response_class=HTMLResponse)
 def lifecycle_confirm(
     request: Request, year: int, action: str, scope: CoordinatorScope, session: SessionDep
@@ -555,7 +539,9 @@ def lifecycle_confirm(
             "action": action,
             "texts": texts,
             "post_to": f"{workspace_url(scope, 'campagnes')}/{year}/{action}",
-            "new_links": _active_without_link(session, campaign) if action != "clore" else 0,
+            "new_links": campaigns.count_missing_links(session, campaign)
+            if action != "clore"
+            else 0,
             "other_open": campaigns.open_campaign_of(session, campaign.territory_id),
         },
     )

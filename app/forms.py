@@ -15,10 +15,12 @@ modifier »: confirmed, its questions shown), "ended" (« Plus de contact ») or
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import TypeVar
 from urllib.parse import parse_qsl
 
 from pydantic import ValidationError
@@ -58,6 +60,28 @@ class UnreadableForm(Exception):
     """The body is not a readable form (bad UTF-8, too many fields)."""
 
 
+def _with_undeclared_questions(cls: type[_Form]) -> type[_Form]:
+    """`LinkForm`, or a subclass with the registered questions it does not declare (see
+    `survey.fields.with_undeclared_questions`): lists, checkboxes, or strings."""
+    declared = {f.name for f in dataclasses.fields(cls)}
+    missing = [
+        (f.name, list[str], field(default_factory=list))
+        if f.kind == "codes"
+        else (f.name, bool, field(default=False))
+        if f.kind == "bool"
+        else (f.name, str, field(default=""))
+        for f in fields.LINK_FIELDS
+        if f.name not in declared
+    ]
+    if not missing:
+        return cls
+    return dataclasses.make_dataclass(cls.__name__, missing, bases=(cls,))
+
+
+_Form = TypeVar("_Form")
+
+
+@_with_undeclared_questions
 @dataclass
 class LinkForm:
     """One partner slot as typed (strings only)."""

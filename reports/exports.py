@@ -176,7 +176,10 @@ def csv_tables(g: nx.DiGraph) -> tuple[str, str]:
         )
     return (
         _csv_text(list(_CSV_NODE_COLUMNS.values()), node_rows),
-        _csv_text(list(_CSV_EDGE_COLUMNS.values()) + [labels[k] for k in flat_keys], edge_rows),
+        # A pivot without a French label here (a question just added) keeps its code name.
+        _csv_text(
+            list(_CSV_EDGE_COLUMNS.values()) + [labels.get(k, k) for k in flat_keys], edge_rows
+        ),
     )
 
 

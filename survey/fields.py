@@ -20,7 +20,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal, TypeVar
+
+from pydantic import BaseModel, create_model
+from pydantic import Field as PydanticField
 
 from survey import vocab
 
@@ -113,6 +116,34 @@ RESPONSE_FIELDS: tuple[AnswerField, ...] = (
     AnswerField("comment", "text", "commentaire", carried=False, personal=True),
 )  # fmt: skip
 """A respondent's own answers, in the order of `Answers` (without its links)."""
+
+
+_Model = TypeVar("_Model", bound=BaseModel)
+
+
+def _pydantic(f: AnswerField) -> tuple[Any, Any]:
+    """The annotation and default of a question the model does not declare."""
+    codes: Any = Literal[tuple(f.vocabulary)] if f.vocabulary else str  # type: ignore[misc]
+    if f.kind == "codes":
+        return list[codes], PydanticField(default_factory=list, max_length=len(f.vocabulary or ()))
+    if f.kind == "text":
+        return str, PydanticField(default="", max_length=500)
+    if f.kind == "bool":
+        return bool, False
+    return (bool if f.kind == "yes_no" else codes if f.vocabulary else int) | None, None
+
+
+def with_undeclared_questions(model: type[_Model]) -> type[_Model]:
+    """`model` (`LinkAnswer`), or a model of the same name that adds the registered partner
+    questions it does not declare: a question added to the registry reaches the API, the
+    form and the storage before it is written in the class. Declared questions keep their
+    hand-written rules (messages, lengths); the class stays what mypy and readers see."""
+    missing = {f.name: _pydantic(f) for f in LINK_FIELDS if f.name not in model.model_fields}
+    if not missing:
+        return model
+    return create_model(  # type: ignore[call-overload,no-any-return]
+        model.__name__, __base__=model, __module__=model.__module__, **missing
+    )
 
 
 def link_field(name: str) -> AnswerField:

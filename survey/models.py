@@ -11,6 +11,8 @@ from datetime import UTC, date, datetime
 from sqlalchemy import Column, Index, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
+from survey import fields
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
@@ -184,11 +186,12 @@ class DeclaredLink(SQLModel, table=True):
 
 
 class LinkTag(SQLModel, table=True):
-    """Multi-valued attributes of a link: kind is frame, channel, practice or thematique."""
+    """Multi-valued answers about a link: kind is the `tag_kind` of a question of
+    `survey.fields` (frame, channel, practice, thematique)."""
 
     link_id: int = Field(foreign_key="declaredlink.id", primary_key=True, ondelete="CASCADE")
     kind: str = Field(max_length=12, primary_key=True)
     code: str = Field(max_length=80, primary_key=True)
 
 
-LINK_TAG_KINDS = ("frame", "channel", "practice", "thematique")
+LINK_TAG_KINDS = tuple(fields.tag_fields())

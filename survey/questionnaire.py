@@ -66,8 +66,10 @@ class WriteIn(BaseModel):
     commune: Annotated[str, free_text("Commune")] = Field(default="", max_length=120)
 
 
+@fields.with_undeclared_questions
 class LinkAnswer(BaseModel):
-    """One partner as answered. Unknown fields (e.g. read-only partner_name) are ignored."""
+    """One partner as answered (its questions: `survey.fields.LINK_FIELDS`). Unknown fields
+    (e.g. read-only partner_name) are ignored."""
 
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
     partner_organisation_id: RowId | None = None
@@ -436,6 +438,12 @@ _SERVICES = sa_select(Service.id, Service.organisation_id, Service.name).where(
 )
 
 
+# The questions with a vocabulary: single codes first, then lists (the order of the problems).
+_CODED_QUESTIONS = sorted(
+    (f for f in fields.LINK_FIELDS if f.vocabulary is not None), key=lambda f: f.kind == "codes"
+)
+
+
 def check(
     session: Session,
     r: Respondent,
@@ -522,16 +530,13 @@ def check(
             )
         seen.add(key)
 
-        if a.nature is not None and a.nature not in vocab.NATURES:
-            problems.append(Problem(f"{p}.nature", CHOICES["nature"]))
-        if a.frequency is not None and a.frequency not in vocab.FREQUENCIES:
-            problems.append(Problem(f"{p}.frequency", CHOICES["frequency"]))
-        if a.quality is not None and a.quality not in vocab.QUALITIES:
-            problems.append(Problem(f"{p}.quality", CHOICES["quality"]))
-        _check_codes(problems, f"{p}.frames", a.frames, vocab.FRAMES)
-        _check_codes(problems, f"{p}.channels", a.channels, vocab.CHANNELS)
-        _check_codes(problems, f"{p}.practices", a.practices, vocab.PRACTICES)
-        _check_codes(problems, f"{p}.thematiques", a.thematiques, vocab.THEMATIQUES)
+        for f in _CODED_QUESTIONS:
+            value = getattr(a, f.name)
+            if f.kind == "codes":
+                _check_codes(problems, f"{p}.{f.name}", value, f.vocabulary)
+            elif value is not None and value not in f.vocabulary:
+                message = CHOICES.get(f.name) or not_a_choice(value)
+                problems.append(Problem(f"{p}.{f.name}", message))
 
         if submitting and a.status != "ended":
             if a.status == "pending":

@@ -23,7 +23,7 @@ from email.utils import formataddr, formatdate, make_msgid
 from functools import lru_cache
 
 from pwdlib import PasswordHash
-from sqlalchemy import Column, Index, Text, delete, func, update
+from sqlalchemy import Column, Index, Text, case, delete, func, update
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from survey import french, mailing, text
@@ -201,6 +201,22 @@ def _check_email(email: str) -> str:
 
 def territory_by_code(session: Session, code: str) -> Territory | None:
     return session.exec(select(Territory).where(Territory.code == code.strip())).first()
+
+
+def list_territories(session: Session) -> list[Territory]:
+    return list(session.exec(select(Territory).order_by(Territory.code)).all())
+
+
+def territories_with_accounts(session: Session) -> list[tuple[Territory, int, int]]:
+    """Every territory with its number of accounts and, among them, of coordinators."""
+    coordinators = func.sum(case((col(User.role) == "coordinator", 1), else_=0))
+    rows = session.exec(
+        select(Territory, func.count(col(User.id)), coordinators)
+        .join(User, col(User.territory_id) == col(Territory.id), isouter=True)
+        .group_by(col(Territory.id))
+        .order_by(Territory.code)
+    ).all()
+    return [(t, n or 0, c or 0) for t, n, c in rows]
 
 
 def create_territory(session: Session, code: str, name: str) -> Territory:

@@ -81,6 +81,31 @@ def get_professional(session: Session, territory_id: int, pro_id: int) -> Profes
     return pro
 
 
+def organisation_choices(session: Session, territory_id: int) -> list[Organisation]:
+    """The structures a professional may belong to (active or proposed), by name."""
+    return sorted(
+        session.exec(
+            select(Organisation).where(
+                Organisation.territory_id == territory_id,
+                col(Organisation.status).in_(("active", "proposed")),
+            )
+        ).all(),
+        key=lambda o: normalize_name(o.name),
+    )
+
+
+def service_choices(session: Session, territory_id: int) -> list[tuple[Service, str]]:
+    """The active services of the territory with their structure's name, by structure."""
+    return list(
+        session.exec(
+            select(Service, Organisation.name)
+            .join(Organisation, col(Organisation.id) == col(Service.organisation_id))
+            .where(Organisation.territory_id == territory_id, col(Service.active))
+            .order_by(col(Organisation.name), col(Service.name))
+        ).all()
+    )
+
+
 def _email_owner(
     session: Session, territory_id: int, email: str, exclude_id: int | None
 ) -> Professional | None:

@@ -6,14 +6,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
-from sqlalchemy import case, func
-from sqlmodel import col, select
 
 from app.deps import AdminUser, CsrfChecked, SessionDep
 from app.templating import templates
 from survey import accounts
 from survey.accounts import ROLE_LABELS, User
-from survey.models import Territory
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
 
@@ -35,20 +32,14 @@ def _page(request: Request, template: str, status: int = 200, **context) -> HTML
 # --- territories ---------------------------------------------------------------------------
 
 
-def _territories(session) -> list[tuple[Territory, int, int]]:
-    coordinators = func.sum(case((col(User.role) == "coordinator", 1), else_=0))
-    rows = session.exec(
-        select(Territory, func.count(col(User.id)), coordinators)
-        .join(User, col(User.territory_id) == col(Territory.id), isouter=True)
-        .group_by(col(Territory.id))
-        .order_by(Territory.code)
-    ).all()
-    return [(t, n or 0, c or 0) for t, n, c in rows]
-
-
 @router.get("/territoires", response_class=HTMLResponse)
 def territories(request: Request, admin: AdminUser, session: SessionDep):
-    return _page(request, "admin/territories.html", rows=_territories(session), section="t")
+    return _page(
+        request,
+        "admin/territories.html",
+        rows=accounts.territories_with_accounts(session),
+        section="t",
+    )
 
 
 @router.post("/territoires", response_class=HTMLResponse, dependencies=[CsrfChecked])
@@ -63,7 +54,7 @@ def territory_create(
             request,
             "admin/territories.html",
             400,
-            rows=_territories(session),
+            rows=accounts.territories_with_accounts(session),
             section="t",
             errors={exc.field: exc.message},
             values={"code": code, "name": name},
@@ -83,7 +74,7 @@ def territory_create(
 
 
 def _accounts_page(request: Request, session, status: int = 200, **context) -> HTMLResponse:
-    territories = session.exec(select(Territory).order_by(Territory.code)).all()
+    territories = accounts.list_territories(session)
     return _page(
         request,
         "admin/accounts.html",

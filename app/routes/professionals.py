@@ -7,7 +7,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse
-from sqlmodel import Session, select
 
 from app import tabular_io
 from app.deps import (
@@ -24,7 +23,7 @@ from app.params import small_int
 from app.templating import templates
 from survey import directory as d
 from survey import professionals as p
-from survey.models import Organisation, Professional, Service
+from survey.models import Professional
 
 router = APIRouter(include_in_schema=False)
 
@@ -74,21 +73,9 @@ def professional_list(
         q=q[:200],
         structure=org_id,
         etat=etat if etat in ("actifs", "partis", "tous") else "actifs",
-        organisations=_organisations(session, scope),
+        organisations=p.organisation_choices(session, scope.territory.id),
         notice=NOTICES.get(fait, ""),
         formats=tabular_io.EXPORT_FORMATS,
-    )
-
-
-def _organisations(session: Session, scope: Scope) -> list[Organisation]:
-    return sorted(
-        session.exec(
-            select(Organisation).where(
-                Organisation.territory_id == scope.territory.id,
-                Organisation.status.in_(("active", "proposed")),
-            )
-        ).all(),
-        key=lambda o: d.normalize_name(o.name),
     )
 
 
@@ -146,13 +133,8 @@ def _form_of(pro: Professional | None) -> dict[str, str]:
 
 
 def _form_page(request, session, scope, form, pro=None, status=200, errors=None):
-    orgs = _organisations(session, scope)
-    services = session.exec(
-        select(Service, Organisation.name)
-        .join(Organisation, Organisation.id == Service.organisation_id)
-        .where(Organisation.territory_id == scope.territory.id, Service.active)
-        .order_by(Organisation.name, Service.name)
-    ).all()
+    orgs = p.organisation_choices(session, scope.territory.id)
+    services = p.service_choices(session, scope.territory.id)
     others = [
         r for r in p.list_professionals(session, scope.territory.id, active=None)
         if pro is None or r.professional.id != pro.id

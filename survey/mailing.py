@@ -23,13 +23,14 @@ from datetime import datetime
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate, make_msgid
 
-from sqlalchemy import Column, Index, Text, UniqueConstraint, exists, func
+from sqlalchemy import Column, Index, Select, Text, UniqueConstraint, exists, func
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql import Subquery
 from sqlmodel import Field, Session, SQLModel, and_, col, select
 
 from survey import french, links, timing
 from survey.campaigns import link_url
+from survey.db import stored_id
 from survey.models import (
     Campaign,
     DeclaredLink,
@@ -256,10 +257,10 @@ def placeholder_values(
 
 def _sent(campaign: Campaign, kind: str):
     return exists().where(
-        EmailLog.campaign_id == campaign.id,
-        EmailLog.professional_id == Professional.id,
-        EmailLog.kind == kind,
-        EmailLog.status == "sent",
+        col(EmailLog.campaign_id) == campaign.id,
+        col(EmailLog.professional_id) == Professional.id,
+        col(EmailLog.kind) == kind,
+        col(EmailLog.status) == "sent",
     )
 
 
@@ -268,14 +269,14 @@ def _due_conditions(campaign: Campaign, kind: str) -> list:
         raise ValueError(kind)
     inv = aliased(Invitation)  # the outer query of _due selects Invitation too
     live_link = exists().where(
-        inv.campaign_id == campaign.id,
-        inv.professional_id == Professional.id,
+        col(inv.campaign_id) == campaign.id,
+        col(inv.professional_id) == Professional.id,
         col(inv.revoked_at).is_(None),
     )
     submitted = exists().where(
-        Response.campaign_id == campaign.id,
-        Response.professional_id == Professional.id,
-        Response.status == "submitted",
+        col(Response.campaign_id) == campaign.id,
+        col(Response.professional_id) == Professional.id,
+        col(Response.status) == "submitted",
     )
     conditions = [
         Professional.territory_id == campaign.territory_id,
@@ -295,7 +296,7 @@ def due_counts(session: Session, campaign: Campaign) -> dict[str, int]:
     """kind -> how many professionals a sending of that kind would reach now."""
     return {
         kind: session.exec(
-            select(func.count(Professional.id)).where(*_due_conditions(campaign, kind))
+            select(func.count(col(Professional.id))).where(*_due_conditions(campaign, kind))
         ).one()
         for kind in KINDS
     }
@@ -304,7 +305,7 @@ def due_counts(session: Session, campaign: Campaign) -> dict[str, int]:
 def without_email(session: Session, campaign: Campaign) -> int:
     """Active professionals of the territory who cannot be reached by e-mail."""
     return session.exec(
-        select(func.count(Professional.id)).where(
+        select(func.count(col(Professional.id))).where(
             Professional.territory_id == campaign.territory_id,
             col(Professional.active).is_(True),
             Professional.email == "",
@@ -321,12 +322,12 @@ def carried_partners(campaign: Campaign) -> Subquery:
     response in an earlier campaign of the territory, else of the professional they took
     over from; 0 for a first answer. What they may have answered since is not looked at.
     """
-    latest = (
+    latest: Select = (
         select(
-            Response.professional_id,
+            col(Response.professional_id),
             col(Response.id).label("response_id"),
             func.row_number()
-            .over(partition_by=Response.professional_id, order_by=col(Campaign.year).desc())
+            .over(partition_by=col(Response.professional_id), order_by=col(Campaign.year).desc())
             .label("recency"),
         )
         .join(Campaign, col(Campaign.id) == Response.campaign_id)
@@ -341,7 +342,7 @@ def carried_partners(campaign: Campaign) -> Subquery:
     return (
         select(
             col(Professional.id).label("professional_id"),
-            func.count(Organisation.id).label("partners"),
+            func.count(col(Organisation.id)).label("partners"),
         )
         .outerjoin(own, and_(own.c.professional_id == Professional.id, own.c.recency == 1))
         .outerjoin(
@@ -363,7 +364,7 @@ def carried_partners(campaign: Campaign) -> Subquery:
             ),
         )
         .where(Professional.territory_id == campaign.territory_id)
-        .group_by(Professional.id)
+        .group_by(col(Professional.id))
         .subquery("carried")
     )
 
@@ -375,19 +376,19 @@ def _due(
     {duree}): one query."""
     carried = carried_partners(campaign)
     latest_live = (
-        select(Invitation.professional_id, func.max(Invitation.id).label("invitation_id"))
+        select(col(Invitation.professional_id), func.max(col(Invitation.id)).label("invitation_id"))
         .where(Invitation.campaign_id == campaign.id, col(Invitation.revoked_at).is_(None))
-        .group_by(Invitation.professional_id)
+        .group_by(col(Invitation.professional_id))
         .subquery()
     )
     return list(
         session.exec(
             select(Professional, Invitation, carried.c.partners)
             .join(latest_live, latest_live.c.professional_id == Professional.id)
-            .join(Invitation, Invitation.id == latest_live.c.invitation_id)
+            .join(Invitation, col(Invitation.id) == latest_live.c.invitation_id)
             .join(carried, carried.c.professional_id == Professional.id)
             .where(*_due_conditions(campaign, kind))
-            .order_by(Professional.id)
+            .order_by(col(Professional.id))
         ).all()
     )
 
@@ -449,7 +450,7 @@ def _send_batch(session, campaign, kind, smtp, secret, base_url, template, batch
         session.add(
             EmailLog(
                 campaign_id=campaign.id,
-                professional_id=pro.id,
+                professional_id=stored_id(pro),
                 kind=kind,
                 status="failed" if error else "sent",
                 error=error[:500],
@@ -527,7 +528,7 @@ class LogRow:
 
 def recent_log(session: Session, campaign: Campaign, limit: int = 200) -> list[LogRow]:
     rows = session.exec(
-        select(
+        select(  # type: ignore[call-overload]  # sqlmodel's select() types up to 4 columns
             EmailLog.sent_at, Professional.full_name, EmailLog.kind, EmailLog.status, EmailLog.error
         )
         .join(Professional, Professional.id == EmailLog.professional_id)
@@ -541,7 +542,7 @@ def recent_log(session: Session, campaign: Campaign, limit: int = 200) -> list[L
 def log_summary(session: Session, campaign: Campaign) -> dict[tuple[str, str], int]:
     """(kind, status) -> number of messages, counted in SQL."""
     rows = session.exec(
-        select(EmailLog.kind, EmailLog.status, func.count(EmailLog.id))
+        select(EmailLog.kind, EmailLog.status, func.count(col(EmailLog.id)))
         .where(EmailLog.campaign_id == campaign.id)
         .group_by(EmailLog.kind, EmailLog.status)
     ).all()

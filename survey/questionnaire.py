@@ -16,7 +16,7 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Update, and_, bindparam, delete, insert, update
@@ -26,7 +26,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
 from survey import fields, vocab
-from survey.db import insert_rows
+from survey.db import insert_rows, stored_id, table_of
 from survey.links import hash_token, well_formed
 from survey.messages import CHOICES, not_a_choice
 from survey.models import (
@@ -202,9 +202,12 @@ def _respondent(row) -> Respondent | None:
 
 def load_respondent(session: Session, invitation: Invitation) -> Respondent:
     """Everything known about the holder of `invitation`, in one query."""
-    return _respondent(
+    found = _respondent(
         session.execute(_RESPONDENT_BY_INVITATION, {"invitation_id": invitation.id}).first()
     )
+    if found is None:  # the invitation was read from the database just before
+        raise LookupError(f"invitation {invitation.id} is not stored")
+    return found
 
 
 def respondent_for_token(session: Session, token: str) -> Respondent | None:
@@ -234,15 +237,15 @@ _TAG_FIELDS = fields.tag_fields()
 
 
 _LINKS_OF_RESPONSE = (
-    sa_select(*_LINK_COLUMNS, LinkTag.kind, LinkTag.code)
+    sa_select(*_LINK_COLUMNS, col(LinkTag.kind), col(LinkTag.code))
     .outerjoin(LinkTag, col(LinkTag.link_id) == DeclaredLink.id)
     .where(col(DeclaredLink.response_id) == bindparam("response_id"))
-    .order_by(DeclaredLink.position, DeclaredLink.id)
+    .order_by(col(DeclaredLink.position), col(DeclaredLink.id))
 )
-_OBSTACLES_OF_RESPONSE = sa_select(ResponseObstacle.code).where(
+_OBSTACLES_OF_RESPONSE = sa_select(col(ResponseObstacle.code)).where(
     col(ResponseObstacle.response_id) == bindparam("response_id")
 )
-_BODIES_OF_RESPONSE = sa_select(ResponseBody.body_id).where(
+_BODIES_OF_RESPONSE = sa_select(col(ResponseBody.body_id)).where(
     col(ResponseBody.response_id) == bindparam("response_id")
 )
 
@@ -273,7 +276,7 @@ def answers_of(session: Session, response: Response) -> Answers:
         function=response.function,
         years_in_post=response.years_in_post,
         declared_partner_count=response.declared_partner_count,
-        links=[a for _, a in _link_answers(session, response.id)],
+        links=[a for _, a in _link_answers(session, stored_id(response))],
         obstacles=sorted(obstacles, key=list(vocab.OBSTACLES).index),
         obstacle_other=response.obstacle_other,
         body_ids=sorted(bodies),
@@ -294,7 +297,7 @@ def previous_answer(session: Session, r: Respondent) -> tuple[Response, int] | N
             continue
         found = session.exec(
             select(Response, Campaign.year)
-            .join(Campaign, Campaign.id == Response.campaign_id)
+            .join(Campaign, col(Campaign.id) == Response.campaign_id)
             .where(
                 Response.professional_id == professional_id,
                 Response.status == "submitted",
@@ -351,10 +354,13 @@ def carried_forward(session: Session, r: Respondent) -> Answers | None:
         ),
         obstacle_other=prev.obstacle_other,
     )
-    kept = [(i, a) for i, a in _link_answers(session, prev.id) if a.status != "ended"]
-    partners = _partners_now(session, {a.partner_organisation_id for _, a in kept})
+    kept = [(i, a) for i, a in _link_answers(session, stored_id(prev)) if a.status != "ended"]
+    # A stored link always names its partner (a write-in became a structure when saved).
+    partners = _partners_now(
+        session, {a.partner_organisation_id for _, a in kept if a.partner_organisation_id}
+    )
     for link_id, ans in kept:
-        now = partners.get(ans.partner_organisation_id)
+        now = partners.get(ans.partner_organisation_id or 0)
         if now is None:  # archived, or gone
             continue
         if now != ans.partner_organisation_id:  # merged since: carried as what it became
@@ -367,7 +373,7 @@ def carried_forward(session: Session, r: Respondent) -> Answers | None:
 
 
 _ORGANISATION_STATES = sa_select(
-    Organisation.id, Organisation.status, Organisation.merged_into_id
+    col(Organisation.id), col(Organisation.status), col(Organisation.merged_into_id)
 ).where(col(Organisation.id).in_(bindparam("ids", expanding=True)))
 
 
@@ -380,7 +386,7 @@ def _partners_now(session: Session, ids: set[int]) -> dict[int, int]:
     wanted = set(ids)
     while wanted:
         rows = conn.execute(_ORGANISATION_STATES, {"ids": sorted(wanted)}).all()
-        state.update((i, (status, into)) for i, status, into in rows)
+        state.update((stored, (status, into)) for stored, status, into in rows if stored)
         wanted = {into for _, status, into in rows if status == "merged" and into} - state.keys()
     out: dict[int, int] = {}
     for start in ids:
@@ -389,7 +395,9 @@ def _partners_now(session: Session, ids: set[int]) -> dict[int, int]:
             if current in seen:  # a merge loop would be a bug elsewhere: carry nothing
                 break
             seen.add(current)
-            current = state[current][1]
+            into = state[current][1]
+            assert into is not None  # the loop's condition
+            current = into
         if current in state and state[current][0] not in ("archived", "merged"):
             out[start] = current
     return out
@@ -399,7 +407,7 @@ def last_year_links(session: Session, r: Respondent) -> dict[int, LinkAnswer]:
     """Last year's links of the answers this year's carried partners come from, by id: the
     page tells a partner changed since then from one left as it was."""
     prev = previous_response(session, r)
-    return dict(_link_answers(session, prev.id)) if prev is not None else {}
+    return dict(_link_answers(session, stored_id(prev))) if prev is not None else {}
 
 
 def current_answers(session: Session, r: Respondent) -> tuple[Answers, str]:
@@ -429,11 +437,11 @@ def _check_codes(problems: list[Problem], path: str, values: list[str], allowed)
         problems.append(Problem(path, "Une même réponse est cochée deux fois."))
 
 
-_PARTNERS = sa_select(Organisation.id, Organisation.status, Organisation.name).where(
+_PARTNERS = sa_select(col(Organisation.id), col(Organisation.status), col(Organisation.name)).where(
     col(Organisation.id).in_(bindparam("ids", expanding=True)),
     col(Organisation.territory_id) == bindparam("territory_id"),
 )
-_SERVICES = sa_select(Service.id, Service.organisation_id, Service.name).where(
+_SERVICES = sa_select(col(Service.id), col(Service.organisation_id), col(Service.name)).where(
     col(Service.id).in_(bindparam("ids", expanding=True))
 )
 
@@ -534,7 +542,7 @@ def check(
             value = getattr(a, f.name)
             if f.kind == "codes":
                 _check_codes(problems, f"{p}.{f.name}", value, f.vocabulary)
-            elif value is not None and value not in f.vocabulary:
+            elif value is not None and value not in (f.vocabulary or {}):
                 message = CHOICES.get(f.name) or not_a_choice(value)
                 problems.append(Problem(f"{p}.{f.name}", message))
 
@@ -593,10 +601,10 @@ def _partner_for_write_in(session: Session, r: Respondent, w: WriteIn) -> tuple[
             col(Organisation.status).in_(["active", "proposed"]),
         )
     ):
-        if _norm(name) == wanted:
+        if org_id is not None and _norm(name) == wanted:
             return org_id, name
     org = Organisation(
-        territory_id=r.territory.id,
+        territory_id=stored_id(r.territory),
         name=w.name,
         type=w.type,
         commune=w.commune,
@@ -605,7 +613,7 @@ def _partner_for_write_in(session: Session, r: Respondent, w: WriteIn) -> tuple[
     )
     session.add(org)
     session.flush()
-    return org.id, org.name
+    return stored_id(org), org.name
 
 
 def _valid_carried_ids(session: Session, r: Respondent, answers: Answers) -> set[int]:
@@ -616,13 +624,15 @@ def _valid_carried_ids(session: Session, r: Respondent, answers: Answers) -> set
     prev = previous_response(session, r)
     if prev is None:
         return set()
-    return set(
-        session.exec(
+    return {
+        link_id
+        for link_id in session.exec(
             select(DeclaredLink.id).where(
                 DeclaredLink.response_id == prev.id, col(DeclaredLink.id).in_(wanted)
             )
         ).all()
-    )
+        if link_id is not None
+    }
 
 
 def save(session: Session, r: Respondent, answers: Answers, submit: bool = False) -> SaveResult:
@@ -665,13 +675,13 @@ def save(session: Session, r: Respondent, answers: Answers, submit: bool = False
     )
 
 
-_RESPONSE_TABLE = Response.__table__
+_RESPONSE_TABLE = table_of(Response)
 _LINK_QUESTION_COLUMNS = fields.link_columns()
 _RESPONSE_COLUMNS = fields.response_columns()
-_LINK_TABLE = DeclaredLink.__table__
-_TAG_TABLE = LinkTag.__table__
-_OBSTACLE_TABLE = ResponseObstacle.__table__
-_BODY_TABLE = ResponseBody.__table__
+_LINK_TABLE = table_of(DeclaredLink)
+_TAG_TABLE = table_of(LinkTag)
+_OBSTACLE_TABLE = table_of(ResponseObstacle)
+_BODY_TABLE = table_of(ResponseBody)
 _INSERT_RESPONSE = insert(_RESPONSE_TABLE).returning(_RESPONSE_TABLE.c.id)
 _DELETE_ANSWERS = [
     delete(table).where(table.c.response_id == bindparam("response_id"))
@@ -733,6 +743,7 @@ def _write(
         if a.partner_organisation_id:
             org_id, service_id = a.partner_organisation_id, a.partner_service_id
         else:
+            assert a.write_in is not None  # check() refuses a partner neither chosen nor written
             org_id, org_name = _partner_for_write_in(session, r, a.write_in)
             names.organisations[org_id] = org_name
             service_id = None
@@ -750,13 +761,12 @@ def _write(
             "carried_from_id": a.carried_from_id if a.carried_from_id in carried_ok else None,
         }
         rows.append(row)
-        stored_links.append(
-            LinkAnswer.model_construct(
-                **{k: v for k, v in row.items() if k not in ("response_id", "position")},
-                write_in=None,
-                **{name: sorted(getattr(a, name)) for name in _TAG_FIELDS.values()},
-            )
-        )
+        stored: dict[str, Any] = {
+            **{k: v for k, v in row.items() if k not in ("response_id", "position")},
+            "write_in": None,
+            **{name: sorted(getattr(a, name)) for name in _TAG_FIELDS.values()},
+        }
+        stored_links.append(LinkAnswer.model_construct(**stored))
     link_ids = insert_rows(session, _LINK_TABLE, rows, returning=_LINK_TABLE.c.id)
     insert_rows(
         session,

@@ -549,9 +549,19 @@ def throttle_check(session: Session, email: str, ip: str, now: datetime | None =
 def authenticate(session: Session, email: str, password: str, ip: str = "") -> User:
     """The active user with these credentials, or AccountError/Throttled.
 
-    Records the attempt (and the audit event); the caller commits even on failure, so that
-    failures count.
+    Records the attempt and its audit event and commits them, on failure too: a failed
+    attempt must be stored to count towards throttling.
     """
+    try:
+        user = _checked_login(session, email, password, ip)
+    except AccountError:  # Throttled included
+        session.commit()
+        raise
+    session.commit()
+    return user
+
+
+def _checked_login(session: Session, email: str, password: str, ip: str) -> User:
     # Refused before any query (PostgreSQL rejects NUL): accounts are created and
     # passwords set under the same rule, so this turns no real account away.
     for value, label in ((email, "Adresse e-mail"), (password, "Mot de passe")):

@@ -60,18 +60,15 @@ def login(
     try:
         user = accounts.authenticate(session, email, password, client_ip(request))
     except accounts.Throttled as exc:
-        session.commit()
         response = _login_page(
             request, 429, email=email, errors={"email": exc.message}, next=target or ""
         )
         response.headers["Retry-After"] = str(int(exc.retry_after.total_seconds()) + 1)
         return response
     except accounts.AccountError as exc:
-        session.commit()  # the failed attempt counts towards throttling
         return _login_page(
             request, 400, email=email, errors={"email": exc.message}, next=target or ""
         )
-    session.commit()
     start_session(request, user)
     return RedirectResponse(target or home_for(user, session), status_code=303)
 

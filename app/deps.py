@@ -9,6 +9,8 @@ place.
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from fastapi import HTTPException
 from fastapi.responses import RedirectResponse
 from sqlmodel import Session
@@ -26,6 +28,8 @@ from survey import accounts
 from survey import professionals as pros
 from survey.models import Professional
 
+T = TypeVar("T")
+
 __all__ = [
     "AdminUser",
     "CoordinatorScope",
@@ -35,6 +39,7 @@ __all__ = [
     "SessionDep",
     "ViewerScope",
     "commit_audited",
+    "or_404",
     "professional_or_404",
     "see_other",
     "workspace_url",
@@ -57,15 +62,20 @@ def commit_audited(
     )
 
 
+def or_404(row: T | None, detail: str) -> T:
+    """`row`, or a 404 with a French `detail` when there is none. Lookups in a territory
+    answer None for another territory's rows too, so both look the same from outside."""
+    if row is None:
+        raise HTTPException(status_code=404, detail=detail)
+    return row
+
+
 def professional_or_404(session: Session, scope: Scope, pro_id: int) -> Professional:
-    """A professional of the scope's territory; 404 for an unknown id or another territory's
-    (which must look the same)."""
-    pro = pros.get_professional(session, scope.territory.id, pro_id)
-    if pro is None:
-        raise HTTPException(
-            status_code=404, detail="Cette personne n'existe pas dans ce territoire."
-        )
-    return pro
+    """A professional of the scope's territory."""
+    return or_404(
+        pros.get_professional(session, scope.territory.id, pro_id),
+        "Cette personne n'existe pas dans ce territoire.",
+    )
 
 
 def see_other(url: str) -> RedirectResponse:

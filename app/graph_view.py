@@ -10,6 +10,7 @@ from fastapi import HTTPException, Request
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from app.deps import or_404
 from app.security import Scope
 from reports import cache, figures, layout
 from reports.graph import NO_FILTER, GraphFilter
@@ -94,10 +95,10 @@ def filter_labels(flt: GraphFilter) -> list[str]:
 
 
 def campaign_or_404(session: Session, territory_id: int, year: int) -> Campaign:
-    campaign = campaigns.campaign_of(session, territory_id, year)
-    if campaign is None:
-        raise HTTPException(status_code=404, detail=f"Aucune campagne {year} pour ce territoire.")
-    return campaign
+    return or_404(
+        campaigns.campaign_of(session, territory_id, year),
+        f"Aucune campagne {year} pour ce territoire.",
+    )
 
 
 def default_campaign(session: Session, territory_id: int) -> Campaign | None:

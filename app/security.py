@@ -241,18 +241,6 @@ def coordinator_scope(scope: ViewerScope) -> Scope:
 CoordinatorScope = Annotated[Scope, Depends(coordinator_scope)]
 
 
-def audit(
-    session: Session,
-    user: User | None,
-    action: str,
-    target: str = "",
-    detail: str = "",
-    territory_id: int | None = None,
-) -> None:
-    """Add an AuditEvent (the caller commits); territory defaults to the user's."""
-    accounts.audit(session, user, action, target, detail, territory_id=territory_id)
-
-
 def home_for(user: User, session: Session) -> str:
     """Where a user lands after login."""
     if user.is_admin or user.territory_id is None:

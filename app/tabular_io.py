@@ -23,12 +23,13 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from sqlmodel import Session
 from starlette.datastructures import UploadFile
 
 from app.db import SessionDep
-from app.security import CoordinatorScope, CsrfChecked, Scope, audit, same_secret
+from app.deps import commit_audited, see_other
+from app.security import CoordinatorScope, CsrfChecked, Scope, same_secret
 from survey.directory import ImportPreview, Refused
 from survey.tabular import (
     CSV_MEDIA_TYPE,
@@ -228,16 +229,14 @@ class ImportFlow:
             session.rollback()
             preview = self.check(session, scope.territory.id, table)
             return self.page(request, scope, 409, preview=preview, filename=filename)
-        audit(
+        commit_audited(
             session,
-            scope.user,
+            scope,
             self.audit_action,
-            target=filename[:200] or "fichier",
-            detail=self.audit_detail(preview),
-            territory_id=scope.territory.id,
+            filename[:200] or "fichier",
+            self.audit_detail(preview),
         )
-        session.commit()
-        return RedirectResponse(f"{self.base(scope)}?fait=importe", status_code=303)
+        return see_other(f"{self.base(scope)}?fait=importe")
 
     def export(self, scope: Scope, session: Session, fmt: str) -> Response:
         headers, rows = self.export_rows(session, scope.territory.id)

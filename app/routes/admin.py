@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, HTTPException, Query, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from app.deps import AdminUser, CsrfChecked, SessionDep
+from app.deps import AdminUser, CsrfChecked, SessionDep, or_404
 from app.templating import templates
 from survey import accounts
 from survey.accounts import ROLE_LABELS, User
@@ -126,10 +126,7 @@ def account_create(
 
 
 def _user_or_404(session, user_id: int) -> User:
-    user = session.get(User, user_id)
-    if user is None:
-        raise HTTPException(status_code=404, detail="Ce compte n'existe pas.")
-    return user
+    return or_404(session.get(User, user_id), "Ce compte n'existe pas.")
 
 
 @router.post("/comptes/{user_id}/actif", response_class=HTMLResponse, dependencies=[CsrfChecked])

@@ -23,6 +23,7 @@ from app.deps import (
     SessionDep,
     ViewerScope,
     commit_audited,
+    or_404,
     professional_or_404,
     see_other,
     workspace_url,
@@ -75,10 +76,10 @@ def _settings(request: Request) -> Settings:
 
 
 def _campaign_or_404(session: Session, scope: Scope, year: int) -> Campaign:
-    campaign = campaigns.campaign_of(session, scope.territory.id, year)
-    if campaign is None:
-        raise HTTPException(status_code=404, detail=f"Pas de campagne {year} sur ce territoire.")
-    return campaign
+    return or_404(
+        campaigns.campaign_of(session, scope.territory.id, year),
+        f"Pas de campagne {year} sur ce territoire.",
+    )
 
 
 def _parse_date(value: str, name: str, problems: dict[str, str]) -> date | None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse
 from sqlmodel import Session, select
 
@@ -22,6 +22,7 @@ from app.deps import (
     SessionDep,
     ViewerScope,
     commit_audited,
+    or_404,
     see_other,
     workspace_url,
 )
@@ -50,12 +51,10 @@ SERVICE_FIELD_IDS = {"name": "service_name"}
 
 
 def _org_or_404(session: Session, scope: Scope, org_id: int) -> Organisation:
-    org = d.get_structure(session, scope.territory.id, org_id)
-    if org is None:
-        raise HTTPException(
-            status_code=404, detail="Cette structure n'existe pas dans ce territoire."
-        )
-    return org
+    return or_404(
+        d.get_structure(session, scope.territory.id, org_id),
+        "Cette structure n'existe pas dans ce territoire.",
+    )
 
 
 def _render(request: Request, template: str, scope: Scope, status: int = 200, **context):
@@ -488,9 +487,9 @@ def service_add(
 
 def _service_or_404(session, scope, org_id, service_id) -> tuple[Organisation, Service]:
     org = _org_or_404(session, scope, org_id)
-    svc = d.get_service(session, org, service_id)
-    if svc is None:
-        raise HTTPException(status_code=404, detail="Ce service n'existe pas dans cette structure.")
+    svc = or_404(
+        d.get_service(session, org, service_id), "Ce service n'existe pas dans cette structure."
+    )
     return org, svc
 
 

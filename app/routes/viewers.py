@@ -23,6 +23,7 @@ from app.deps import (
     Scope,
     SessionDep,
     commit_audited,
+    or_404,
     see_other,
     workspace_url,
 )
@@ -46,12 +47,10 @@ NO_STORE = {"Cache-Control": "no-store"}
 
 
 def _viewer_or_404(session: Session, scope: Scope, user_id: int) -> User:
-    user = accounts.viewer_of(session, scope.territory.id, user_id)
-    if user is None:
-        raise HTTPException(
-            status_code=404, detail="Ce compte de lecteur n'existe pas dans ce territoire."
-        )
-    return user
+    return or_404(
+        accounts.viewer_of(session, scope.territory.id, user_id),
+        "Ce compte de lecteur n'existe pas dans ce territoire.",
+    )
 
 
 def _list_page(

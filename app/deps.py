@@ -9,10 +9,10 @@ place.
 
 from __future__ import annotations
 
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from fastapi import HTTPException
-from fastapi.responses import RedirectResponse
+from fastapi import HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlmodel import Session
 
 from app.db import SessionDep
@@ -24,6 +24,7 @@ from app.security import (
     Scope,
     ViewerScope,
 )
+from app.templating import templates
 from survey import accounts
 from survey import professionals as pros
 from survey.models import Professional
@@ -42,6 +43,7 @@ __all__ = [
     "or_404",
     "professional_or_404",
     "see_other",
+    "workspace_page",
     "workspace_url",
 ]
 
@@ -81,3 +83,20 @@ def professional_or_404(session: Session, scope: Scope, pro_id: int) -> Professi
 def see_other(url: str) -> RedirectResponse:
     """The redirect after a successful POST (303: the browser follows it with a GET)."""
     return RedirectResponse(url, status_code=303)
+
+
+def workspace_page(
+    section: str,
+    request: Request,
+    template: str,
+    scope: Scope,
+    status: int = 200,
+    **context: Any,
+) -> HTMLResponse:
+    """A page of a workspace section (`section` marks it in the navigation); `errors` is
+    empty unless given. A module binds its section once:
+    `_render = partial(workspace_page, "repertoire")`."""
+    context.setdefault("errors", {})
+    return templates.TemplateResponse(
+        request, template, {"scope": scope, "section": section, **context}, status_code=status
+    )

@@ -8,6 +8,7 @@ what was typed and French messages.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -24,10 +25,10 @@ from app.deps import (
     commit_audited,
     or_404,
     see_other,
+    workspace_page,
     workspace_url,
 )
 from app.params import small_int
-from app.templating import templates
 from survey import directory as d
 from survey import vocab
 from survey.models import Organisation, Professional, Service
@@ -57,14 +58,7 @@ def _org_or_404(session: Session, scope: Scope, org_id: int) -> Organisation:
     )
 
 
-def _render(request: Request, template: str, scope: Scope, status: int = 200, **context):
-    context.setdefault("errors", {})
-    return templates.TemplateResponse(
-        request,
-        template,
-        {"scope": scope, "section": "repertoire", "status_labels": d.STATUS_LABELS, **context},
-        status_code=status,
-    )
+_render = partial(workspace_page, "repertoire", status_labels=d.STATUS_LABELS)
 
 
 # --- list ----------------------------------------------------------------------------------

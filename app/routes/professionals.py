@@ -3,6 +3,7 @@ names and e-mails are personal data)."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -12,15 +13,14 @@ from app import tabular_io
 from app.deps import (
     CoordinatorScope,
     CsrfChecked,
-    Scope,
     SessionDep,
     commit_audited,
     professional_or_404,
     see_other,
+    workspace_page,
     workspace_url,
 )
 from app.params import small_int
-from app.templating import templates
 from survey import directory as d
 from survey import professionals as p
 from survey.models import Professional
@@ -37,14 +37,7 @@ NOTICES = {
 }
 
 
-def _render(request: Request, template: str, scope: Scope, status: int = 200, **context):
-    context.setdefault("errors", {})
-    return templates.TemplateResponse(
-        request,
-        template,
-        {"scope": scope, "section": "professionnels", **context},
-        status_code=status,
-    )
+_render = partial(workspace_page, "professionnels")
 
 
 # --- list ----------------------------------------------------------------------------------

@@ -199,14 +199,10 @@ def state_from_pairs(pairs: Iterable[tuple[str, str]]) -> tuple[FormState, str]:
         else:
             top.setdefault(name, []).append(value)
     state = FormState(
-        function=_first(top, "function"),
-        years_in_post=_first(top, "years_in_post"),
-        declared_partner_count=_first(top, "declared_partner_count"),
-        obstacles=top.get("obstacles", []),
-        obstacle_other=_first(top, "obstacle_other"),
-        body_ids=top.get("body_ids", []),
-        body_other=_first(top, "body_other"),
-        comment=_first(top, "comment"),
+        **{
+            f.name: top.get(f.name, []) if f.kind == "codes" else _first(top, f.name)
+            for f in fields.RESPONSE_FIELDS
+        }
     )
     by_slot: dict[int, LinkForm] = {}
     for index in sorted(slots):
@@ -354,15 +350,9 @@ def parse(pairs: Iterable[tuple[str, str]], directory: Mapping[str, str] | None 
             problems.append(Problem("body_ids", "Une instance choisie n'existe pas."))
             break
     data = {
-        "function": state.function,
-        "years_in_post": _or_none(state.years_in_post),
-        "declared_partner_count": _or_none(state.declared_partner_count),
+        **{f.name: _answer_of(f, getattr(state, f.name)) for f in fields.RESPONSE_FIELDS},
         "links": links,
-        "obstacles": state.obstacles,
-        "obstacle_other": state.obstacle_other,
-        "body_ids": body_ids,
-        "body_other": state.body_other,
-        "comment": state.comment,
+        "body_ids": body_ids,  # read above: row ids, not codes
     }
     answers: Answers | None = None
     try:
@@ -411,17 +401,13 @@ def link_form(a: LinkAnswer) -> LinkForm:
 def state_from_answers(answers: Answers) -> FormState:
     """The form filled with stored (or carried forward) answers."""
     return FormState(
-        function=answers.function,
-        years_in_post=answers.years_in_post or "",
-        declared_partner_count=(
-            "" if answers.declared_partner_count is None else str(answers.declared_partner_count)
-        ),
+        **{
+            f.name: _form_value_of(f, getattr(answers, f.name))
+            for f in fields.RESPONSE_FIELDS
+            if f.name != "body_ids"  # row ids, not codes: as strings below
+        },
         links=[link_form(a) for a in answers.links],
-        obstacles=list(answers.obstacles),
-        obstacle_other=answers.obstacle_other,
         body_ids=[str(b) for b in answers.body_ids],
-        body_other=answers.body_other,
-        comment=answers.comment,
     )
 
 

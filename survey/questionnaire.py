@@ -234,6 +234,7 @@ _LINK_COLUMNS = (
 )
 _LINK_FIELDS = [column.key for column in _LINK_COLUMNS[1:]]
 _TAG_FIELDS = fields.tag_fields()
+_RESPONSE_COLUMNS = fields.response_columns()
 
 
 _LINKS_OF_RESPONSE = (
@@ -273,15 +274,10 @@ def answers_of(session: Session, response: Response) -> Answers:
     obstacles = conn.execute(_OBSTACLES_OF_RESPONSE, {"response_id": response.id}).scalars()
     bodies = conn.execute(_BODIES_OF_RESPONSE, {"response_id": response.id}).scalars()
     return Answers(
-        function=response.function,
-        years_in_post=response.years_in_post,
-        declared_partner_count=response.declared_partner_count,
+        **{f.name: getattr(response, f.name) for f in _RESPONSE_COLUMNS},
         links=[a for _, a in _link_answers(session, stored_id(response))],
         obstacles=sorted(obstacles, key=list(vocab.OBSTACLES).index),
-        obstacle_other=response.obstacle_other,
         body_ids=sorted(bodies),
-        body_other=response.body_other,
-        comment=response.comment,
     )
 
 
@@ -677,7 +673,6 @@ def save(session: Session, r: Respondent, answers: Answers, submit: bool = False
 
 _RESPONSE_TABLE = table_of(Response)
 _LINK_QUESTION_COLUMNS = fields.link_columns()
-_RESPONSE_COLUMNS = fields.response_columns()
 _LINK_TABLE = table_of(DeclaredLink)
 _TAG_TABLE = table_of(LinkTag)
 _OBSTACLE_TABLE = table_of(ResponseObstacle)
@@ -787,15 +782,10 @@ def _write(
         session, _BODY_TABLE, [{"response_id": response_id, "body_id": b} for b in answers.body_ids]
     )
     return Answers.model_construct(
-        function=answers.function,
-        years_in_post=answers.years_in_post,
-        declared_partner_count=answers.declared_partner_count,
+        **{f.name: getattr(answers, f.name) for f in _RESPONSE_COLUMNS},
         links=stored_links,
         obstacles=sorted(answers.obstacles, key=list(vocab.OBSTACLES).index),
-        obstacle_other=answers.obstacle_other,
         body_ids=sorted(answers.body_ids),
-        body_other=answers.body_other,
-        comment=answers.comment,
     )
 
 

@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass
-from typing import cast
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from survey import links
+from survey import campaigns, links
 from survey.db import stored_id
 from survey.directory import (
     ImportLine,
@@ -28,7 +27,7 @@ from survey.directory import (
     normalize_name,
     refuse_invisible,
 )
-from survey.models import Campaign, Organisation, Professional, Service
+from survey.models import Organisation, Professional, Service
 from survey.tabular import Table, missing_columns
 from survey.text import row_problems
 
@@ -211,13 +210,9 @@ def deactivate(session: Session, pro: Professional) -> None:
         raise Refused("Cette personne est déjà indiquée comme partie.")
     pro.active = False
     session.add(pro)
-    open_campaigns = session.exec(
-        select(Campaign.id).where(
-            Campaign.territory_id == pro.territory_id, Campaign.status == "open"
-        )
-    ).all()
-    for campaign_id in open_campaigns:
-        links.revoke(session, cast(int, campaign_id), stored_id(pro))
+    open_campaign = campaigns.open_campaign_of(session, pro.territory_id)
+    if open_campaign is not None:  # at most one per territory (a unique index says so)
+        links.revoke(session, stored_id(open_campaign), stored_id(pro))
     session.flush()
 
 

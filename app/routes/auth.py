@@ -7,10 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from app.deps import SessionDep
+from app.deps import CsrfChecked, CurrentUser, SessionDep
 from app.security import (
-    CsrfChecked,
-    CurrentUser,
     client_ip,
     end_session,
     home_for,

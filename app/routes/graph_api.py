@@ -10,7 +10,7 @@ from typing import Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request
 
-from app.db import SessionDep
+from app.deps import SessionDep, ViewerScope
 from app.graph_view import (
     NATURE_FILTERS,
     campaign_or_404,
@@ -20,7 +20,6 @@ from app.graph_view import (
     parse_year,
 )
 from app.problems import Problems
-from app.security import ViewerScope
 from reports import cache, figures, structure
 from survey import vocab
 

@@ -17,7 +17,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from sqlmodel import Session, col, select
 
-from app.db import SessionDep
+from app.deps import SessionDep
 from app.partner_cards import render_readonly
 from app.respondent import respondent_or_404
 from app.templating import templates

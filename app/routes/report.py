@@ -5,9 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException
 from fastapi.responses import Response
 
-from app.db import SessionDep
+from app.deps import SessionDep, ViewerScope
 from app.params import small_int
-from app.security import ViewerScope
 from survey import campaigns
 
 router = APIRouter(include_in_schema=False)

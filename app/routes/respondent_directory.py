@@ -6,7 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from app.db import SessionDep
+from app.deps import SessionDep
 from app.respondent import respondent_or_404
 from app.templating import templates
 from survey import directory, vocab

@@ -503,6 +503,15 @@ def check_service(
     return errors
 
 
+def services_of(session: Session, org: Organisation) -> list[Service]:
+    """All the structure's services, archived ones too, by name."""
+    return list(
+        session.exec(
+            select(Service).where(Service.organisation_id == org.id).order_by(col(Service.name))
+        ).all()
+    )
+
+
 def get_service(session: Session, org: Organisation, service_id: int) -> Service | None:
     svc = session.get(Service, service_id)
     if svc is None or svc.organisation_id != org.id:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass
+from typing import cast
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
@@ -101,6 +102,29 @@ def service_choices(session: Session, territory_id: int) -> list[tuple[Service, 
             .join(Organisation, col(Organisation.id) == col(Service.organisation_id))
             .where(Organisation.territory_id == territory_id, col(Service.active))
             .order_by(col(Organisation.name), col(Service.name))
+        ).all()
+    )
+
+
+def names_by_id(session: Session, territory_id: int, ids: set[int]) -> dict[int, str]:
+    """The full names of these professionals of the territory, by id."""
+    if not ids:
+        return {}
+    rows = session.exec(
+        select(Professional.id, Professional.full_name).where(
+            col(Professional.id).in_(ids), Professional.territory_id == territory_id
+        )
+    ).all()
+    return {cast(int, pro_id): name for pro_id, name in rows}
+
+
+def active_in_structure(session: Session, organisation_id: int) -> list[Professional]:
+    """The structure's active professionals, by name."""
+    return list(
+        session.exec(
+            select(Professional)
+            .where(Professional.organisation_id == organisation_id, col(Professional.active))
+            .order_by(col(Professional.full_name))
         ).all()
     )
 

@@ -13,7 +13,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from app import tabular_io
 from app.deps import (
@@ -30,8 +30,10 @@ from app.deps import (
 )
 from app.params import small_int
 from survey import directory as d
+from survey import professionals as pros
 from survey import vocab
-from survey.models import Organisation, Professional, Service
+from survey.db import stored_id
+from survey.models import Organisation, Service
 
 router = APIRouter(include_in_schema=False)
 
@@ -154,18 +156,7 @@ def structure_create(
 def proposed_list(request: Request, scope: CoordinatorScope, session: SessionDep):
     rows = d.proposed_structures(session, scope.territory.id)
     proposer_ids = {r.organisation.proposed_by_id for r in rows if r.organisation.proposed_by_id}
-    proposers = (
-        dict(
-            session.exec(
-                select(Professional.id, Professional.full_name).where(
-                    Professional.id.in_(proposer_ids),
-                    Professional.territory_id == scope.territory.id,
-                )
-            ).all()
-        )
-        if proposer_ids
-        else {}
-    )
+    proposers = pros.names_by_id(session, scope.territory.id, proposer_ids)
     candidates = {r.organisation.id: d.merge_candidates(session, r.organisation)[:1] for r in rows}
     return _render(
         request,
@@ -217,17 +208,13 @@ def _structure_page(
     errors: dict | None = None,
     action_error: str = "",
 ):
-    services = session.exec(
-        select(Service).where(Service.organisation_id == org.id).order_by(Service.name)
-    ).all()
-    pros = []
-    if scope.can_write:
-        pros = session.exec(
-            select(Professional)
-            .where(Professional.organisation_id == org.id, Professional.active)
-            .order_by(Professional.full_name)
-        ).all()
-    merged_into = session.get(Organisation, org.merged_into_id) if org.merged_into_id else None
+    services = d.services_of(session, org)
+    people = pros.active_in_structure(session, stored_id(org)) if scope.can_write else []
+    merged_into = (
+        d.get_structure(session, scope.territory.id, org.merged_into_id)
+        if org.merged_into_id
+        else None
+    )
     counts = d.list_structures(session, scope.territory.id, statuses=(org.status,))
     row = next((r for r in counts if r.organisation.id == org.id), None)
     return _render(
@@ -238,7 +225,7 @@ def _structure_page(
         org=org,
         row=row,
         services=services,
-        professionals=pros,
+        professionals=people,
         merged_into=merged_into,
         notice=notice,
         service_form=service_form or _service_form(),

@@ -8,9 +8,12 @@ here: the link columns read and written and the tag kinds (`survey.questionnaire
 folding of duplicate links when two structures merge (`survey.directory`), the personal-data
 export and erasure (`survey.privacy`), the graph's tag pivots (`reports.graph`), the form's
 fields, hidden answers and compared answers (`app/forms.py`, `app/formhtml.py`,
-`app/partner_cards.py`). What still lists fields by hand (the pydantic models, the table
-models, the templates, the submit rules) is held to this registry by
-`tests/test_field_registry.py`.
+`app/partner_cards.py`). `LinkAnswer` and `LinkForm` declare the questions for readers and
+the type checker; one they do not declare yet is added to them at import
+(`with_undeclared_questions`). What still lists fields by hand (the declared fields, the
+table models, the templates, the submit rules, the graph's coded columns) is held to this
+registry by `tests/test_field_registry.py`; docs/architecture.md walks through adding a
+question.
 
 Fields that are not answers (the partner itself, its status, the link it was carried from,
 the position) are structure, not questions: they are not listed here.
@@ -20,12 +23,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import BaseModel, create_model
 from pydantic import Field as PydanticField
 
 from survey import vocab
+from survey.text import free_text
 
 Kind = Literal["code", "codes", "text", "int", "yes_no", "bool"]
 """code: one code of `vocabulary` (a column); codes: several (LinkTag rows of `tag_kind` for
@@ -126,8 +130,8 @@ def _pydantic(f: AnswerField) -> tuple[Any, Any]:
     codes: Any = Literal[tuple(f.vocabulary)] if f.vocabulary else str  # type: ignore[misc]
     if f.kind == "codes":
         return list[codes], PydanticField(default_factory=list, max_length=len(f.vocabulary or ()))
-    if f.kind == "text":
-        return str, PydanticField(default="", max_length=500)
+    if f.kind == "text":  # the rule of every free text (survey.text)
+        return Annotated[str, free_text(f.name)], PydanticField(default="", max_length=500)
     if f.kind == "bool":
         return bool, False
     return (bool if f.kind == "yes_no" else codes if f.vocabulary else int) | None, None
@@ -144,10 +148,6 @@ def with_undeclared_questions(model: type[_Model]) -> type[_Model]:
     return create_model(  # type: ignore[call-overload,no-any-return]
         model.__name__, __base__=model, __module__=model.__module__, **missing
     )
-
-
-def link_field(name: str) -> AnswerField:
-    return next(f for f in LINK_FIELDS if f.name == name)
 
 
 def link_columns() -> list[AnswerField]:

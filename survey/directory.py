@@ -255,6 +255,20 @@ def check_structure(
     return errors
 
 
+def types_in_use(session: Session, territory_id: int) -> list[str]:
+    """The structure types of the territory's structures (merged ones left out)."""
+    return list(
+        session.exec(
+            select(Organisation.type)
+            .where(
+                Organisation.territory_id == territory_id,
+                col(Organisation.merged_into_id).is_(None),
+            )
+            .distinct()
+        ).all()
+    )
+
+
 def get_structure(session: Session, territory_id: int, org_id: int) -> Organisation | None:
     """The structure if it belongs to the territory (never another territory's)."""
     org = session.get(Organisation, org_id)

@@ -15,9 +15,9 @@ import networkx as nx
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
-from app.deps import Scope, SessionDep, ViewerScope, commit_audited, workspace_url
+from app.deps import Scope, SessionDep, ViewerScope, commit_audited, or_404, workspace_url
 from app.graph_view import (
     NATURE_FILTERS,
     GraphView,
@@ -36,8 +36,7 @@ from app.graph_view import (
 from app.templating import templates
 from reports import cache, exports, figures, layout, svg
 from reports import structure as structure_view
-from survey import campaigns, vocab
-from survey.models import Organisation
+from survey import campaigns, directory, vocab
 
 router = APIRouter(include_in_schema=False)
 
@@ -57,13 +56,7 @@ def node_stats(view: GraphView) -> dict:
 
 def types_present(session: Session, territory_id: int) -> list[tuple[str, str, vocab.Family]]:
     """(code, label, family) of the structure types used in the territory, by family."""
-    codes = session.exec(
-        select(Organisation.type)
-        .where(
-            Organisation.territory_id == territory_id, col(Organisation.merged_into_id).is_(None)
-        )
-        .distinct()
-    ).all()
+    codes = directory.types_in_use(session, territory_id)
     rows = [(c, vocab.org_type_label(c), vocab.family_of(c)) for c in codes]
     order = {f.code: i for i, f in enumerate(vocab.FAMILIES)}
     return sorted(rows, key=lambda r: (order[r[2].code], r[1].lower()))
@@ -332,15 +325,17 @@ def figures_page(year: str, request: Request, scope: ViewerScope, session: Sessi
 @router.get("/t/{code}/structures/{org_id}", response_class=HTMLResponse)
 def structure_page(org_id: str, request: Request, scope: ViewerScope, session: SessionDep):
     oid = parse_id(org_id)
-    org = session.get(Organisation, oid)
-    if org is None or org.territory_id != scope.territory.id:
-        raise HTTPException(status_code=404, detail="Cette structure n'existe pas.")
+    org = or_404(
+        directory.get_structure(session, scope.territory.id, oid), "Cette structure n'existe pas."
+    )
     campaign = chosen_campaign(session, scope, request.query_params.get("annee"))
     base = workspace_url(scope)
     ctx: dict = {"scope": scope, "section": "carte", "org": org, "campaign": campaign}
     ctx["campaigns"] = campaigns.list_campaigns(session, scope.territory.id)
     if org.merged_into_id is not None:
-        ctx["merged_into"] = session.get(Organisation, org.merged_into_id)
+        ctx["merged_into"] = directory.get_structure(
+            session, scope.territory.id, org.merged_into_id
+        )
     if campaign is not None and org.merged_into_id is None:
         e = cache.entry(session, campaign)
         g = e.graph

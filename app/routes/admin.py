@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse
 
-from app.deps import AdminUser, CsrfChecked, SessionDep, or_404
+from app.deps import AdminUser, CsrfChecked, SessionDep, or_404, see_other
 from app.templating import templates
 from survey import accounts
 from survey.accounts import ROLE_LABELS, User
@@ -67,7 +67,7 @@ def territory_create(
         territory_id=territory.id,
     )
     _flash(request, f"Territoire {territory.code} — {territory.name} créé.")
-    return RedirectResponse("/admin/territoires", status_code=303)
+    return see_other("/admin/territoires")
 
 
 # --- accounts ------------------------------------------------------------------------------
@@ -122,7 +122,7 @@ def account_create(
         territory_id=user.territory_id,
     )
     _flash(request, f"Compte {user.email} créé. Transmettez-lui son mot de passe de vive voix.")
-    return RedirectResponse("/admin/comptes", status_code=303)
+    return see_other("/admin/comptes")
 
 
 def _user_or_404(session, user_id: int) -> User:
@@ -140,7 +140,7 @@ def account_active(
     user = _user_or_404(session, user_id)
     if user.id == admin.id and not active:
         _flash(request, "Vous ne pouvez pas désactiver votre propre compte.")
-        return RedirectResponse("/admin/comptes", status_code=303)
+        return see_other("/admin/comptes")
     accounts.set_active(user, active)
     accounts.commit_audited(
         session,
@@ -150,7 +150,7 @@ def account_active(
         territory_id=user.territory_id,
     )
     _flash(request, f"Compte {user.email} {'réactivé' if active else 'désactivé'}.")
-    return RedirectResponse("/admin/comptes", status_code=303)
+    return see_other("/admin/comptes")
 
 
 @router.post(
@@ -175,7 +175,7 @@ def account_reset_password(
         session, admin, "user.password_reset", target=user.email, territory_id=user.territory_id
     )
     _flash(request, f"Mot de passe de {user.email} réinitialisé ; ses sessions sont fermées.")
-    return RedirectResponse("/admin/comptes", status_code=303)
+    return see_other("/admin/comptes")
 
 
 # --- audit log -----------------------------------------------------------------------------

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse
 
-from app.deps import CsrfChecked, CurrentUser, SessionDep
+from app.deps import CsrfChecked, CurrentUser, SessionDep, see_other
 from app.security import (
     client_ip,
     end_session,
@@ -35,7 +35,7 @@ def _login_page(request: Request, status: int = 200, **context) -> HTMLResponse:
 def login_form(request: Request, session: SessionDep, next: str = "", deconnecte: str = ""):
     user = session_user(request, session)
     if user is not None:
-        return RedirectResponse(safe_next(next) or home_for(user, session), status_code=303)
+        return see_other(safe_next(next) or home_for(user, session))
     return _login_page(request, next=safe_next(next) or "", logged_out=bool(deconnecte))
 
 
@@ -68,7 +68,7 @@ def login(
             request, 400, email=email, errors={"email": exc.message}, next=target or ""
         )
     start_session(request, user)
-    return RedirectResponse(target or home_for(user, session), status_code=303)
+    return see_other(target or home_for(user, session))
 
 
 @router.post("/logout")
@@ -79,7 +79,7 @@ async def logout(request: Request, session: SessionDep):
         await verify_csrf(request)
         accounts.commit_audited(session, user, "logout", target=user.email)
     end_session(request)
-    return RedirectResponse("/login?deconnecte=1", status_code=303)
+    return see_other("/login?deconnecte=1")
 
 
 def _password_page(request: Request, user, status: int = 200, **context) -> HTMLResponse:

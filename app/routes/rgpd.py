@@ -13,11 +13,18 @@ import json
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import func
 from sqlmodel import select
 
-from app.deps import CoordinatorScope, CsrfChecked, SessionDep, professional_or_404
+from app.deps import (
+    CoordinatorScope,
+    CsrfChecked,
+    SessionDep,
+    professional_or_404,
+    see_other,
+    workspace_url,
+)
 from app.respondent import respondent_or_404
 from app.templating import templates
 from survey import privacy
@@ -139,6 +146,4 @@ def erase_by_coordinator(
         user=scope.user,
     )  # fmt: skip
     session.commit()
-    return RedirectResponse(
-        f"/t/{scope.territory.code}/professionnels?etat=tous&fait=efface", status_code=303
-    )
+    return see_other(f"{workspace_url(scope, 'professionnels')}?etat=tous&fait=efface")

@@ -170,6 +170,25 @@ def test_fragility():
     assert f["hanging_on_one_person"] == [{"id": D, "name": "D", "links": 1}]
 
 
+def test_fragility_threshold_is_exactly_one_carrier():
+    """A pair carried by exactly 2 people is not fragile; one carried by 1 is (issue 19: a
+    `carriers <= 2` threshold must fail). B→C is made 2 carriers, one-sided; A→C keeps 1."""
+    g = five()
+    g.edges[2, 3]["carriers"] = 2
+    g.nodes[4]["link_carriers"] = 2  # D no longer hangs on one person
+    f = figures.fragility(g)
+    pairs = {frozenset((x.a, x.b)): x.carriers for x in figures.links(g)}
+    assert pairs[frozenset((B, C))] == 2
+    assert (f["fragile_count"], f["links"], f["share"]) == (2, 4, 0.5)
+    assert [(x["source_name"], x["target_name"]) for x in f["fragile"]] == [
+        ("A", "C"), ("C", "D"),
+    ]  # fmt: skip
+    shares = {r["name"]: (r["links"], r["fragile_links"], r["share"]) for r in f["structures"]}
+    assert shares["B"] == (2, 0, 0.0)
+    assert shares["C"] == (3, 2, pytest.approx(2 / 3))
+    assert f["hanging_on_one_person"] == []
+
+
 def test_fragility_star_leaves_hang_on_one_person():
     f = figures.fragility(star(3))
     assert [x["name"] for x in f["hanging_on_one_person"]] == [

@@ -15,6 +15,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("app", "survey")
 SECRET_NAME = re.compile(r"token|hash|mac|signature|(^|_)sig($|_)|digest|secret", re.IGNORECASE)
+# A function named so compares secrets whatever its operands are called (`same_secret`).
+CHECKING_FUNCTION = re.compile(r"secret|digest|signature|(^|_)mac($|_)|verify", re.IGNORECASE)
 
 # (file, source of the comparison) -> why it is not a secret compared with a guess.
 ALLOWED: dict[tuple[str, str], str] = {
@@ -56,14 +58,23 @@ def _names(node: ast.AST) -> list[str]:
 def secret_comparisons(source: str) -> list[str]:
     """Source text of each `==` / `!=` comparison with an operand named like a secret."""
     tree = ast.parse(source)
+    # The innermost function around each node: `same_secret(expected, sent)` compares
+    # secrets whatever its operands are called.
+    function: dict[ast.AST, str] = {}
+    for func in ast.walk(tree):
+        if isinstance(func, ast.FunctionDef | ast.AsyncFunctionDef):
+            for sub in ast.walk(func):
+                function[sub] = func.name  # inner functions are walked later and win
     hits = []
     for node in ast.walk(tree):
         if not isinstance(node, ast.Compare):
             continue
         if not any(isinstance(op, ast.Eq | ast.NotEq) for op in node.ops):
             continue
-        operands = [node.left, *node.comparators]
-        if any(SECRET_NAME.search(name) for o in operands for name in _names(o)):
+        names = [name for o in [node.left, *node.comparators] for name in _names(o)]
+        if any(SECRET_NAME.search(name) for name in names) or CHECKING_FUNCTION.search(
+            function.get(node, "")
+        ):
             hits.append(ast.get_source_segment(source, node) or ast.dump(node))
     return hits
 
@@ -89,3 +100,5 @@ def test_the_walk_sees_a_planted_comparison():
     assert secret_comparisons("ok = sig == good_signature\n") == ["sig == good_signature"]
     assert secret_comparisons("ok = hmac.compare_digest(mac, expected)\n") == []
     assert secret_comparisons("ok = name == other\n") == []
+    planted = "def same_secret(expected, sent):\n    return expected == sent\n"
+    assert secret_comparisons(planted) == ["expected == sent"]

@@ -6,6 +6,13 @@ thématiques) are flattened to one scalar column per code, always the whole voca
 every file has the same columns; missing values (no quality given) are left out in
 GEXF/GraphML and empty in CSV.
 
+The « < 3 » rule (reports.privacy, docs/rgpd.md) holds in every format: a count of 1 or 2
+professionals (invited, responded, carrying a structure's ties, declaring a tie, a nature, a
+frequency, a practice…) is written « < 3 » in CSV and JSON and left out in GEXF and GraphML,
+whose attributes stay typed as integers (an absent count there means « < 3 »); the mean
+quality of a tie declared by 1 or 2 professionals is left out. Counts of structures and
+links stay exact.
+
 GEXF and GraphML are well-formed and valid against the official GEXF 1.2draft and GraphML
 1.0 schemas (tests/reports/test_export_schemas.py), whatever text is in the database:
 characters XML 1.0 forbids are refused at every entry (survey/text.py) and, for anything
@@ -21,6 +28,7 @@ from pathlib import Path
 import networkx as nx
 from networkx.readwrite.gexf import GEXFWriter
 
+from reports import privacy
 from reports.structure import partner_count
 from survey import cells, fields, vocab
 from survey.text import strip_forbidden
@@ -32,7 +40,9 @@ NOTICE = (
     "professionnel·le. Contenu : les structures (type, commune, personnes invitées et "
     "répondantes) et les liens déclarés entre elles (nombre de professionnel·les qui les "
     "déclarent, formel / informel, fréquence, ce qui est construit ensemble, thématiques, "
-    "qualité moyenne)."
+    "qualité moyenne). Un effectif d'une ou deux personnes est noté « < 3 » (absent dans "
+    "les fichiers GEXF et GraphML) et la qualité moyenne d'un lien déclaré par une ou deux "
+    "personnes n'est pas donnée."
 )
 
 # Edge attributes counted per code, one column per code: the frequencies, and the partner
@@ -81,7 +91,8 @@ def _flatten(attrs: dict) -> dict:
             prefix, codes = _FLAT[key]
             value = value or {}
             for code in codes:
-                out[f"{prefix}_{code}"] = int(value.get(code, 0))
+                count = value.get(code, 0)
+                out[f"{prefix}_{code}"] = count if isinstance(count, str) else int(count)
         elif isinstance(value, dict | list | tuple | set):
             continue  # nothing else nested is exported
         elif value is not None:
@@ -90,7 +101,9 @@ def _flatten(attrs: dict) -> dict:
 
 
 def flat_graph(g: nx.DiGraph) -> nx.DiGraph:
-    """A copy with scalar attributes only, a `label` per node (Gephi) and a `degree`."""
+    """A copy with scalar attributes only, a `label` per node (Gephi) and a `degree`; counts
+    of 1 or 2 people read « < 3 » (reports.privacy.suppress_graph)."""
+    g = privacy.suppress_graph(g)
     h = nx.DiGraph()
     h.graph.update(
         {k: v for k, v in g.graph.items() if isinstance(v, str | int | float) and v is not None}
@@ -108,7 +121,14 @@ def flat_graph(g: nx.DiGraph) -> nx.DiGraph:
 
 def xml_text(h: nx.DiGraph) -> nx.DiGraph:
     """`h` (a flat graph, changed in place) without the characters XML 1.0 forbids in its text
-    attributes: one such character in a name made the whole file unreadable."""
+    attributes: one such character in a name made the whole file unreadable. A count of
+    people written « < 3 » is left out: GEXF and GraphML attributes keep one type, integer."""
+    for _, a in h.nodes(data=True):
+        for key in [k for k in privacy.NODE_PEOPLE if a.get(k) == privacy.SMALL_DATA]:
+            del a[key]
+    for _, _, a in h.edges(data=True):
+        for key in [k for k, v in a.items() if v == privacy.SMALL_DATA]:
+            del a[key]
     attribute_sets = [h.graph, *(a for _, a in h.nodes(data=True))]
     attribute_sets += [a for _, _, a in h.edges(data=True)]
     for attrs in attribute_sets:
@@ -134,7 +154,7 @@ def write_gexf(g: nx.DiGraph, path: Path) -> None:
 
 
 def write_json(g: nx.DiGraph, path: Path) -> None:
-    data = nx.node_link_data(g, edges="links")
+    data = nx.node_link_data(privacy.suppress_graph(g), edges="links")
     data["notice"] = NOTICE
     path.write_text(json.dumps(data, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
 

@@ -8,14 +8,38 @@ Counts of structures and of links are not counts of people and are printed as th
 The report is built only from the structure-level graph (reports.graph puts no name, e-mail
 or id of a professional in it), from aggregated obstacle counts and from campaign dates:
 free comments and contact names are never read.
+
+The same rule holds wherever figures leave the coordination (docs/rgpd.md, « Règle des
+petits effectifs »): every export of the graph (`reports.exports`, CLI and web), the figures
+and graph API and the viewer's pages. `small_count`, `small_rate`, `suppress_graph` and
+`suppress_figures` below are the one place it is written; the PDF prints through `people` and
+`rate`. Coordinators' own pages keep exact counts: they already see the names.
 """
 
 from __future__ import annotations
+
+from typing import Any
+
+import networkx as nx
 
 from survey import french
 
 THRESHOLD = 3
 SMALL = "<\u00a03"  # « < 3 », the no-break space keeps it on one line
+# The same in data (CSV, JSON, API): plain spaces, what a program or a spreadsheet reads.
+SMALL_DATA = "< 3"
+WITHHELD_RATE = "—"  # a rate built on a small count of people
+
+# Who reads a set of figures: a coordinator of the territory sees exact counts, anyone else
+# (viewer, département, export file) the « < 3 » rule.
+COORDINATOR = "coordinator"
+PUBLIC = "public"
+
+# Counts of people in the structure-level graph (reports.graph): per structure, the
+# professionals invited, those who responded and those who carry its ties. Every integer
+# attribute of a tie (carriers, declarations, natures, frequencies, practices, thématiques)
+# counts professionals declaring it.
+NODE_PEOPLE = ("invited", "responded", "link_carriers")
 
 
 def is_small(n: int | None) -> bool:
@@ -61,3 +85,102 @@ def pool_small_groups(
             else:
                 pooled[key] += r.get(key) or 0
     return [*kept, pooled]
+
+
+def _small(n: Any) -> bool:
+    """is_small for any value: an integer count of 1 or 2, or one already printed « < 3 »."""
+    if isinstance(n, bool):
+        return False
+    return n == SMALL_DATA if isinstance(n, str) else isinstance(n, int) and is_small(n)
+
+
+def small_count(n: Any) -> Any:
+    """A count of people as data: « < 3 » (SMALL_DATA) for 1 and 2, anything else as it is."""
+    return SMALL_DATA if _small(n) else n
+
+
+def small_rate(value: Any, *counts: Any) -> Any:
+    """A rate as data: « — » when one of the counts of people it is built on is 1 or 2."""
+    return WITHHELD_RATE if any(_small(c) for c in counts) else value
+
+
+def _edge(attrs: dict) -> dict:
+    out: dict[str, Any] = {}
+    for key, value in attrs.items():
+        if isinstance(value, dict):
+            out[key] = {k: small_count(v) for k, v in value.items()}
+        else:
+            out[key] = small_count(value)
+    if _small(attrs.get("declarations")) or _small(attrs.get("carriers")):
+        # A mean of one or two answers gives them away: withheld (left out of GEXF/GraphML).
+        out["quality_mean"] = None
+    return out
+
+
+def suppress_graph(g: nx.DiGraph) -> nx.DiGraph:
+    """A copy of a structure-level graph where every count of 1 or 2 people reads « < 3 »:
+    the node counts of NODE_PEOPLE and every count on a tie. Structures, their names and
+    the ties themselves are kept (counts of structures and links are not counts of people)."""
+    h = nx.DiGraph()
+    h.graph.update(g.graph)
+    h.add_nodes_from((n, node_people(a)) for n, a in g.nodes(data=True))
+    h.add_edges_from((u, v, _edge(a)) for u, v, a in g.edges(data=True))
+    return h
+
+
+def _participation_row(row: dict) -> dict:
+    return row | {
+        "invited": small_count(row.get("invited")),
+        "responded": small_count(row.get("responded")),
+        "rate": small_rate(row.get("rate"), row.get("invited"), row.get("responded")),
+    }
+
+
+def _obstacles(ob: dict) -> dict:
+    return ob | {
+        "respondents": small_count(ob.get("respondents")),
+        "totals": [
+            r | {"responses": small_count(r.get("responses"))} for r in ob.get("totals", [])
+        ],
+        "by_type": [
+            t
+            | {
+                "respondents": small_count(t.get("respondents")),
+                "obstacles": {k: small_count(v) for k, v in (t.get("obstacles") or {}).items()},
+            }
+            for t in ob.get("by_type", [])
+        ],
+    }
+
+
+def suppress_figures(figs: dict, audience: str) -> dict:
+    """The figures of reports.figures (all_figures, with `obstacles` when present) as
+    `audience` may read them: unchanged for a coordinator; otherwise a copy where counts of
+    1 or 2 people (invited, responded, respondents, obstacles cited) read « < 3 » and the
+    rates built on them « — ». `figs` itself is never changed (it may be cached)."""
+    if audience == COORDINATOR:
+        return figs
+    out = dict(figs)
+    p = figs.get("participation")
+    if isinstance(p, dict):
+        out["participation"] = _participation_row(p) | {
+            "structures": [_participation_row(r) for r in p.get("structures", [])],
+            "by_type": [_participation_row(r) for r in p.get("by_type", [])],
+        }
+        if isinstance(figs.get("headline"), dict):
+            out["headline"] = figs["headline"] | {"response_rate": out["participation"]["rate"]}
+        if "response_rate" in figs:
+            out["response_rate"] = out["participation"]["rate"]
+    if isinstance(figs.get("obstacles"), dict):
+        out["obstacles"] = _obstacles(figs["obstacles"])
+    return out
+
+
+def audience_of(can_write: bool) -> str:
+    """The audience of a workspace scope: coordinators (and administrators) write."""
+    return COORDINATOR if can_write else PUBLIC
+
+
+def node_people(attrs: dict[str, Any]) -> dict[str, Any]:
+    """One structure's attributes with its counts of people as data (« < 3 »)."""
+    return {k: small_count(v) if k in NODE_PEOPLE else v for k, v in attrs.items()}

@@ -50,14 +50,15 @@ def test_graphml_read_back_independently(session, tmp_path):
     caf = next(k for k, a in nodes.items() if a["label"] == "CAF")
     ccas = next(k for k, a in nodes.items() if a["label"] == "CCAS")
     e = edges[(caf, ccas)]
-    assert (e["carriers"], e["formal"], e["practice_referral"], e["freq_weekly"]) == (
-        "2",
-        "1",
-        "2",
-        "2",
-    )
-    assert e["thematique_logement-hebergement"] == "1"
-    assert nodes[caf]["invited"] == "2" and nodes[caf]["answered"].lower() == "true"
+    # Declared by 2 professionals: every count of people on the tie is 1 or 2, left out
+    # (« < 3 », reports.privacy); counts of 0 and the tie itself stay.
+    for key in ("carriers", "declarations", "formal", "practice_referral", "freq_weekly"):
+        assert key not in e
+    assert "thematique_logement-hebergement" not in e and "quality_mean" not in e
+    assert e["freq_monthly"] == "0"
+    # The CAF: 2 invited, left out too; whether it answered is not a count.
+    assert "invited" not in nodes[caf] and nodes[caf]["answered"].lower() == "true"
+    assert nodes[caf]["degree"] == "3"  # partners are structures, not people
     text = path.read_text(encoding="utf-8")
     assert not any(p in text for p in PERSONAL)
     assert "aucun nom" in text  # the notice travels with the file
@@ -81,8 +82,11 @@ def test_gexf_and_json(session, tmp_path):
     exports.export(g, "json", tmp_path / "c.json")
     data = json.loads((tmp_path / "c.json").read_text(encoding="utf-8"))
     assert len(data["nodes"]) == 5 and len(data["links"]) == 5
-    first = next(x for x in data["links"] if x["carriers"] == 2 and x["declarations"] == 2)
-    assert first["practices"] == {"referral": 2, "rights_access": 1}
+    first = next(
+        x for x in data["links"] if x["carriers"] == "< 3" and "referral" in x["practices"]
+    )
+    assert first["practices"] == {"referral": "< 3", "rights_access": "< 3"}
+    assert first["quality_mean"] is None  # the mean of 1 or 2 answers is withheld
     for p in ("c.gexf", "c.json"):
         assert not any(s in (tmp_path / p).read_text(encoding="utf-8") for s in PERSONAL)
 
@@ -97,14 +101,15 @@ def test_csv_is_excel_friendly(session, tmp_path):
     rows = list(csv.DictReader(raw.decode("utf-8-sig").splitlines(), delimiter=";"))
     assert len(rows) == 5
     caf_ccas = next(r for r in rows if (r["source"], r["cible"]) == ("CAF", "CCAS"))
-    assert caf_ccas["professionnel·les déclarant"] == "2"
-    assert caf_ccas["qualité moyenne"] == "3,000"  # decimal comma
-    assert caf_ccas["pratique : Orientation"] == "2"
+    assert caf_ccas["professionnel·les déclarant"] == "< 3"
+    assert caf_ccas["qualité moyenne"] == ""  # 2 answers: withheld
+    assert caf_ccas["pratique : Orientation"] == "< 3"
+    assert caf_ccas["pratique : Synthèse pluridisciplinaire"] == "0"
     nodes = list(
         csv.DictReader(written[0].read_bytes().decode("utf-8-sig").splitlines(), delimiter=";")
     )
     msa = next(r for r in nodes if r["nom"] == "MSA")
-    assert (msa["invité·es"], msa["répondant·es"], msa["a répondu"]) == ("1", "0", "non")
+    assert (msa["invité·es"], msa["répondant·es"], msa["a répondu"]) == ("< 3", "0", "non")
     (zipped,) = exports.export(g, "csv", tmp_path / "carte.zip")
     with zipfile.ZipFile(zipped) as z:
         assert sorted(z.namelist()) == ["LISEZMOI.txt", "liens.csv", "noeuds.csv"]

@@ -8,6 +8,7 @@ later are covered) without the token: each answers 403 (or 404) and nothing chan
 from __future__ import annotations
 
 import html
+from collections import Counter
 from urllib.parse import urlencode
 
 from fastapi.routing import APIRoute, iter_route_contexts
@@ -58,31 +59,73 @@ def test_every_session_write_route_checks_csrf(app):
     assert len(WITHOUT_DEPENDENCY - unprotected) == 0, "stale entries in WITHOUT_DEPENDENCY"
 
 
+BOUNDARY = "csrf-walk-boundary"
+FILE_FIELDS = {"fichier", "file"}
+
+
+def _multipart(fields: dict[str, str]) -> bytes:
+    """The fields as multipart/form-data, as a browser sends a form with a file input."""
+    parts = []
+    for name, value in fields.items():
+        disposition = f'form-data; name="{name}"'
+        if name in FILE_FIELDS:
+            disposition += '; filename="a.csv"\r\nContent-Type: text/csv'
+            value = "nom;type\nCAF de la Creuse;caf\n"
+        parts.append(f"--{BOUNDARY}\r\nContent-Disposition: {disposition}\r\n\r\n{value}\r\n")
+    return ("".join(parts) + f"--{BOUNDARY}--\r\n").encode()
+
+
+def _encodings(fields: dict[str, str]) -> list[tuple[str, dict]]:
+    """The same fields in every body encoding a client can send: urlencoded and multipart
+    (what forms send), JSON (what the API reads) and text/plain (the third encoding of an
+    HTML form, so a cross-site page can send it too) -- to every route: a form route must
+    refuse a JSON body without the token as firmly as an urlencoded one."""
+    out = [
+        ("urlencoded", {"data": fields}),
+        (
+            "multipart",
+            {
+                "content": _multipart(fields),
+                "headers": {"content-type": f"multipart/form-data; boundary={BOUNDARY}"},
+            },
+        ),
+    ]
+    out.append(("json", {"json": fields}))
+    plain = "".join(f"{name}={value}\r\n" for name, value in fields.items())
+    out.append(("text/plain", {"content": plain, "headers": {"content-type": "text/plain"}}))
+    return out
+
+
 def test_writes_without_the_token_are_refused_and_change_nothing(app, client, session):
     world = build_world(session)
     make_user(session, "coord23@example.org", territory=world.territory)
     login(client, "coord23@example.org")
     owned = creuse_rows(session, world.territory.id)
     before = snapshot(session, owned)
-    problems, walked = [], 0
+    problems: list[str] = []
+    walked: Counter[str] = Counter()
     for ep in endpoints(app):
         if ep.method not in WRITE_METHODS or ep.path in WITHOUT_DEPENDENCY:
             continue
         fields = fill_fields(ep.form_fields + ep.query_fields, owned)
         for url in fill_path(ep.path, owned, ["23"])[:3]:
             url = url.replace("jeton-inconnu-0000000000000000000000000000", world.tokens["alice"])
-            response = client.request(ep.method, url, data=fields, follow_redirects=False)
-            walked += 1
-            where = f"{ep.method} {url} -> {response.status_code}"
-            if response.status_code == 403:
-                if html.unescape(CSRF_EXPIRED) not in html.unescape(response.text):
-                    problems.append(f"{where}: 403 without the CSRF message")
-            elif response.status_code != 404:
-                problems.append(f"{where}: expected 403")
-            if snapshot(session, owned) != before:
-                problems.append(f"{where}: changed Creuse data")
-                before = snapshot(session, owned)
-    assert walked >= 20
+            for encoding, request in _encodings(fields):
+                response = client.request(ep.method, url, follow_redirects=False, **request)
+                walked[encoding] += 1
+                where = f"{ep.method} {url} ({encoding}) -> {response.status_code}"
+                if response.status_code == 403:
+                    if html.unescape(CSRF_EXPIRED) not in html.unescape(response.text):
+                        problems.append(f"{where}: 403 without the CSRF message")
+                elif response.status_code != 404:
+                    problems.append(f"{where}: expected 403")
+                if snapshot(session, owned) != before:
+                    problems.append(f"{where}: changed Creuse data")
+                    before = snapshot(session, owned)
+    # Every body encoding the app accepts was walked (issue 19: a check skipped for
+    # multipart bodies went unnoticed while only urlencoded forms were sent).
+    assert walked["urlencoded"] >= 20
+    assert len(set(walked.values())) == 1, walked
     assert not problems, "\n".join(problems)
     # Still signed in: /logout without the token did not end the session.
     assert client.get("/t/23/").status_code == 200

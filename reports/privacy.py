@@ -104,7 +104,9 @@ def small_rate(value: Any, *counts: Any) -> Any:
     return WITHHELD_RATE if any(_small(c) for c in counts) else value
 
 
-def _edge(attrs: dict) -> dict:
+def tie_people(attrs: dict) -> dict:
+    """One tie's attributes with every count of people as data (« < 3 »), the mean quality
+    withheld when 1 or 2 professionals declare it."""
     out: dict[str, Any] = {}
     for key, value in attrs.items():
         if isinstance(value, dict):
@@ -124,7 +126,7 @@ def suppress_graph(g: nx.DiGraph) -> nx.DiGraph:
     h = nx.DiGraph()
     h.graph.update(g.graph)
     h.add_nodes_from((n, node_people(a)) for n, a in g.nodes(data=True))
-    h.add_edges_from((u, v, _edge(a)) for u, v, a in g.edges(data=True))
+    h.add_edges_from((u, v, tie_people(a)) for u, v, a in g.edges(data=True))
     return h
 
 
@@ -173,7 +175,37 @@ def suppress_figures(figs: dict, audience: str) -> dict:
             out["response_rate"] = out["participation"]["rate"]
     if isinstance(figs.get("obstacles"), dict):
         out["obstacles"] = _obstacles(figs["obstacles"])
+    fs = figs.get("formal_share")
+    if isinstance(fs, dict):
+        by_nature = fs.get("declarations_by_nature") or {}
+        out["formal_share"] = fs | {
+            "declarations": small_count(fs.get("declarations")),
+            "declarations_by_nature": {k: small_count(v) for k, v in by_nature.items()},
+        }
+    bt = figs.get("built_together")
+    if isinstance(bt, dict):
+        out["built_together"] = {
+            k: [r | {"declarations": small_count(r.get("declarations"))} for r in rows]
+            for k, rows in bt.items()
+        }
     return out
+
+
+CARRIER_KEYS = ("carriers", "carriers_before", "carriers_after")
+
+
+def suppress_comparison(result: dict, audience: str) -> dict:
+    """A year-over-year comparison (reports.compare) as `audience` may read it: the number
+    of professionals carrying each link (before, after) reads « < 3 » for 1 or 2. Whether a
+    link gained carriers is kept: it says nothing of how many."""
+    if audience == COORDINATOR:
+        return result
+    return {
+        k: [r | {c: small_count(r[c]) for c in CARRIER_KEYS if c in r} for r in v]
+        if isinstance(v, list)
+        else v
+        for k, v in result.items()
+    }
 
 
 def audience_of(can_write: bool) -> str:

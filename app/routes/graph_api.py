@@ -2,6 +2,9 @@
 
 Authentication: the session cookie of a signed-in coordinator or viewer of the territory
 (401 when signed out, 404 for another territory). Errors are French JSON `{"detail": …}`.
+
+A viewer reads every count of 1 or 2 professionals as « < 3 » and the rates built on them as
+« — » (reports.privacy, docs/rgpd.md); coordinators read exact counts, as on their pages.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from app.graph_view import (
     parse_year,
 )
 from app.problems import Problems
-from reports import cache, figures, structure
+from reports import cache, figures, privacy, structure
 from survey import vocab
 
 router = APIRouter(prefix="/api/v1/t/{code}", tags=["graphe"])
@@ -64,13 +67,13 @@ def api_figures(
     flt = parse_filter(request)
     campaign = campaign_or_404(session, scope.territory.id, _year(year))
     view = graph_view(session, campaign, flt)
+    figs = {**view.figures, "obstacles": figures.obstacles(session, campaign, flt.org_types)}
     return {
         "territory": scope.territory.code,
         "year": campaign.year,
         "campaign_status": campaign.status,
         "filters": flt.as_dict(),
-        **view.figures,
-        "obstacles": figures.obstacles(session, campaign, flt.org_types),
+        **privacy.suppress_figures(figs, privacy.audience_of(scope.can_write)),
     }
 
 
@@ -91,6 +94,8 @@ def api_graph(
     campaign = campaign_or_404(session, scope.territory.id, _year(year))
     view = graph_view(session, campaign, flt, everything=False)
     g = view.graph
+    if not scope.can_write:
+        g = privacy.suppress_graph(g)  # a copy: the view may be cached
     nodes = []
     for n, a in g.nodes(data=True):
         x, y = view.positions.get(n, (None, None))
@@ -147,4 +152,5 @@ def api_evolution(
         )
     before, after = pair
     result = cache.compare(session, before, after, flt)
+    result = privacy.suppress_comparison(result, privacy.audience_of(scope.can_write))
     return {"territory": scope.territory.code, "filters": flt.as_dict(), **result}

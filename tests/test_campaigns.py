@@ -12,6 +12,7 @@ from survey.campaigns import CampaignInvalid, CampaignRefused
 from survey.models import Campaign, Invitation, Professional
 from tests.conftest import TEST_SECRET
 from tests.factories import build_world
+from tests.test_isolation import creuse_rows, snapshot
 
 
 @pytest.fixture
@@ -304,10 +305,15 @@ def test_renew_link_page(coordinator, session, world):
     assert links.find(session, world.tokens["bruno"]) is None
     new_token = r.text.split("http://testserver/q/")[1][:32]
     assert links.find(session, new_token).professional_id == bruno.id
-    # A professional of another territory is not reachable from Creuse.
+    # A professional of another territory is not reachable from Creuse: 404, and nothing
+    # changes on either side (her link still works, no new one is issued).
     chloe = world.pros["chloe"]
+    owned = [creuse_rows(session, t.id) for t in (world.territory, world.other_territory)]
+    before = [snapshot(session, rows) for rows in owned]
     r = post(coordinator, f"/t/23/campagnes/2026/professionnels/{chloe.id}/nouveau-lien")
     assert r.status_code == 404
+    assert [snapshot(session, rows) for rows in owned] == before
+    assert links.find(session, world.tokens["chloe"]).professional_id == chloe.id
 
 
 def test_viewer_reads_figures_without_names_and_cannot_post(client, session, world):

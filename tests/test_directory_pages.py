@@ -15,6 +15,7 @@ from survey.models import Organisation, Professional, Service
 from survey.tabular import read_table
 from tests.accounts_helpers import csrf_token, login, make_user
 from tests.factories import build_world
+from tests.test_isolation import creuse_rows, snapshot
 
 VALID_SIRET = "73282932000074"
 
@@ -63,6 +64,28 @@ def _post(client, url, data=None, files=None, token_page=None, **kw):
     return client.post(
         url, data={**(data or {}), "csrf_token": token}, files=files, follow_redirects=False, **kw
     )
+
+
+class Unchanged:
+    """The rows of the given territories, to check that a refused write changed nothing
+    (`tests.test_isolation.snapshot`: every row they own or that points at one)."""
+
+    def __init__(self, engine, *territory_ids: int) -> None:
+        self.engine = engine
+        with Session(engine) as s:
+            self.owned = [creuse_rows(s, t) for t in territory_ids]
+            self.before = [snapshot(s, owned) for owned in self.owned]
+
+    def check(self) -> None:
+        with Session(self.engine) as s:
+            assert [snapshot(s, owned) for owned in self.owned] == self.before
+
+
+def _other_territory(engine) -> int:
+    from survey.models import Territory
+
+    with Session(engine) as s:
+        return s.exec(select(Territory).where(Territory.code == "19")).one().id
 
 
 def _audits(engine, action) -> list[AuditEvent]:
@@ -181,10 +204,13 @@ def test_merge_form_confirmation_then_merge(client, world, engine):
     assert options[0] == str(world["caf"])
     r = _post(client, f"/t/23/repertoire/{dup_id}/fusionner", {"cible": ""})
     assert r.status_code == 400 and "Choisissez la structure qui absorbe" in T(r)
-    # Another territory's structure cannot be chosen (treated as unknown).
+    # Another territory's structure cannot be chosen (treated as unknown): nothing changes
+    # on either side.
+    unchanged = Unchanged(engine, world["territory"], _other_territory(engine))
     r = _post(client, f"/t/23/repertoire/{dup_id}/fusionner", {"cible": str(world["foreign"]),
                                                               "confirmer": "1"})  # fmt: skip
     assert r.status_code == 400
+    unchanged.check()
     r = _post(client, f"/t/23/repertoire/{dup_id}/fusionner", {"cible": str(world["caf"])})
     assert r.status_code == 200 and "va être absorbée" in T(r)
     with Session(engine) as s:
@@ -290,11 +316,20 @@ def test_structure_import_preview_then_confirm(client, world, engine):
     assert "Mission locale" in names and "UDAF de la Creuse" in names
     assert "Accueil" in _snapshot(engine)[1]
     assert _audits(engine, "organisation.import")[0].detail == "2 créée(s), 0 mise(s) à jour"
-    # The payload cannot be replayed on another territory's import (nor as professionals).
+    # The payload cannot be replayed as professionals, nor on another territory's import:
+    # refused, and nothing changes on either side.
+    unchanged = Unchanged(engine, world["territory"], _other_territory(engine))
     other = _post(
         client, "/t/23/professionnels/import/confirmer", {"payload": payload}, token_page=token_page
     )
     assert other.status_code == 400
+    unchanged.check()
+    _login(client, engine, "coord@correze.fr")
+    unchanged = Unchanged(engine, world["territory"], _other_territory(engine))  # after login
+    for url in ("/t/19/repertoire/import/confirmer", "/t/19/professionnels/import/confirmer"):
+        replayed = _post(client, url, {"payload": payload}, token_page="/t/19/repertoire/import")
+        assert replayed.status_code == 400, url
+        unchanged.check()
 
 
 @pytest.mark.parametrize(
@@ -368,8 +403,22 @@ def test_other_territory_gets_404(client, world, engine):
     assert client.get("/t/23/repertoire").status_code == 404
     assert client.get(f"/t/19/repertoire/{world['caf']}").status_code == 404
     assert client.get(f"/t/19/professionnels/{world['pro_alice']}").status_code == 404
-    r = _post(client, f"/t/19/repertoire/{world['caf']}/archiver", token_page="/t/19/repertoire")
-    assert r.status_code == 404
+    # Creuse's rows through Corrèze's URLs: every write is a 404 and changes nothing.
+    unchanged = Unchanged(engine, world["territory"])
+    caf, siao, alice = world["caf"], world["siao"], world["pro_alice"]
+    for url, data in (
+        (f"/t/19/repertoire/{caf}/archiver", {}),
+        (f"/t/19/repertoire/{world['old']}/reactiver", {}),
+        (f"/t/19/repertoire/{caf}/modifier", {"name": "Intrus", "type": "caf"}),
+        (f"/t/19/repertoire/{caf}/fusionner", {"cible": str(world["foreign"]), "confirmer": "1"}),
+        (f"/t/19/repertoire/{siao}/services", {"name": "Intrus"}),
+        (f"/t/19/repertoire/{siao}/services/{world['svc_siao115']}", {"name": "Intrus"}),
+        (f"/t/19/professionnels/{alice}", {"full_name": "Intrus", "organisation_id": str(caf)}),
+        (f"/t/19/professionnels/{alice}/depart", {}),
+    ):
+        r = _post(client, url, data, token_page="/t/19/repertoire")
+        assert r.status_code == 404, url
+        unchanged.check()
 
 
 def test_post_without_csrf_is_refused(client, world, engine):

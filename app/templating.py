@@ -7,6 +7,7 @@ from pathlib import Path
 from fastapi.templating import Jinja2Templates
 
 from app.formhtml import REVIEW_CHOICES, card_anchor, choice_inputs, hidden_answers, review_row
+from reports import privacy
 from survey import french, vocab
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
@@ -17,7 +18,21 @@ def number_fr(value: int | float | None) -> str:
     return "" if value is None else french.number(value)
 
 
+def people_fr(value: int | None, exact: bool = False) -> str:
+    """A count of professionals on a page: exact for a coordinator (`exact`, they already see
+    the names), « < 3 » for 1 or 2 to anyone else (reports.privacy)."""
+    if value is None:
+        return ""
+    return (
+        number_fr(value)
+        if exact
+        else str(privacy.small_count(value)).replace(privacy.SMALL_DATA, privacy.SMALL)
+    )
+
+
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
+templates.env.filters["people_fr"] = people_fr
+templates.env.tests["small_count"] = privacy.is_small
 templates.env.filters["date_fr"] = french.date_fr
 templates.env.filters["number_fr"] = number_fr
 templates.env.globals["vocab"] = vocab

@@ -208,6 +208,46 @@ def suppress_comparison(result: dict, audience: str) -> dict:
     }
 
 
+def _labelled(items: list[dict]) -> list[dict]:
+    return [i | {"count": small_count(i.get("count"))} for i in items]
+
+
+def suppress_structure(summary: dict, audience: str) -> dict:
+    """A structure's page (reports.structure.summary) as `audience` may read it: its
+    invited, respondents and carriers, and per partner the professionals carrying the tie
+    here and there, the declarations by nature and what is built together."""
+    if audience == COORDINATOR:
+        return summary
+    carried = ("carriers_here", "carriers_there", "carriers")
+    partners = [
+        r
+        | {k: small_count(r[k]) for k in carried if k in r}
+        | {
+            "natures": {c: small_count(n) for c, n in (r.get("natures") or {}).items()},
+            "practices": _labelled(r.get("practices") or []),
+            "thematiques": _labelled(r.get("thematiques") or []),
+        }
+        for r in summary.get("partners", [])
+    ]
+    return node_people(summary) | {
+        "partners": partners,
+        "practices": _labelled(summary.get("practices") or []),
+        "thematiques": _labelled(summary.get("thematiques") or []),
+    }
+
+
+def suppress_table_row(row: dict, audience: str) -> dict:
+    """One link of the accessible table (app.routes.graph.table_row): its carriers, its
+    declarations by nature and by frequency."""
+    if audience == COORDINATOR:
+        return row
+    return row | {
+        "carriers": small_count(row.get("carriers")),
+        "natures": {c: small_count(n) for c, n in (row.get("natures") or {}).items()},
+        "frequencies": [(label, small_count(n)) for label, n in row.get("frequencies") or []],
+    }
+
+
 def audience_of(can_write: bool) -> str:
     """The audience of a workspace scope: coordinators (and administrators) write."""
     return COORDINATOR if can_write else PUBLIC

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import networkx as nx
 from markupsafe import Markup, escape
 
-from reports import figures, layout
+from reports import figures, layout, privacy
 from reports.layout import Position
 from reports.structure import partner_count
 from survey.vocab import FAMILIES, Family, family_of
@@ -102,6 +102,10 @@ class MapOptions:
     labels_max: int = LABELS_MAX
     highlight: frozenset = frozenset()
     title: str = "Carte des partenariats"
+    # False for a reader outside the coordination: counts of 1 or 2 people (a link's
+    # carriers, a structure's invited and respondents) are written « < 3 » and the width of
+    # a link does not tell 1 from 2 (reports.privacy).
+    people_counts: bool = True
 
 
 def _radius(degree: int, top: int) -> float:
@@ -226,12 +230,15 @@ def render(
             k = (radius[dst] + 2) / d
             x2, y2 = x2 - (x2 - x1) * k, y2 - (y2 - y1) * k
             marker = f' marker-end="url(#{p}-arrow)"'
+        carriers: object = x.carriers
         width = 1 + 0.6 * min(x.carriers - 1, 5)
+        if not options.people_counts and privacy.is_small(x.carriers):
+            carriers, width = privacy.SMALL_DATA, 1.0
         out.append(
             f'<line class="{" ".join(classes)}" x1="{_fmt(x1)}" y1="{_fmt(y1)}" '
             f'x2="{_fmt(x2)}" y2="{_fmt(y2)}" stroke-width="{_fmt(width)}" '
             f'data-s="{escape(str(src))}" data-t="{escape(str(dst))}" '
-            f'data-mutual="{int(mutual)}" data-carriers="{x.carriers}"{marker}/>'
+            f'data-mutual="{int(mutual)}" data-carriers="{escape(str(carriers))}"{marker}/>'
         )
     out.append("</g>")
     out.append('<g class="nodes">')
@@ -259,6 +266,8 @@ def render(
             "responded": a.get("responded", 0),
             **(stats or {}).get(n, {}),
         }
+        if not options.people_counts:
+            data = privacy.node_people(data)
         attrs = " ".join(f'data-{k}="{escape(str(v))}"' for k, v in data.items())
         title = escape(_node_title(a, partners[n], fam))
         if options.href:

@@ -34,7 +34,7 @@ from app.graph_view import (
     parse_year,
 )
 from app.templating import templates
-from reports import cache, exports, figures, layout, svg
+from reports import cache, exports, figures, layout, privacy, svg
 from reports import structure as structure_view
 from survey import campaigns, directory, vocab
 
@@ -62,8 +62,14 @@ def types_present(session: Session, territory_id: int) -> list[tuple[str, str, v
     return sorted(rows, key=lambda r: (order[r[2].code], r[1].lower()))
 
 
+def _audience(scope: Scope) -> str:
+    """Coordinators read exact counts; a viewer reads the « < 3 » rule (reports.privacy)."""
+    return privacy.audience_of(scope.can_write)
+
+
 def _context(request: Request, session: Session, scope: Scope, view: GraphView, **extra) -> dict:
     query = filter_query(view.flt)
+    figs = privacy.suppress_figures(view.figures, _audience(scope))
     return {
         "scope": scope,
         "section": "carte",
@@ -76,9 +82,9 @@ def _context(request: Request, session: Session, scope: Scope, view: GraphView, 
         "year_qs": urlencode([("annee", view.campaign.year), *query]),
         "types": types_present(session, scope.territory.id),
         "nature_filters": NATURE_FILTERS,
-        "headline": view.figures["headline"],
-        "size": view.figures["size"],
-        "participation": view.figures["participation"],
+        "headline": figs["headline"],
+        "size": figs["size"],
+        "participation": figs["participation"],
         **extra,
     }
 
@@ -121,6 +127,7 @@ def map_page(request: Request, scope: ViewerScope, session: SessionDep):
                     f"Carte des partenariats {year} : {g.number_of_nodes()} structures, "
                     f"{view.figures['size']['links']} liens"
                 ),
+                people_counts=scope.can_write,
             ),
             stats=node_stats(view),
         )
@@ -130,7 +137,9 @@ def map_page(request: Request, scope: ViewerScope, session: SessionDep):
     map_svg = (
         draw(view.graph)
         if found
-        else view.entry.derived(("svg", base, layout.positions_digest(view.positions)), draw)
+        else view.entry.derived(
+            ("svg", base, scope.can_write, layout.positions_digest(view.positions)), draw
+        )
     )
     names = sorted(str(a["name"]) for _, a in view.graph.nodes(data=True))
     return templates.TemplateResponse(
@@ -238,7 +247,11 @@ def table_page(request: Request, scope: ViewerScope, session: SessionDep):
             + ("s." if pages > 1 else "."),
         )
     first = (page - 1) * TABLE_PAGE_SIZE
-    links = [table_row(g, x) for x in all_links[first : first + TABLE_PAGE_SIZE]]
+    audience = _audience(scope)
+    links = [
+        privacy.suppress_table_row(table_row(g, x), audience)
+        for x in all_links[first : first + TABLE_PAGE_SIZE]
+    ]
     structures = []
     if page == 1:
         structures = [
@@ -248,7 +261,7 @@ def table_page(request: Request, scope: ViewerScope, session: SessionDep):
                 "out_degree": g.out_degree(r["id"]),
                 "in_degree": g.in_degree(r["id"]),
             }
-            for r in view.figures["participation"]["structures"]
+            for r in privacy.suppress_figures(view.figures, audience)["participation"]["structures"]
         ]
     query = [("annee", str(campaign.year)), *filter_query(flt)]
     if sort != "structure":
@@ -306,6 +319,7 @@ def figures_page(year: str, request: Request, scope: ViewerScope, session: Sessi
     campaign = campaign_or_404(session, scope.territory.id, y)
     view = graph_view(session, campaign, flt)
     obstacles = figures.obstacles(session, campaign, flt.org_types)
+    figs = privacy.suppress_figures({**view.figures, "obstacles": obstacles}, _audience(scope))
     return templates.TemplateResponse(
         request,
         "graph/figures.html",
@@ -314,8 +328,8 @@ def figures_page(year: str, request: Request, scope: ViewerScope, session: Sessi
             session,
             scope,
             view,
-            f=view.figures,
-            obstacles=obstacles,
+            f=figs,
+            obstacles=figs["obstacles"],
             obstacle_codes=[c for c in vocab.OBSTACLES],
             page="figures",
         ),
@@ -341,7 +355,8 @@ def structure_page(org_id: str, request: Request, scope: ViewerScope, session: S
         g = e.graph
         if oid in g:
             figs = e.all_figures()
-            ctx["s"] = structure_view.summary(g, oid, figs)
+            audience = _audience(scope)
+            ctx["s"] = privacy.suppress_structure(structure_view.summary(g, oid, figs), audience)
             previous = campaigns.previous_campaign(session, campaign)
             if previous is not None:
                 version_before = cache.data_version(session, previous)
@@ -349,7 +364,9 @@ def structure_page(org_id: str, request: Request, scope: ViewerScope, session: S
                     session, previous, campaign, versions=(version_before, e.version)
                 )
                 ctx["previous"] = previous
-                ctx["evo"] = structure_view.evolution(cmp, oid)
+                ctx["evo"] = privacy.suppress_comparison(
+                    structure_view.evolution(cmp, oid), audience
+                )
                 before = cache.entry(session, previous, version=version_before).graph
                 ctx["degree_before"] = (
                     structure_view.partner_count(before, oid) if oid in before else None
@@ -366,6 +383,7 @@ def structure_page(org_id: str, request: Request, scope: ViewerScope, session: S
                     labels_max=12,
                     highlight=frozenset({oid}),
                     title=f"{org.name} et ses partenaires en {campaign.year}",
+                    people_counts=scope.can_write,
                 ),
             )
     return templates.TemplateResponse(request, "graph/structure.html", ctx)
@@ -385,7 +403,8 @@ def evolution_page(request: Request, scope: ViewerScope, session: SessionDep):
     if pair is None:
         return templates.TemplateResponse(request, "graph/evolution.html", ctx)
     before, after = pair
-    ctx.update(before=before, after=after, cmp=cache.compare(session, before, after, flt))
+    cmp = privacy.suppress_comparison(cache.compare(session, before, after, flt), _audience(scope))
+    ctx.update(before=before, after=after, cmp=cmp)
     ctx["types"] = types_present(session, scope.territory.id)
     ctx["nature_filters"] = NATURE_FILTERS
     ctx["campaign"] = after

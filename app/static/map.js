@@ -28,7 +28,8 @@
     var mutual = l.getAttribute("data-mutual") === "1";
     var info = {
       el: l,
-      carriers: Number(l.getAttribute("data-carriers")),
+      // « < 3 » for a viewer (reports.privacy): kept as written.
+      carriers: /^\d+$/.test(l.getAttribute("data-carriers")) ? Number(l.getAttribute("data-carriers")) : l.getAttribute("data-carriers"),
       fragile: l.classList.contains("fragile"),
       formal: l.classList.contains("formal"),
     };

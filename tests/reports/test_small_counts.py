@@ -216,3 +216,54 @@ def test_a_coordinator_keeps_exact_counts(client, session, world):
     siao_row = next(re.sub(r"<[^>]+>", "|", r) for r in rows if "SIAO" in r)
     cells = [c.strip() for c in siao_row.split("|") if c.strip()]
     assert "1" in cells, cells
+
+
+def _text(html: str) -> str:
+    """The visible text of a page, tags dropped, entities and no-break spaces made plain."""
+    text = re.sub(r"<[^>]+>", "|", html).replace("&lt;", "<").replace("&nbsp;", " ")
+    return text.replace("\u00a0", " ").replace("&#39;", "'")
+
+
+def _row(html: str, name: str) -> list[str]:
+    """The cells of the first table row naming `name`."""
+    rows = re.findall(r"<tr>(.*?)</tr>", html, re.S)
+    row = next(r for r in rows if re.search(rf">{name}<", r))
+    return [c.strip() for c in _text(row).split("|") if c.strip()]
+
+
+def test_a_viewer_reads_the_rule_on_every_page(client, session, world):
+    b, _ = world
+    make_user(session, "lecteur@example.org", role="viewer", territory=b.territory)
+    login(client, "lecteur@example.org")
+    siao = b.orgs["siao"].id
+    pages = {
+        p: client.get(p)
+        for p in ("/t/23/", "/t/23/campagnes/2026", "/t/23/carte?annee=2026",
+                  "/t/23/carte/tableau?annee=2026", "/t/23/figures/2026",
+                  f"/t/23/structures/{siao}?annee=2026", "/t/23/evolution")
+    }  # fmt: skip
+    assert {p: r.status_code for p, r in pages.items()} == dict.fromkeys(pages, 200)
+    # Follow-up: the SIAO has 1 invited, who submitted.
+    row = _row(pages["/t/23/campagnes/2026"].text, "SIAO")
+    assert row[1:] == ["< 3", "0", "< 3", "< 3", "—",
+                       "(< 3 sur < 3 ; taux masqué : moins de trois personnes)"], row  # fmt: skip
+    # Figures and table: invited, respondents, rate.
+    assert _row(pages["/t/23/figures/2026"].text, "SIAO")[-3:] == ["< 3", "< 3", "—"]
+    assert _row(pages["/t/23/carte/tableau?annee=2026"].text, "SIAO")[5:7] == ["< 3", "< 3"]
+    # The map: neither a link nor a structure carries a count of 1 or 2 people.
+    svg = pages["/t/23/carte?annee=2026"].text
+    assert 'data-carriers="&lt; 3"' in svg
+    assert not re.search(r'data-(carriers|invited|responded)="[12]"', svg)
+    # The structure page: respondents and carriers.
+    page = _text(pages[f"/t/23/structures/{siao}?annee=2026"].text)
+    assert "Répondant·es|< 3 / < 3" in page.replace("||", "|")
+
+
+def test_a_coordinator_keeps_exact_counts_on_the_pages(client, session, world):
+    b, _ = world
+    make_user(session, "coord@example.org", territory=b.territory)
+    login(client, "coord@example.org")
+    html = client.get("/t/23/figures/2026").text
+    assert _row(html, "SIAO")[-3:] == ["1", "1", "100 %"]
+    svg = client.get("/t/23/carte?annee=2026").text
+    assert re.search(r'data-carriers="1"', svg)

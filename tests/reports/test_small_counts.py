@@ -257,6 +257,9 @@ def test_a_viewer_reads_the_rule_on_every_page(client, session, world):
     # The structure page: respondents and carriers.
     page = _text(pages[f"/t/23/structures/{siao}?annee=2026"].text)
     assert "Répondant·es|< 3 / < 3" in page.replace("||", "|")
+    # The directory: how many declarations name the SIAO (2 this year, 1 in 2025).
+    row = _row(client.get("/t/23/repertoire").text, "SIAO")
+    assert row[-1] == "< 3", row
 
 
 def test_a_coordinator_keeps_exact_counts_on_the_pages(client, session, world):
@@ -267,3 +270,4 @@ def test_a_coordinator_keeps_exact_counts_on_the_pages(client, session, world):
     assert _row(html, "SIAO")[-3:] == ["1", "1", "100 %"]
     svg = client.get("/t/23/carte?annee=2026").text
     assert re.search(r'data-carriers="1"', svg)
+    assert _row(client.get("/t/23/repertoire").text, "SIAO")[-1] in ("2", "3")

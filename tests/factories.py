@@ -16,6 +16,8 @@ from survey.models import (
     Organisation,
     Professional,
     Response,
+    ResponseBody,
+    ResponseObstacle,
     Service,
     Territory,
 )
@@ -109,6 +111,13 @@ def build_world(session: Session) -> World:
         LinkTag(link_id=caf_link.id, kind="practice", code="rights_access"),
         LinkTag(link_id=siao_link.id, kind="channel", code="phone"),
         LinkTag(link_id=siao_link.id, kind="practice", code="referral"),
+    ])  # fmt: skip
+
+    # Her 2025 answer names one body and one obstacle: every carried-forward field has a value
+    # (function and years in post above; tests/test_questionnaire_review.py checks each one).
+    session.add_all([
+        ResponseBody(response_id=resp.id, body_id=bodies["siao"].id),
+        ResponseObstacle(response_id=resp.id, code="lack_of_time"),
     ])  # fmt: skip
 
     world = World(creuse, correze, last, this, orgs, services, pros, bodies, foreign_org=foreign)

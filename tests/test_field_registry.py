@@ -197,8 +197,9 @@ def _filled(session: Session):
     prev = session.exec(select(Response).where(Response.professional_id == alice.id)).one()
     for f in fields.response_columns():
         setattr(prev, f.name, _sample(f))
-    session.add(ResponseObstacle(response_id=prev.id, code=next(iter(vocab.OBSTACLES))))
-    session.add(ResponseBody(response_id=prev.id, body_id=w.bodies["siao"].id))
+    # The world gives her answer its obstacle and its body (the child tables) already.
+    assert session.get(ResponseObstacle, (prev.id, next(iter(vocab.OBSTACLES))))
+    assert session.get(ResponseBody, (prev.id, w.bodies["siao"].id))
     link = session.exec(
         select(DeclaredLink).where(DeclaredLink.response_id == prev.id, DeclaredLink.position == 0)
     ).one()

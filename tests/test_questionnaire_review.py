@@ -18,7 +18,6 @@ from survey.models import (
     LinkTag,
     Professional,
     Response,
-    ResponseBody,
     ResponseObstacle,
 )
 from survey.questionnaire import (
@@ -121,15 +120,12 @@ def test_years_in_post_move_on_with_time(code, elapsed, later):
 
 @pytest.fixture
 def alice_2025_details(session, world) -> Response:
-    """Alice's 2025 answer with obstacles, one body and her own function and years."""
+    """Alice's 2025 answer with obstacles, one body and her own function and years (the
+    world already gives it the SIAO commission and « lack_of_time »)."""
     prev = _alice_2025(session, world)
     prev.years_in_post, prev.function, prev.obstacle_other = "lt1", "Conseillère ESF", "Locaux"
     session.add(prev)
-    session.add_all([
-        ResponseObstacle(response_id=prev.id, code="turnover"),
-        ResponseObstacle(response_id=prev.id, code="lack_of_time"),
-        ResponseBody(response_id=prev.id, body_id=world.bodies["siao"].id),
-    ])  # fmt: skip
+    session.add(ResponseObstacle(response_id=prev.id, code="turnover"))
     alice = world.pros["alice"]
     alice.function = ""  # the directory knows no function: last year's answer is used
     session.add(alice)

@@ -37,9 +37,12 @@ def test_round_trip_get_put_same_body_then_submit(client, session, world):
     body = client.get(url(token)).json()
     # Last year's count is not carried: left blank, it becomes the partners listed.
     assert body["declared_partner_count"] is None and body["years_in_post"] == "1to3"
+    # Her 2025 body and obstacle are carried too (issue 19: every carried field has a value).
+    assert body["body_ids"] == [world.bodies["siao"].id] and body["obstacles"] == ["lack_of_time"]
     put = client.put(url(token), json=body)
     assert put.status_code == 200, put.text
     assert put.json()["source"] == "draft"
+    assert put.json()["body_ids"] == body["body_ids"]
     # The same body comes back unchanged: nothing lost, nothing invented.
     assert put.json()["links"] == body["links"]
     # Submitting with partners still "to confirm" is refused, field by field, in French.

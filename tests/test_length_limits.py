@@ -11,6 +11,7 @@ limit over the VARCHAR would make PostgreSQL fail where SQLite accepts.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import get_args, get_origin
 
 import pytest
 from annotated_types import MaxLen
@@ -120,3 +121,62 @@ def test_one_character_over_is_refused_and_the_limit_is_stored(client, session, 
     stored = client.put(url, json=_answer(world, limit, at_limit))
     assert stored.status_code == 200, stored.text[:300]
     assert _read(session, client.get(url).json(), limit) == at_limit
+
+
+# --- lists: one item over the limit is refused too ------------------------------------------
+
+
+def list_limits() -> list[Limit]:
+    out = []
+    for model in (Answers, LinkAnswer):
+        for name, info in model.model_fields.items():
+            if get_origin(info.annotation) is not list:
+                continue
+            lengths = [m.max_length for m in info.metadata if isinstance(m, MaxLen)]
+            assert lengths, f"{model.__name__}.{name}: a list without max_length"
+            out.append(Limit(model, name, lengths[0]))
+    return out
+
+
+LIST_LIMITS = list_limits()
+
+
+def _item(world, limit: Limit):
+    """One valid item of the list."""
+    if limit.name == "links":
+        return {"partner_organisation_id": world.orgs["caf"].id, "nature": "formal"}
+    if limit.name == "body_ids":
+        return world.bodies["siao"].id
+    (item,) = get_args(limit.model.model_fields[limit.name].annotation)
+    return get_args(item)[0]  # the first code of the vocabulary
+
+
+def test_the_list_limits_are_all_found():
+    found = {(limit.model.__name__, limit.name): limit.max_length for limit in LIST_LIMITS}
+    assert found == {
+        ("Answers", "links"): 200,
+        ("Answers", "obstacles"): 20,
+        ("Answers", "body_ids"): 100,
+        ("LinkAnswer", "frames"): 20,
+        ("LinkAnswer", "channels"): 20,
+        ("LinkAnswer", "practices"): 20,
+        ("LinkAnswer", "thematiques"): 40,
+    }
+
+
+@pytest.mark.parametrize("limit", LIST_LIMITS, ids=lambda limit: limit.path)
+def test_one_item_over_a_list_limit_is_refused(client, session, limit):
+    world = build_world(session)
+    url = API.format(world.tokens["alice"])
+    before = client.get(url).json()
+    items = [_item(world, limit)] * (limit.max_length + 1)
+    answer = _answer(world, limit, "x")
+    if limit.model is Answers:
+        answer = {limit.name: items}
+    else:
+        answer["links"][0][limit.name] = items
+    over = client.put(url, json=answer)
+    assert over.status_code == 422, over.text[:300]
+    message = f"Trop d'éléments : {limit.max_length} au maximum."
+    assert {"field": limit.path, "message": message} in over.json()["errors"]
+    assert client.get(url).json() == before  # nothing written

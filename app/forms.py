@@ -327,7 +327,14 @@ def parse(pairs: Iterable[tuple[str, str]], directory: Mapping[str, str] | None 
 
     `directory` maps `search_key(label)` to a partner value ("ORGID" or "ORGID:SERVICEID"):
     the search text of a partner being added is matched against it."""
-    state, action = state_from_pairs(pairs)
+    return parse_state(*state_from_pairs(pairs), directory)
+
+
+def parse_state(
+    state: FormState, action: str, directory: Mapping[str, str] | None = None
+) -> Parsed:
+    """`parse` of a form already read with `state_from_pairs` (the page reads it first to
+    know which partners the directory must include)."""
     problems: list[Problem] = []
     links: list[dict] = []
     slot_of: list[int] = []

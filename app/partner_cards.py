@@ -75,13 +75,13 @@ def _incomplete(link: forms.LinkForm) -> bool:
 def _changed(link: forms.LinkForm, before: forms.LinkForm | None) -> bool:
     if before is None:
         return False
-    return any(
-        sorted(v) != sorted(getattr(before, name))
-        if isinstance(v, list)
-        else v != getattr(before, name)
-        for name in _COMPARED
-        for v in (getattr(link, name),)
-    )
+    for name in _COMPARED:
+        now, then = getattr(link, name), getattr(before, name)
+        if isinstance(now, list):  # codes: their order does not matter
+            now, then = sorted(now), sorted(then)
+        if now != then:
+            return True
+    return False
 
 
 def partner_cards(

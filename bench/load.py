@@ -560,6 +560,16 @@ def form_pairs(answers: dict, action: str) -> list[tuple[str, str]]:
     return [*pairs, ("action", action), ("formulaire_complet", "1")]
 
 
+# What a respondent's connection may raise: the step fails, the run goes on.
+NETWORK_ERRORS = (TimeoutError, OSError, asyncio.IncompleteReadError, ValueError)
+
+
+def _failed(run: Run, out: Outcome, what: str) -> None:
+    """A step that did not succeed: counted once in the run, kept on the respondent."""
+    out.error = what
+    run.errors[what] += 1
+
+
 async def _page_respondent(
     conn: Connection, job: Job, orgs: list[int], run: Run, out: Outcome
 ) -> None:
@@ -580,13 +590,11 @@ async def _page_respondent(
                     status, html = await conn.request("GET", f"{page}?{landing}")
                     if status == 200 and b'role="alert"' in html:
                         status = 422
-        except (TimeoutError, OSError, asyncio.IncompleteReadError, ValueError) as exc:
-            out.error = f"{kind}: {type(exc).__name__}"
-            run.errors[out.error] += 1
+        except NETWORK_ERRORS as exc:
+            _failed(run, out, f"{kind}: {type(exc).__name__}")
             return
         if status != 200:
-            out.error = f"{kind}: HTTP {status}"
-            run.errors[out.error] += 1
+            _failed(run, out, f"{kind}: HTTP {status}")
             return
         run.latencies[kind].append(time.perf_counter() - started)
         out.acked.append(kind)
@@ -717,13 +725,11 @@ async def _review_respondent(conn: Connection, job: Job, carried: int, run: Run,
                         b'role="alert"' in html or _rows(html, "confirmed") != carried
                     ):
                         status = 422
-        except (TimeoutError, OSError, asyncio.IncompleteReadError, ValueError) as exc:
-            out.error = f"{kind}: {type(exc).__name__}"
-            run.errors[out.error] += 1
+        except NETWORK_ERRORS as exc:
+            _failed(run, out, f"{kind}: {type(exc).__name__}")
             return
         if status != 200:
-            out.error = f"{kind}: HTTP {status}"
-            run.errors[out.error] += 1
+            _failed(run, out, f"{kind}: HTTP {status}")
             return
         run.latencies[kind].append(time.perf_counter() - started)
         out.acked.append(kind)
@@ -764,20 +770,17 @@ async def _respondent(
             started = time.perf_counter()
             try:
                 status, content = await conn.request(method, path, payload)
-            except (TimeoutError, OSError, asyncio.IncompleteReadError, ValueError) as exc:
-                out.error = f"{kind}: {type(exc).__name__}"
-                run.errors[out.error] += 1
+            except NETWORK_ERRORS as exc:
+                _failed(run, out, f"{kind}: {type(exc).__name__}")
                 return out
             took = time.perf_counter() - started
             if status != 200:
-                out.error = f"{kind}: HTTP {status}"
-                run.errors[out.error] += 1
+                _failed(run, out, f"{kind}: HTTP {status}")
                 return out
             if kind == "submit":
                 data = json.loads(content)
                 if data.get("status") != "submitted" or len(data.get("links", [])) != PARTNERS:
-                    out.error = "submit: 200 with an unexpected body"
-                    run.errors[out.error] += 1
+                    _failed(run, out, "submit: 200 with an unexpected body")
                     return out
             run.latencies[kind].append(took)
             out.acked.append(kind)
@@ -790,15 +793,13 @@ async def _timed_get(conn: Connection, page: str, carried: int, run: Run, out: O
     started = time.perf_counter()
     try:
         status, html = await conn.request("GET", page)
-    except (TimeoutError, OSError, asyncio.IncompleteReadError, ValueError) as exc:
-        out.error = f"review: {type(exc).__name__}"
-        run.errors[out.error] += 1
+    except NETWORK_ERRORS as exc:
+        _failed(run, out, f"review: {type(exc).__name__}")
         return
     if status == 200 and _rows(html, "pending") != carried:
         status = 422
     if status != 200:
-        out.error = f"review: HTTP {status}"
-        run.errors[out.error] += 1
+        _failed(run, out, f"review: HTTP {status}")
         return
     run.latencies["review"].append(time.perf_counter() - started)
     out.acked.append("review")

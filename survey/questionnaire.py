@@ -399,6 +399,23 @@ def _partners_now(session: Session, ids: set[int]) -> dict[int, int]:
     return out
 
 
+def bodies_to_show(
+    session: Session, territory_id: int, chosen_ids: list[int] | None = None
+) -> list[Body]:
+    """The territory's bodies a respondent can tick, by name: the active ones, plus those
+    already chosen (a body closed since stays shown to whom sits in it)."""
+    return list(
+        session.exec(
+            select(Body)
+            .where(
+                Body.territory_id == territory_id,
+                col(Body.active) | col(Body.id).in_(chosen_ids or []),
+            )
+            .order_by(Body.name)
+        )
+    )
+
+
 def last_year_links(session: Session, r: Respondent) -> dict[int, LinkAnswer]:
     """Last year's links of the answers this year's carried partners come from, by id: the
     page tells a partner changed since then from one left as it was."""

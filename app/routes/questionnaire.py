@@ -13,7 +13,7 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from app import forms
 from app.db import SessionDep
@@ -24,13 +24,13 @@ from app.respondent import respondent_or_404
 from app.templating import templates
 from survey import timing
 from survey.directory import partner_entries
-from survey.models import Body
 from survey.questionnaire import (
     MAX_LINKS,
     CampaignNotOpen,
     NothingCarried,
     Problem,
     Respondent,
+    bodies_to_show,
     confirm_all,
     current_answers,
     save,
@@ -123,20 +123,6 @@ class Progress:
         return f"{self.done} partenaire{s} sur {self.total} vérifié{s}"
 
 
-def _bodies(session: Session, r: Respondent, chosen: list[str]) -> list[Body]:
-    chosen_ids = [i for b in chosen if (i := small_int(b)) is not None]
-    return list(
-        session.exec(
-            select(Body)
-            .where(
-                Body.territory_id == r.territory.id,
-                col(Body.active) | col(Body.id).in_(chosen_ids),
-            )
-            .order_by(Body.name)
-        )
-    )
-
-
 def _merge_unverified(summary: list[SummaryItem]) -> list[SummaryItem]:
     """Partners of last year not yet looked at make one line of the summary, not fifteen."""
     unverified = [i for i in summary if i.target.startswith("l") and i.target.endswith("-status")]
@@ -191,7 +177,9 @@ def _render(
         summary.append(SummaryItem(target, message))
     summary.sort(key=lambda item: _page_rank(item.target))
     summary = _merge_unverified(summary)
-    bodies = _bodies(session, r, state.body_ids)
+    bodies = bodies_to_show(
+        session, r.territory.id, [i for b in state.body_ids if (i := small_int(b)) is not None]
+    )
     carried = [c for c in cards if c.link.carried]
     progress = Progress(sum(1 for c in carried if c.link.status != "pending"), len(carried))
     directory = _directory(session, r, {c.link.org_id for c in cards if c.link.org_id})
@@ -291,9 +279,9 @@ def questionnaire_post(
     if (forms.END_MARKER, "1") not in pairs:
         # A truncated or forged body must not be saved as if the person had emptied the form.
         raise HTTPException(status_code=400, detail=INCOMPLETE)
-    state, _ = forms.state_from_pairs(pairs)
+    state, action = forms.state_from_pairs(pairs)
     directory = _directory(session, r, {lk.org_id for lk in state.links if lk.org_id})
-    parsed = forms.parse(pairs, directory.values)
+    parsed = forms.parse_state(state, action, directory.values)
     shown = next((v for k, v in pairs if k == "emplacements"), "")
     more = small_int(shown, digits=3) or 1
     if parsed.action == "more":

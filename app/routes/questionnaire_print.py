@@ -15,31 +15,19 @@ from datetime import date
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
-from sqlmodel import Session, col, select
 
 from app.deps import SessionDep
 from app.partner_cards import render_readonly
 from app.respondent import respondent_or_404
 from app.templating import templates
 from survey import vocab
-from survey.models import Body, Territory
+from survey.questionnaire import bodies_to_show
 
 router = APIRouter(include_in_schema=False)
 
 PAPER_ROWS = 10  # blank partner rows on the paper questionnaire
 COMMENT_LINES = 5
 NO_STORE = {"Cache-Control": "no-store"}
-
-
-def active_bodies(session: Session, territory: Territory) -> list[str]:
-    """The names of the territory's active bodies (instances), as the questionnaire lists them."""
-    return list(
-        session.exec(
-            select(Body.name)
-            .where(Body.territory_id == territory.id, col(Body.active))
-            .order_by(Body.name)
-        )
-    )
 
 
 @router.get("/q/{token}/imprimer", response_class=HTMLResponse)
@@ -66,7 +54,7 @@ def paper_questionnaire(token: str, request: Request, session: SessionDep) -> HT
         "territory": r.territory,
         "campaign": r.campaign,
         "token": token,
-        "bodies": active_bodies(session, r.territory),
+        "bodies": [b.name for b in bodies_to_show(session, r.territory.id)],
         "practices": list(vocab.PRACTICES.values()),
         "rows": range(1, PAPER_ROWS + 1),
         "comment_lines": range(COMMENT_LINES),

@@ -63,8 +63,16 @@ def _session() -> Session:
 @db_cli.command("upgrade")
 def db_upgrade(revision: str = "head") -> None:
     """Migrer la base configurée (DATABASE_URL) jusqu'à la dernière version."""
+    from reports.snapshot import freeze_missing
+
     migrate.upgrade(get_settings().database_url, revision)
+    with _session() as session:
+        # Closed campaigns written by a script or restored from an older backup get frozen.
+        frozen = freeze_missing(session) if revision == "head" else 0
+        session.commit()
     typer.echo("Base de données à jour.")
+    if frozen:
+        typer.echo(f"{frozen} campagne(s) close(s) figée(s).")
 
 
 @cli.command()
@@ -76,6 +84,7 @@ def demo(
     """Charger le territoire de démonstration « 23 — Creuse » (sans effet s'il existe déjà)."""
     from sqlmodel import select
 
+    from reports.snapshot import freeze_missing
     from survey import demo as demo_data
     from survey.accounts import ensure_demo_accounts
     from survey.models import Territory
@@ -87,6 +96,7 @@ def demo(
             typer.echo("La base contient déjà des territoires : démonstration non chargée.")
             return
         created = demo_data.load(session, settings.resolved_secret())
+        freeze_missing(session)  # the demo's closed years are frozen, as a close does
         territory = session.exec(select(Territory).where(Territory.code == "23")).one()
         accounts = ensure_demo_accounts(session, territory)
         session.commit()

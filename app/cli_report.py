@@ -64,7 +64,10 @@ def report(
                 seen.append(name)
                 bar.update(task, description=name, completed=len(seen) - 1)
 
-            data = pdf.build_report(session, campaign, previous, progress=step)
+            if compare_with is None:
+                data = pdf.annual_report(session, campaign, progress=step)
+            else:
+                data = pdf.build_report(session, campaign, previous, progress=step)
             bar.update(task, description="Terminé", completed=len(pdf.STEPS))
     try:
         output.write_bytes(data)

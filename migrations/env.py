@@ -7,6 +7,7 @@ import survey.accounts  # noqa: F401
 import survey.link_throttle  # noqa: F401
 import survey.mailing  # noqa: F401
 import survey.models  # noqa: F401  (registers the tables)
+import survey.snapshots  # noqa: F401
 from survey.db import make_engine
 
 config = context.config

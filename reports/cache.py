@@ -38,6 +38,7 @@ to a fresh build). Thread-safe: sync routes run in a thread pool.
 from __future__ import annotations
 
 import hashlib
+import json
 import threading
 import weakref
 from collections import OrderedDict
@@ -54,6 +55,7 @@ from reports.compare import carrier_departures, compare_graphs
 from reports.graph import NO_FILTER, GraphFilter, build_graph
 from survey.db import table_of
 from survey.models import Campaign, Invitation, Organisation, Professional, Response
+from survey.snapshots import CampaignSnapshot
 
 T = TypeVar("T")
 
@@ -64,7 +66,9 @@ _inv = table_of(Invitation)
 _org = table_of(Organisation)
 _pro = table_of(Professional)
 _camp = table_of(Campaign)
+_snap = table_of(CampaignSnapshot)
 _SEP = ";"
+FROZEN = "frozen:"  # prefix of a frozen campaign's data version
 
 
 def _text(c) -> Any:
@@ -131,15 +135,33 @@ def _version_query(session: Session, campaign: Campaign):
     )
 
 
+def _frozen_at(session: Session, campaign: Campaign) -> Any | None:
+    return session.execute(
+        select(_snap.c.frozen_at).where(_snap.c.campaign_id == campaign.id)
+    ).scalar()
+
+
 def data_version(session: Session, campaign: Campaign) -> str:
     """A digest that changes whenever the campaign's graph (any filter) can have changed.
-    One query; see the module docstring for what it covers."""
+    A frozen campaign's graph changes only when it is frozen again (reopened and closed):
+    its version is the time of its snapshot. Otherwise one query; see the module docstring
+    for what it covers."""
+    frozen_at = _frozen_at(session, campaign)
+    if frozen_at is not None:
+        return f"{FROZEN}{campaign.id}:{frozen_at.isoformat()}"
     row = session.execute(_version_query(session, campaign)).one_or_none()
     h = hashlib.sha256(f"campaign {campaign.id}".encode())
     for value in row or ("missing",):
         h.update(b"\x1f")
         h.update(str(value).encode())
     return h.hexdigest()
+
+
+def _stored_figures(session: Session, campaign: Campaign) -> dict | None:
+    raw = session.execute(
+        select(_snap.c.figures).where(_snap.c.campaign_id == campaign.id)
+    ).scalar()
+    return None if raw is None else json.loads(raw)
 
 
 # --- the cache -----------------------------------------------------------------------------
@@ -155,6 +177,9 @@ class Entry:
         self._derived: dict[Hashable, Any] = {}
         self._build_lock = threading.Lock()
         self._lock = threading.Lock()
+        # The figures frozen with a closed campaign (unfiltered entry only): served as they
+        # were computed at close, for any betweenness sampling asked.
+        self.stored_figures: dict | None = None
 
     @property
     def graph(self) -> nx.DiGraph:
@@ -180,6 +205,8 @@ class Entry:
 
     def all_figures(self, betweenness_k: int | None = None) -> dict:
         """`figures.all_figures` of the graph, cached. Shared: do not modify."""
+        if self.stored_figures is not None:
+            return self.stored_figures
         name = "all_figures" if betweenness_k is None else ("all_figures", betweenness_k)
         return self.derived(name, lambda g: figures.all_figures(g, betweenness_k))
 
@@ -225,6 +252,8 @@ class GraphCache:
                 if e._graph is None:
                     g = build_graph(session, campaign, flt)
                     nx.freeze(g)
+                    if version.startswith(FROZEN) and flt == NO_FILTER:
+                        e.stored_figures = _stored_figures(session, campaign)
                     e._graph = g
                     with self._lock:
                         self.builds += 1

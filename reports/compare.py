@@ -15,9 +15,17 @@ from sqlalchemy import case, func, select
 from sqlmodel import Session
 
 from reports import figures
-from reports.graph import NO_FILTER, GraphFilter, build_graph, canonical_cte, declarations_cte
+from reports.graph import (
+    NO_FILTER,
+    GraphFilter,
+    build_graph,
+    canonical_cte,
+    is_frozen,
+    source_of,
+)
 from survey.db import table_of
 from survey.models import Campaign, Professional, Response
+from survey.snapshots import SnapshotPerson
 
 Pair = tuple[Hashable, Hashable]
 
@@ -163,29 +171,40 @@ def carrier_departures(
     """For every pair of the earlier campaign: True when all its carriers have left, i.e.
     none of them is still active AND answered the later campaign from the same structure.
     Aggregated in SQL (one row per pair)."""
-    canon = canonical_cte(before.territory_id)
-    d = declarations_cte(before, flt, canon)
-    later = table_of(Response).alias("later")
-    pro = table_of(Professional)
-    c2 = canon.alias("c2")
+    source = source_of(session, before)
+    canon = source.canon()
+    d = source.declarations(flt, canon)
     # (professional, structure) pairs that stayed: active and answered the later campaign
     # from that structure. Joined once (a correlated EXISTS per declaration took seconds on
-    # PostgreSQL at the scale of a large département).
-    stayed = (
-        select(later.c.professional_id.label("pro"), c2.c.root.label("root"))
-        .select_from(
-            later.join(c2, c2.c.id == later.c.organisation_id).join(
-                pro, pro.c.id == later.c.professional_id
+    # PostgreSQL at the scale of a large département). A frozen later campaign says who
+    # answered it as it stood at its close; a professional leaving since changes nothing.
+    if is_frozen(session, after):
+        sp = table_of(SnapshotPerson)
+        stayed = (
+            select(sp.c.professional_id.label("pro"), sp.c.organisation_id.label("root"))
+            .where(sp.c.campaign_id == after.id, sp.c.responded == 1)
+            .subquery("stayed")
+        )
+    else:
+        later = table_of(Response).alias("later")
+        pro = table_of(Professional)
+        live_canon = canonical_cte(after.territory_id) if source.frozen else canon
+        c2 = live_canon.alias("c2")
+        stayed = (
+            select(later.c.professional_id.label("pro"), c2.c.root.label("root"))
+            .select_from(
+                later.join(c2, c2.c.id == later.c.organisation_id).join(
+                    pro, pro.c.id == later.c.professional_id
+                )
             )
+            .where(
+                later.c.campaign_id == after.id,
+                later.c.status == "submitted",
+                pro.c.active.is_(True),
+            )
+            .distinct()
+            .subquery("stayed")
         )
-        .where(
-            later.c.campaign_id == after.id,
-            later.c.status == "submitted",
-            pro.c.active.is_(True),
-        )
-        .distinct()
-        .subquery("stayed")
-    )
     stayed_expr = case((stayed.c.pro.is_not(None), 1), else_=0)
     a = case((d.c.src < d.c.dst, d.c.src), else_=d.c.dst).label("a")
     b = case((d.c.src < d.c.dst, d.c.dst), else_=d.c.src).label("b")

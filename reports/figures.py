@@ -16,10 +16,11 @@ import networkx as nx
 from sqlalchemy import distinct, func, select
 from sqlmodel import Session
 
-from reports.graph import canonical_cte
+from reports.graph import canonical_cte, is_frozen
 from survey import vocab
 from survey.db import table_of
 from survey.models import Campaign, Organisation, Response, ResponseObstacle
+from survey.snapshots import SnapshotObstacle, SnapshotPerson, SnapshotStructure
 
 LOUVAIN_SEED = 42
 BETWEENNESS_SEED = 42
@@ -459,28 +460,44 @@ def fragility(g: nx.DiGraph, pairs: list[Link] | None = None) -> dict:
 def obstacles(
     session: Session, campaign: Campaign, org_types: frozenset[str] = frozenset()
 ) -> dict:
-    """Obstacles cited in submitted responses, per type of the respondent's structure."""
-    canon = canonical_cte(campaign.territory_id)
-    org = table_of(Organisation)
-    resp = table_of(Response)
-    obs = table_of(ResponseObstacle)
-    base = resp.join(canon, canon.c.id == resp.c.organisation_id).join(
-        org, org.c.id == canon.c.root
-    )
-    where = [resp.c.campaign_id == campaign.id, resp.c.status == "submitted"]
+    """Obstacles cited in submitted responses, per type of the respondent's structure (as
+    frozen at close for a closed campaign)."""
+    if is_frozen(session, campaign):
+        person, org = table_of(SnapshotPerson), table_of(SnapshotStructure)
+        obs = table_of(SnapshotObstacle)
+        who = person.c.professional_id
+        base = person.join(
+            org,
+            (org.c.campaign_id == person.c.campaign_id)
+            & (org.c.organisation_id == person.c.organisation_id),
+        )
+        with_obs = base.join(
+            obs, (obs.c.campaign_id == person.c.campaign_id) & (obs.c.professional_id == who)
+        )
+        where = [person.c.campaign_id == campaign.id, person.c.responded == 1]
+    else:
+        canon = canonical_cte(campaign.territory_id)
+        org, resp = table_of(Organisation), table_of(Response)
+        obs = table_of(ResponseObstacle)
+        who = resp.c.id
+        base = resp.join(canon, canon.c.id == resp.c.organisation_id).join(
+            org, org.c.id == canon.c.root
+        )
+        with_obs = base.join(obs, obs.c.response_id == resp.c.id)
+        where = [resp.c.campaign_id == campaign.id, resp.c.status == "submitted"]
     if org_types:
         where.append(org.c.type.in_(sorted(org_types)))
     respondents = dict(
         session.execute(
-            select(org.c.type, func.count(distinct(resp.c.id)))
+            select(org.c.type, func.count(distinct(who)))
             .select_from(base)
             .where(*where)
             .group_by(org.c.type)
         ).all()
     )
     counts = session.execute(
-        select(org.c.type, obs.c.code, func.count(distinct(resp.c.id)))
-        .select_from(base.join(obs, obs.c.response_id == resp.c.id))
+        select(org.c.type, obs.c.code, func.count(distinct(who)))
+        .select_from(with_obs)
         .where(*where)
         .group_by(org.c.type, obs.c.code)
     ).all()

@@ -10,16 +10,21 @@ Service level (`build_service_graph`): node = a service, or the structure itself
 service was given ("o<id>" / "s<id>" keys), same edge attributes.
 
 No professional's name, e-mail or id is put in the graph: it can be exported as it is.
+
+A closed campaign with a snapshot (`survey.snapshots`) is read from its frozen rows instead
+of the live tables (`Source`): the same aggregation runs over the frozen declarations, and
+the unfiltered structure graph is read as stored, without aggregation.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
 import networkx as nx
 from sqlalchemy import Select, case, distinct, exists, func, literal, select, union
-from sqlalchemy.sql.selectable import CTE
+from sqlalchemy.sql.selectable import CTE, FromClause
 from sqlmodel import Session
 
 from survey import fields, vocab
@@ -33,6 +38,15 @@ from survey.models import (
     Professional,
     Response,
     Service,
+)
+from survey.snapshots import (
+    CampaignSnapshot,
+    SnapshotDeclaration,
+    SnapshotPerson,
+    SnapshotService,
+    SnapshotStructure,
+    SnapshotTag,
+    SnapshotTie,
 )
 
 COUNTED_LINK_STATUSES = ("new", "confirmed")
@@ -55,6 +69,12 @@ _tag = table_of(LinkTag)
 _pro = table_of(Professional)
 _inv = table_of(Invitation)
 _svc = table_of(Service)
+_s_org = table_of(SnapshotStructure)
+_s_tie = table_of(SnapshotTie)
+_s_decl = table_of(SnapshotDeclaration)
+_s_tag = table_of(SnapshotTag)
+_s_pro = table_of(SnapshotPerson)
+_s_svc = table_of(SnapshotService)
 
 
 @dataclass(frozen=True)
@@ -100,13 +120,16 @@ def canonical_cte(territory_id: int) -> CTE:
 
 
 def declarations_cte(campaign: Campaign, flt: GraphFilter, canon: CTE) -> CTE:
-    """One row per counted declaration: link_id, pro, src, dst (canonical structures),
+    """One row per counted declaration: link_id, response_id, position, pro, src, dst
+    (canonical structures),
     src_service, dst_service, nature, frequency, quality. Self-ties are dropped."""
     co = canon.alias("co")
     cp = canon.alias("cp")
     q = (
         select(
             _link.c.id.label("link_id"),
+            _resp.c.id.label("response_id"),
+            _link.c.position,
             _resp.c.professional_id.label("pro"),
             co.c.root.label("src"),
             cp.c.root.label("dst"),
@@ -186,24 +209,24 @@ TAG_NAMES = [(kind, code) for kind, codes in TAG_CODES.items() for code in codes
 _CODES_DISJOINT = len({code for _, code in TAG_NAMES}) == len(TAG_NAMES)
 
 
-def _tag_columns(keys: list, d: CTE) -> Select:
+def _tag_columns(keys: list, d: CTE, tag: FromClause = _tag) -> Select:
     """One row per tie: the number of its declarations tagged with each practice and
     thématique (a pivot in SQL, so the database returns one row per tie, not per tag).
     Columns tag_0… follow TAG_NAMES."""
     cols = [
         func.count()
         .filter(
-            (_tag.c.code == code)
+            (tag.c.code == code)
             if _CODES_DISJOINT
-            else ((_tag.c.kind == kind) & (_tag.c.code == code))
+            else ((tag.c.kind == kind) & (tag.c.code == code))
         )
         .label(f"tag_{i}")
         for i, (kind, code) in enumerate(TAG_NAMES)
     ]
     return (
         select(*keys, *cols)
-        .select_from(d.join(_tag, _tag.c.link_id == d.c.link_id))
-        .where(_tag.c.kind.in_(TAG_KINDS))
+        .select_from(d.join(tag, tag.c.link_id == d.c.link_id))
+        .where(tag.c.kind.in_(TAG_KINDS))
         .group_by(*keys)
     )
 
@@ -228,12 +251,12 @@ def _add_tags(g: nx.DiGraph, rows, key_len: int, node_key) -> None:
         _tag_counts(attrs, row[key_len:])
 
 
-def _ties(d: CTE) -> Select:
+def _ties(d: CTE, tag: FromClause = _tag) -> Select:
     """One row per structure tie: its edge columns (_edge_columns) and its tag pivot
     (tag_0…), in one statement. The declarations CTE is referenced twice, so PostgreSQL and
     SQLite materialise it once instead of joining responses and links again per query."""
     e = select(d.c.src, d.c.dst, *_edge_columns(d)).group_by(d.c.src, d.c.dst).subquery("e")
-    t = _tag_columns([d.c.src, d.c.dst], d).subquery("t")
+    t = _tag_columns([d.c.src, d.c.dst], d, tag).subquery("t")
     # Ordered: the same data give the same graph, edge for edge, on both databases.
     return (
         select(e, *(t.c[f"tag_{i}"] for i in range(len(TAG_NAMES))))
@@ -291,6 +314,175 @@ def _structures(session: Session, territory_id: int) -> dict[int, dict[str, obje
     }
 
 
+# --- frozen campaigns ----------------------------------------------------------------------
+
+
+def is_frozen(session: Session, campaign: Campaign) -> bool:
+    """True when `campaign` has a snapshot (closed, frozen): it is read from the frozen rows."""
+    return (
+        session.execute(
+            select(literal(1)).where(table_of(CampaignSnapshot).c.campaign_id == campaign.id)
+        ).first()
+        is not None
+    )
+
+
+def _frozen_canon(campaign: Campaign) -> CTE:
+    """The frozen rows already name each structure as it stood: the identity mapping."""
+    return (
+        select(
+            _s_org.c.organisation_id.label("id"),
+            _s_org.c.organisation_id.label("root"),
+            literal(0).label("depth"),
+        )
+        .where(_s_org.c.campaign_id == campaign.id)
+        .cte("frozen_canon")
+    )
+
+
+def _frozen_declarations(campaign: Campaign, flt: GraphFilter) -> CTE:
+    """`declarations_cte` over the frozen declarations (same columns, same filters)."""
+    d = _s_decl
+    q = select(
+        d.c.link_id,
+        d.c.response_id,
+        d.c.position,
+        d.c.professional_id.label("pro"),
+        d.c.src,
+        d.c.dst,
+        d.c.src_service,
+        d.c.dst_service,
+        d.c.nature,
+        d.c.frequency,
+        d.c.quality,
+    ).where(d.c.campaign_id == campaign.id)
+    if flt.org_types:
+        oa, ob = _s_org.alias("src_org"), _s_org.alias("dst_org")
+        types = sorted(flt.org_types)
+        q = (
+            q.join(oa, (oa.c.campaign_id == d.c.campaign_id) & (oa.c.organisation_id == d.c.src))
+            .join(ob, (ob.c.campaign_id == d.c.campaign_id) & (ob.c.organisation_id == d.c.dst))
+            .where(oa.c.type.in_(types), ob.c.type.in_(types))
+        )
+    if flt.nature:
+        q = q.where(d.c.nature.in_((flt.nature, "both")))
+    if flt.frequency:
+        q = q.where(d.c.frequency == flt.frequency)
+    if flt.thematique:
+        q = q.where(
+            exists().where(
+                _s_tag.c.campaign_id == campaign.id,
+                _s_tag.c.link_id == d.c.link_id,
+                _s_tag.c.kind == "thematique",
+                _s_tag.c.code == flt.thematique,
+            )
+        )
+    return q.cte("decl")
+
+
+def _frozen_structures(session: Session, campaign: Campaign) -> dict[int, dict[str, object]]:
+    rows = session.execute(
+        select(_s_org).where(_s_org.c.campaign_id == campaign.id).order_by(_s_org.c.organisation_id)
+    )
+    return {
+        r.organisation_id: {
+            "name": r.name,
+            "type": r.type,
+            "type_label": r.type_label,
+            "commune": r.commune,
+            "status": r.status,
+            "proposed": r.status == "proposed",
+        }
+        for r in rows
+    }
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a campaign's graph is read: the live tables, or the frozen rows of a closed
+    campaign. Each part has the same columns either way, so one aggregation serves both."""
+
+    campaign: Campaign
+    frozen: bool
+
+    def canon(self) -> CTE:
+        """(id, root): a structure id as answers store it → the graph's node."""
+        if self.frozen:
+            return _frozen_canon(self.campaign)
+        return canonical_cte(self.campaign.territory_id)
+
+    def declarations(self, flt: GraphFilter, canon: CTE) -> CTE:
+        if self.frozen:
+            return _frozen_declarations(self.campaign, flt)
+        return declarations_cte(self.campaign, flt, canon)
+
+    def tags(self) -> FromClause:
+        """(link_id, kind, code) of the counted declarations."""
+        if self.frozen:
+            return (
+                select(_s_tag.c.link_id, _s_tag.c.kind, _s_tag.c.code)
+                .where(_s_tag.c.campaign_id == self.campaign.id)
+                .subquery("frozen_tag")
+            )
+        return _tag
+
+    def people(self) -> Select:
+        """(pro, org, service, responded) of the campaign's invited professionals."""
+        if self.frozen:
+            p = _s_pro
+            return select(
+                p.c.professional_id.label("pro"),
+                p.c.organisation_id.label("org"),
+                p.c.service_id.label("service"),
+                p.c.responded,
+            ).where(p.c.campaign_id == self.campaign.id)
+        return _participation_people(self.campaign)
+
+    def structures(self, session: Session) -> dict[int, dict[str, object]]:
+        if self.frozen:
+            return _frozen_structures(session, self.campaign)
+        return _structures(session, self.campaign.territory_id)
+
+    def service_names(self, session: Session, ids: list[int]) -> dict[int, str]:
+        if self.frozen:
+            q = select(_s_svc.c.service_id, _s_svc.c.name).where(
+                _s_svc.c.campaign_id == self.campaign.id, _s_svc.c.service_id.in_(ids)
+            )
+        else:
+            q = select(_svc.c.id, _svc.c.name).where(_svc.c.id.in_(ids))
+        return {int(i): n for i, n in session.execute(q).all()}
+
+
+def source_of(session: Session, campaign: Campaign) -> Source:
+    return Source(campaign, is_frozen(session, campaign))
+
+
+def _stored_graph(session: Session, campaign: Campaign, g: nx.DiGraph) -> nx.DiGraph:
+    """The unfiltered structure graph of a frozen campaign, read as it was stored."""
+    for r in session.execute(
+        select(_s_org).where(_s_org.c.campaign_id == campaign.id).order_by(_s_org.c.organisation_id)
+    ):
+        g.add_node(
+            r.organisation_id,
+            name=r.name,
+            type=r.type,
+            type_label=r.type_label,
+            commune=r.commune,
+            proposed=r.status == "proposed",
+            invited=r.invited,
+            responded=r.responded,
+            answered=r.responded > 0,
+            link_carriers=r.link_carriers,
+        )
+    ties = session.execute(
+        select(_s_tie.c.src, _s_tie.c.dst, _s_tie.c.attrs)
+        .where(_s_tie.c.campaign_id == campaign.id)
+        .order_by(_s_tie.c.src, _s_tie.c.dst)
+    )
+    g.add_edges_from((src, dst, json.loads(attrs)) for src, dst, attrs in ties)
+    return g
+
+
 def build_graph(session: Session, campaign: Campaign, flt: GraphFilter = NO_FILTER) -> nx.DiGraph:
     """Structure-level graph of a campaign.
 
@@ -299,8 +491,6 @@ def build_graph(session: Session, campaign: Campaign, flt: GraphFilter = NO_FILT
     either direction). Edge attributes: carriers, declarations, formal, informal, both,
     frequencies {code: n}, practices {code: n}, thematiques {code: n}, quality_mean.
     """
-    canon = canonical_cte(campaign.territory_id)
-    d = declarations_cte(campaign, flt, canon)
     g = nx.DiGraph(
         campaign_id=campaign.id,
         territory_id=campaign.territory_id,
@@ -308,9 +498,21 @@ def build_graph(session: Session, campaign: Campaign, flt: GraphFilter = NO_FILT
         level="structure",
         filters=flt.as_dict(),
     )
-    structures = _structures(session, campaign.territory_id)
+    source = source_of(session, campaign)
+    if source.frozen and flt == NO_FILTER:
+        return _stored_graph(session, campaign, g)
+    return _aggregated_graph(session, source, flt, g)
 
-    people = _participation_people(campaign).subquery()
+
+def _aggregated_graph(
+    session: Session, source: Source, flt: GraphFilter, g: nx.DiGraph
+) -> nx.DiGraph:
+    """`build_graph` by aggregating the declarations of `source` (live or frozen)."""
+    canon = source.canon()
+    d = source.declarations(flt, canon)
+    structures = source.structures(session)
+
+    people = source.people().subquery()
     part = session.execute(
         select(
             canon.c.root,
@@ -322,7 +524,7 @@ def build_graph(session: Session, campaign: Campaign, flt: GraphFilter = NO_FILT
     ).all()
     participation = {r.root: (int(r.invited), int(r.responded)) for r in part}
 
-    edges = session.execute(_ties(d)).all()
+    edges = session.execute(_ties(d, source.tags())).all()
     u = union(
         select(d.c.src.label("node"), d.c.pro.label("pro")),
         select(d.c.dst.label("node"), d.c.pro.label("pro")),
@@ -332,7 +534,7 @@ def build_graph(session: Session, campaign: Campaign, flt: GraphFilter = NO_FILT
     # The node set does not depend on link filters: a structure stays when its ties are hidden.
     named = set(link_carriers)
     if flt.nature or flt.thematique or flt.frequency:
-        full = declarations_cte(campaign, NO_FILTER, canon)
+        full = source.declarations(NO_FILTER, canon)
         named = set(session.scalars(select(full.c.src).union(select(full.c.dst))).all())
     shown = {
         oid
@@ -371,8 +573,9 @@ def build_service_graph(
     """Service-level zoom: respondent's service → partner service when given; a structure
     node ("o<id>") stands for answers that name no service. Same attributes as
     `build_graph`, plus organisation_id and service_id on nodes."""
-    canon = canonical_cte(campaign.territory_id)
-    d = declarations_cte(campaign, flt, canon)
+    source = source_of(session, campaign)
+    canon = source.canon()
+    d = source.declarations(flt, canon)
     g = nx.DiGraph(
         campaign_id=campaign.id,
         territory_id=campaign.territory_id,
@@ -380,11 +583,11 @@ def build_service_graph(
         level="service",
         filters=flt.as_dict(),
     )
-    structures = _structures(session, campaign.territory_id)
+    structures = source.structures(session)
     keys = [d.c.src, d.c.src_service, d.c.dst, d.c.dst_service]
     edges = session.execute(select(*keys, *_edge_columns(d)).group_by(*keys)).all()
 
-    people = _participation_people(campaign).subquery()
+    people = source.people().subquery()
     part = session.execute(
         select(
             canon.c.root,
@@ -443,11 +646,7 @@ def build_service_graph(
             kept_edges.append((src, dst, _edge_attrs(row)))
     service_ids = {a["service_id"] for a in nodes.values() if a["service_id"] is not None}
     if service_ids:
-        names = dict(
-            session.execute(
-                select(_svc.c.id, _svc.c.name).where(_svc.c.id.in_(sorted(service_ids)))
-            ).all()
-        )
+        names = source.service_names(session, sorted(service_ids))
         for a in nodes.values():
             if a["service_id"] is not None:
                 a["service_name"] = names.get(a["service_id"], "")
@@ -457,7 +656,7 @@ def build_service_graph(
     g.add_edges_from(kept_edges)
     _add_tags(
         g,
-        session.execute(_tag_columns(keys, d)).all(),
+        session.execute(_tag_columns(keys, d, source.tags())).all(),
         4,
         lambda k: _service_key(k[0], k[1]),
     )

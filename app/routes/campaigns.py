@@ -32,6 +32,7 @@ from app.mail import smtp_config
 from app.params import small_int
 from app.settings import Settings
 from app.templating import templates
+from reports import snapshot
 from survey import campaigns, mailing, vocab
 from survey.campaigns import CampaignInvalid, CampaignRefused
 from survey.models import Campaign
@@ -566,9 +567,9 @@ def lifecycle_do(
         if action == "ouvrir":
             issued = campaigns.open_campaign(session, campaign, secret)
         elif action == "clore":
-            campaigns.close_campaign(session, campaign)
+            snapshot.close(session, campaign)
         else:
-            issued = campaigns.reopen_campaign(session, campaign, secret)
+            issued = snapshot.reopen(session, campaign, secret)
     except CampaignRefused as exc:
         session.rollback()
         campaign = _campaign_or_404(session, scope, year)

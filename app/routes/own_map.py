@@ -37,6 +37,7 @@ def own_map(token: str, request: Request, session: SessionDep):
     if previous is not None:
         e = cache.entry(session, previous)  # shared with the workspace pages: read only
         g = e.graph
+        oid = own_map_data.node_in(session, r.response.organisation_id, g) or oid
         if oid in g and g.degree(oid) > 0:
             figs = e.all_figures()
             ctx["s"] = structure_view.summary(g, oid, figs)

@@ -22,7 +22,7 @@ def report_pdf(code: str, year: str, scope: ViewerScope, session: SessionDep) ->
         campaign = campaigns.campaign_of(session, scope.territory.id, int(year))
     if campaign is None or campaign.status == "draft":
         raise HTTPException(status_code=404, detail=f"Pas de rapport pour l'année « {year} ».")
-    data = pdf.build_report(session, campaign, campaigns.previous_campaign(session, campaign))
+    data = pdf.annual_report(session, campaign)
     filename = f"rapport-{scope.territory.code}-{campaign.year}.pdf"
     return Response(
         data,

@@ -1,0 +1,328 @@
+"""Freezing a campaign when it closes, so a closed year never moves.
+
+`close` closes a campaign and writes its snapshot (`survey.snapshots`) in the same
+transaction: the caller commits both or neither. `reopen` discards the snapshot; closing
+again rebuilds it from the answers and the directory as they are then. Every reader of a
+closed campaign (graph, figures, exports, PDF, year over year, the respondent's own map)
+goes through `reports.graph.Source`, which reads the frozen rows once they exist.
+
+The heavy parts are copied by the database itself (INSERT … SELECT: declarations, tags,
+people, services, obstacles); Python only writes the aggregated graph (a few hundred
+structures, a few thousand ties) and the figures computed from it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+import networkx as nx
+from sqlalchemy import delete, func, insert, literal, select, union
+from sqlmodel import Session
+
+from reports import figures
+from reports.graph import (
+    NO_FILTER,
+    TAG_KINDS,
+    Source,
+    build_graph,
+    is_frozen,
+)
+from survey import campaigns as campaign_rules
+from survey.campaigns import CampaignRefused
+from survey.db import table_of
+from survey.models import Campaign, LinkTag, Response, ResponseObstacle, Service, Territory, utcnow
+from survey.snapshots import (
+    SNAPSHOT_TABLES,
+    CampaignSnapshot,
+    SnapshotDeclaration,
+    SnapshotObstacle,
+    SnapshotPerson,
+    SnapshotService,
+    SnapshotStructure,
+    SnapshotTag,
+    SnapshotTie,
+)
+
+_tag = table_of(LinkTag)
+_resp = table_of(Response)
+_obs = table_of(ResponseObstacle)
+_svc = table_of(Service)
+
+
+def _figures_json(g: nx.DiGraph) -> str:
+    return json.dumps(figures.all_figures(g), ensure_ascii=False, sort_keys=False)
+
+
+def discard(session: Session, campaign: Campaign) -> None:
+    """Delete the campaign's snapshot (nothing happens when it has none)."""
+    for model in SNAPSHOT_TABLES:
+        t = table_of(model)
+        session.execute(delete(t).where(t.c.campaign_id == campaign.id))
+    session.flush()
+
+
+def freeze(session: Session, campaign: Campaign) -> None:
+    """Write the snapshot of a closed campaign from the live answers and directory (any
+    previous snapshot is replaced). Flushes, does not commit."""
+    if campaign.status != "closed":
+        raise ValueError("only a closed campaign is frozen")
+    discard(session, campaign)
+    cid = campaign.id
+    g = build_graph(session, campaign)  # live: the campaign has no snapshot now
+    live = Source(campaign, frozen=False)
+    canon = live.canon()
+    d = live.declarations(NO_FILTER, canon)
+
+    if g.number_of_nodes():
+        session.execute(
+            insert(table_of(SnapshotStructure)),
+            [
+                {
+                    "campaign_id": cid,
+                    "organisation_id": n,
+                    "name": a["name"],
+                    "type": a["type"],
+                    "type_label": a["type_label"],
+                    "commune": a["commune"],
+                    "status": "proposed" if a["proposed"] else "active",
+                    "invited": a["invited"],
+                    "responded": a["responded"],
+                    "link_carriers": a["link_carriers"],
+                }
+                for n, a in g.nodes(data=True)
+            ],
+        )
+    if g.number_of_edges():
+        session.execute(
+            insert(table_of(SnapshotTie)),
+            [
+                {
+                    "campaign_id": cid,
+                    "src": u,
+                    "dst": v,
+                    "carriers": a["carriers"],
+                    "attrs": json.dumps(a, ensure_ascii=False),
+                }
+                for u, v, a in g.edges(data=True)
+            ],
+        )
+
+    decl_cols = [
+        "campaign_id",
+        "link_id",
+        "response_id",
+        "professional_id",
+        "position",
+        "src",
+        "dst",
+        "src_service",
+        "dst_service",
+        "nature",
+        "frequency",
+        "quality",
+    ]
+    session.execute(
+        insert(table_of(SnapshotDeclaration)).from_select(
+            decl_cols,
+            select(
+                literal(cid),
+                d.c.link_id,
+                d.c.response_id,
+                d.c.pro,
+                d.c.position,
+                d.c.src,
+                d.c.dst,
+                d.c.src_service,
+                d.c.dst_service,
+                d.c.nature,
+                d.c.frequency,
+                d.c.quality,
+            ),
+        )
+    )
+    sd = table_of(SnapshotDeclaration)
+    frozen_links = select(sd.c.link_id).where(sd.c.campaign_id == cid)
+    session.execute(
+        insert(table_of(SnapshotTag)).from_select(
+            ["campaign_id", "link_id", "kind", "code"],
+            select(literal(cid), _tag.c.link_id, _tag.c.kind, _tag.c.code).where(
+                _tag.c.link_id.in_(frozen_links), _tag.c.kind.in_(TAG_KINDS)
+            ),
+        )
+    )
+    people = live.people().subquery()
+    session.execute(
+        insert(table_of(SnapshotPerson)).from_select(
+            ["campaign_id", "professional_id", "organisation_id", "service_id", "responded"],
+            select(literal(cid), people.c.pro, canon.c.root, people.c.service, people.c.responded)
+            .select_from(people.join(canon, canon.c.id == people.c.org))
+            .distinct(),
+        )
+    )
+    sp = table_of(SnapshotPerson)
+    used = union(
+        select(sp.c.service_id.label("sid")).where(sp.c.campaign_id == cid),
+        select(sd.c.src_service).where(sd.c.campaign_id == cid),
+        select(sd.c.dst_service).where(sd.c.campaign_id == cid),
+    ).subquery()
+    session.execute(
+        insert(table_of(SnapshotService)).from_select(
+            ["campaign_id", "service_id", "name"],
+            select(literal(cid), _svc.c.id, _svc.c.name).where(_svc.c.id.in_(select(used.c.sid))),
+        )
+    )
+    session.execute(
+        insert(table_of(SnapshotObstacle)).from_select(
+            ["campaign_id", "professional_id", "code"],
+            select(literal(cid), _resp.c.professional_id, _obs.c.code)
+            .select_from(_resp.join(_obs, _obs.c.response_id == _resp.c.id))
+            .where(_resp.c.campaign_id == cid, _resp.c.status == "submitted")
+            .distinct(),
+        )
+    )
+    session.add(CampaignSnapshot(campaign_id=cid, figures=_figures_json(g)))
+    session.flush()
+
+
+def close(session: Session, campaign: Campaign) -> None:
+    """Close an open campaign and freeze it, in the caller's transaction. When the snapshot
+    cannot be written, the session is rolled back (the campaign stays open) and
+    `CampaignRefused` says why."""
+    campaign_rules.close_campaign(session, campaign)
+    year = campaign.year
+    try:
+        freeze(session, campaign)
+    except Exception as exc:  # any database or figure error: nothing is half-written
+        session.rollback()
+        raise CampaignRefused(
+            f"La campagne {year} n'a pas pu être close : ses chiffres n'ont pas pu être "
+            f"figés ({type(exc).__name__}). Elle reste ouverte ; réessayez ou prévenez "
+            "l'administrateur."
+        ) from exc
+
+
+def reopen(session: Session, campaign: Campaign, secret: str) -> int:
+    """Reopen the latest closed campaign and discard its snapshot; returns the links issued."""
+    issued = campaign_rules.reopen_campaign(session, campaign, secret)
+    discard(session, campaign)
+    return issued
+
+
+def freeze_missing(session: Session) -> int:
+    """Freeze every closed campaign without a snapshot (closed before snapshots existed, or
+    written closed by a script); returns how many. Flushes, does not commit."""
+    snap = table_of(CampaignSnapshot)
+    camp = table_of(Campaign)
+    ids = session.scalars(
+        select(camp.c.id)
+        .where(camp.c.status == "closed", camp.c.id.not_in(select(snap.c.campaign_id)))
+        .order_by(camp.c.territory_id, camp.c.year)
+    ).all()
+    for cid in ids:
+        c = session.get(Campaign, cid)
+        if c is not None:
+            freeze(session, c)
+    return len(ids)
+
+
+# --- reading -------------------------------------------------------------------------------
+
+
+def stored_figures(session: Session, campaign: Campaign) -> dict | None:
+    """The figures frozen with the campaign (all_figures of its unfiltered graph), or None."""
+    snap = session.get(CampaignSnapshot, campaign.id)
+    return None if snap is None else json.loads(snap.figures)
+
+
+def stored_pdf(session: Session, campaign: Campaign) -> bytes | None:
+    snap = session.get(CampaignSnapshot, campaign.id)
+    return None if snap is None else snap.pdf
+
+
+def store_pdf(session: Session, campaign: Campaign, pdf: bytes) -> bool:
+    """Keep the PDF of a frozen campaign (commits). False when the campaign is not frozen."""
+    snap = session.get(CampaignSnapshot, campaign.id)
+    if snap is None:
+        return False
+    snap.pdf = pdf
+    snap.pdf_at = utcnow()
+    session.add(snap)
+    session.commit()
+    return True
+
+
+@dataclass(frozen=True)
+class TerritoryFigures:
+    """The headline of one territory's latest closed campaign, as frozen."""
+
+    code: str
+    name: str
+    year: int
+    frozen_at: datetime
+    figures: dict
+
+    def row(self) -> dict[str, object]:
+        h, s, p = self.figures["headline"], self.figures["size"], self.figures["participation"]
+        return {
+            "territoire": self.code,
+            "nom": self.name,
+            "annee": self.year,
+            "structures": s["structures"],
+            "liens": h["links"],
+            "densite": s["density"],
+            "composantes": s["components"],
+            "taux_reponse": h["response_rate"],
+            "reciprocite": h["reciprocity"],
+            "part_formelle": h["formal_share"],
+            "part_fragile": h["fragile_share"],
+            "invites": p.get("invited"),
+            "repondants": p.get("responded"),
+        }
+
+
+def latest_closed(session: Session, year: int | None = None) -> list[TerritoryFigures]:
+    """Every territory's latest frozen campaign (or its campaign of `year`), from the
+    snapshots alone: one query, no graph built."""
+    snap, camp, terr = table_of(CampaignSnapshot), table_of(Campaign), table_of(Territory)
+    if year is None:
+        latest = (
+            select(camp.c.territory_id, func.max(camp.c.year).label("year"))
+            .select_from(camp.join(snap, snap.c.campaign_id == camp.c.id))
+            .group_by(camp.c.territory_id)
+            .subquery()
+        )
+        pick = (camp.c.territory_id == latest.c.territory_id) & (camp.c.year == latest.c.year)
+        base = camp.join(latest, pick)
+    else:
+        base = camp
+    q = (
+        select(terr.c.code, terr.c.name, camp.c.year, snap.c.frozen_at, snap.c.figures)
+        .select_from(
+            base.join(snap, snap.c.campaign_id == camp.c.id).join(
+                terr, terr.c.id == camp.c.territory_id
+            )
+        )
+        .order_by(terr.c.code)
+    )
+    if year is not None:
+        q = q.where(camp.c.year == year)
+    return [
+        TerritoryFigures(code, name, y, at, json.loads(f))
+        for code, name, y, at, f in session.execute(q).all()
+    ]
+
+
+__all__ = [
+    "close",
+    "discard",
+    "freeze",
+    "freeze_missing",
+    "is_frozen",
+    "latest_closed",
+    "reopen",
+    "store_pdf",
+    "stored_figures",
+    "stored_pdf",
+]

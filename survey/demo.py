@@ -2,10 +2,14 @@
 
 Structures are those named by the professionals of the source (CAF, CARSAT, CCAS, Mission
 locale, MSA, SIAO, UDAF, UTAS…) plus a few plausible others; the people are fictitious
-(e-mails on the reserved domain example.org). There is a closed 2025 campaign and an open
-2026 one whose answers are drawn from one `random.Random(SEED)` in a fixed order: two loads
-into two empty databases give the same answers. Answers are written straight into the
-tables, in one transaction, and every coded value comes from `survey.vocab`.
+(e-mails on the reserved domain example.org). There are three campaigns, 2024 and 2025
+closed and 2026 open, with what changes from one year to the next: structures that open,
+people who leave and people who arrive, links that formalise, appear or end, and a response
+rate that varies. Each year's returning respondents start from their last submitted answer
+(or their predecessor's), as the questionnaire carries it forward. Everything is drawn from
+one `random.Random(SEED)` in a fixed order: two loads into two empty databases give the same
+answers. Answers are written straight into the tables, in one transaction, and every coded
+value comes from `survey.vocab`.
 """
 
 from __future__ import annotations
@@ -34,12 +38,15 @@ from survey.models import (
     Service,
     Territory,
 )
+from survey.questionnaire import years_in_post_later
 
 TERRITORY_CODE = "23"
 TERRITORY_NAME = "Creuse"
 SEED = 2322  # any fixed value: the demo must not change between runs
+FIRST_YEAR = 2024
 PREVIOUS_YEAR = 2025
 CURRENT_YEAR = 2026
+YEARS = (FIRST_YEAR, PREVIOUS_YEAR, CURRENT_YEAR)
 EMAIL_DOMAIN = "example.org"  # reserved for examples (RFC 2606): never a real inbox
 
 # --- the directory -----------------------------------------------------------------------
@@ -91,6 +98,7 @@ FUNCTIONS: dict[str, tuple[str, str]] = {
     "fs": ("Conseiller France services", "Conseillère France services"),
     "referent": ("Référent insertion professionnelle", "Référente insertion professionnelle"),
     "juriste": ("Juriste", "Juriste"),
+    "mobilite": ("Conseiller mobilité", "Conseillère mobilité"),
 }
 
 
@@ -104,6 +112,7 @@ class _Org:
     services: tuple[str, ...] = ()
     staff: tuple[tuple[str | None, str], ...] = ()  # (service name or None, function key)
     status: str = "active"
+    since: int = FIRST_YEAR  # first campaign the structure exists for
 
 
 UTAS = ("UTAS de Guéret", "UTAS d'Aubusson", "UTAS de La Souterraine", "UTAS de Bourganeuf")
@@ -223,18 +232,40 @@ ORGS: tuple[_Org, ...] = (
          "Information juridique, accompagnement des femmes victimes de violences, "
          "soutien à la parentalité.",
          staff=((None, "juriste"),)),
+    # Opened after the first campaign: nobody there to invite, nobody to name, before then.
+    _Org("mobilite", "Pôle mobilité de la Creuse", "association", "Guéret",
+         "Location solidaire de véhicules, conseil en mobilité et aide au permis de conduire "
+         "pour les personnes en insertion.",
+         staff=((None, "coord"), (None, "mobilite")), since=2025),
+    _Org("fs_aubusson", "France services d'Aubusson", "france-service", "Aubusson",
+         "Accompagnement aux démarches administratives et numériques de proximité.",
+         staff=((None, "fs"),), since=2026),
     # Written in by respondents: proposed structures for a coordinator to confirm.
     _Org("epicerie", "Épicerie solidaire de Bourganeuf", "association", "Bourganeuf", "",
-         status="proposed"),
+         status="proposed", since=2025),
     _Org("garage", "Garage solidaire de La Souterraine", "association", "La Souterraine", "",
          status="proposed"),
     _Org("entraide", "Collectif d'entraide de Felletin", "association", "Felletin", "",
          status="proposed"),
 )  # fmt: skip
 
-# Staff slots (org key, index in staff) whose holder left after answering in 2025: the
-# current holder took over from them (the turnover the source keeps coming back to).
-TURNOVER_SLOTS: tuple[tuple[str, int], ...] = (("caf", 0), ("cd", 4), ("ml", 0), ("siao", 0))
+# Staff slots (org key, index in staff) -> the last year their former holder answered: the
+# current holder took over from them the year after (the turnover the source keeps coming
+# back to).
+TURNOVER: dict[tuple[str, int], int] = {
+    ("msa", 1): 2024, ("udaf", 0): 2024, ("ft", 1): 2024,
+    ("caf", 0): 2025, ("cd", 4): 2025, ("ml", 0): 2025, ("siao", 0): 2025,
+}  # fmt: skip
+# Staff slots of posts created after the first campaign -> their first year.
+NEW_POSTS: dict[tuple[str, int], int] = {("siao", 3): 2025, ("ml", 2): 2026}
+# People who left after answering that year's campaign and were not replaced:
+# (org key, service, function key, last year).
+LEFT_UNREPLACED: tuple[tuple[str, str | None, str, int], ...] = (("cio", None, "psyen", 2024),)
+
+# Share of the people in post who submitted (drafts aside), by year: the first campaign was
+# answered less, the open one is still under way.
+SUBMITTED_SHARE = {2024: 0.58, 2025: 0.70, 2026: 0.45}
+DRAFT_SHARE = {2024: 0.04, 2025: 0.05, 2026: 0.10}
 
 # One professional who answered in 2025 and has not started 2026 lists this many partners
 # (the most a first-year answer draws): the long carried questionnaire, shown by
@@ -286,10 +317,15 @@ AFFINITY: dict[frozenset[str], float] = {
         (("ddt", "creusalis"), 3), (("fs_boussac", "cpam"), 2), (("fs_bourganeuf", "cpam"), 2),
         (("fs_boussac", "carsat"), 2), (("fs_bourganeuf", "ft"), 2),
         (("mdph", "cpam"), 2), (("ch", "cpam"), 3), (("cidff", "caf"), 2),
-        (("epicerie", "cd"), 0.8), (("epicerie", "ccas_gueret"), 0.8),
-        (("epicerie", "fs_bourganeuf"), 3), (("epicerie", "restos"), 1),
+        (("epicerie", "cd"), 1.5), (("epicerie", "ccas_gueret"), 1), (("epicerie", "secours"), 1),
+        (("epicerie", "fs_bourganeuf"), 3), (("epicerie", "restos"), 2),
         (("garage", "ml"), 0.8), (("garage", "ft"), 0.8), (("garage", "cap"), 1),
         (("entraide", "ccas_aubusson"), 3), (("entraide", "secours"), 1),
+        (("mobilite", "ml"), 4), (("mobilite", "ft"), 4), (("mobilite", "cap"), 2),
+        (("mobilite", "cd"), 2), (("mobilite", "afpa"), 2), (("mobilite", "garage"), 1),
+        (("fs_aubusson", "ccas_aubusson"), 3), (("fs_aubusson", "caf"), 2),
+        (("fs_aubusson", "cpam"), 2), (("fs_aubusson", "carsat"), 2),
+        (("fs_aubusson", "ft"), 2), (("fs_aubusson", "entraide"), 1),
     )
 }  # fmt: skip
 PROPOSED_BASE = 0.05  # a write-in is rarely named outside its neighbourhood
@@ -335,6 +371,8 @@ THEMATIQUES_BY_ORG: dict[str, tuple[str, ...]] = {
     "ch": ("sante",),
     "cap": ("trouver-un-emploi",),
     "cidff": ("difficultes-administratives-ou-juridiques", "famille"),
+    "mobilite": ("mobilite", "trouver-un-emploi"),
+    "fs_aubusson": ("numerique", "difficultes-administratives-ou-juridiques"),
     "epicerie": ("equipement-et-alimentation",),
     "garage": ("mobilite",),
     "entraide": ("equipement-et-alimentation",),
@@ -345,6 +383,7 @@ PRACTICE_BOOSTS: dict[str, tuple[str, ...]] = {
     "caf": ("rights_access",), "cpam": ("rights_access",), "carsat": ("rights_access",),
     "msa": ("rights_access", "case_conference"), "mdph": ("rights_access",),
     "fs_boussac": ("rights_access",), "fs_bourganeuf": ("rights_access",),
+    "fs_aubusson": ("rights_access",),
     "chambre": ("case_conference", "shared_assessment"), "cd": ("case_conference", "joint_visits"),
     "udaf": ("joint_visits", "joint_support"), "siao": ("handover", "referral"),
     "chrs": ("handover", "joint_support"), "spip": ("handover",), "pjj": ("handover",),
@@ -419,8 +458,13 @@ class _Pro:
     org: _Org
     service: str | None
     commune: str
-    years_in_post: str
+    years_in_post: str  # as answered in the year `since`
+    since: int = FIRST_YEAR  # first campaign in post
+    until: int | None = None  # last campaign in post, for those who left
     predecessor: _Pro | None = None
+
+    def in_post(self, year: int) -> bool:
+        return self.since <= year and (self.until is None or year <= self.until)
 
 
 @dataclass
@@ -448,6 +492,7 @@ class _ResponsePlan:
     pro: _Pro
     status: str
     when: datetime
+    years_in_post: str | None
     links: list[_LinkPlan]
     declared_partner_count: int | None
     obstacles: list[str]
@@ -487,7 +532,9 @@ class _Generator:
     def __init__(self, rng: random.Random):
         self.rng = rng
         self.orgs = {o.key: o for o in ORGS}
-        self.staff_names: dict[str, list[str]] = {}
+        # Org key -> (full name, first year, last year or None) of everyone who worked there.
+        self.staff: dict[str, list[tuple[str, int, int | None]]] = {}
+        self.year = FIRST_YEAR  # the campaign being drawn
 
     # -- people --
 
@@ -554,7 +601,11 @@ class _Generator:
         if themes and rng.random() < 0.5:
             link.thematiques = sorted(rng.sample(themes, rng.randint(1, len(themes))))
         link.has_named_contact = _pick(rng, {True: 0.55, False: 0.3, None: 0.15})
-        names = self.staff_names.get(partner.key)
+        names = [
+            name
+            for name, since, until in self.staff.get(partner.key, ())
+            if since <= self.year and (until is None or self.year <= until)
+        ]
         if link.has_named_contact and names and rng.random() < 0.35:
             link.contact_name = rng.choice(names)
             link.contact_consent = True
@@ -583,7 +634,7 @@ class _Generator:
         weights = {
             o.key: _affinity(pro.org, o)
             for o in ORGS
-            if o.key != pro.org.key and o.key not in exclude
+            if o.key != pro.org.key and o.key not in exclude and o.since <= self.year
         }
         return [self.describe(pro, self.orgs[key]) for key in _sample(self.rng, weights, k)]
 
@@ -611,7 +662,10 @@ class _Generator:
             if pro.org.key in members and self.rng.random() < 0.55
         ]
 
-    def when(self, first_day: date, span_days: int) -> datetime:
+    def when(self) -> datetime:
+        """A moment of this year's campaign (the open one is still under way)."""
+        first_day = date(self.year, 3, 2)
+        span_days = 250 if self.year == CURRENT_YEAR else 110
         day = first_day + timedelta(days=self.rng.randrange(span_days))
         return datetime(
             day.year,
@@ -622,10 +676,9 @@ class _Generator:
             tzinfo=UTC,
         )
 
-    def response(
-        self, pro: _Pro, status: str, plans: list[_LinkPlan], when: datetime
-    ) -> _ResponsePlan:
+    def response(self, pro: _Pro, status: str, plans: list[_LinkPlan]) -> _ResponsePlan:
         rng = self.rng
+        when = self.when()
         listed = sum(1 for lk in plans if lk.status != "ended")
         obstacles, obstacle_other = self.obstacles()
         complete = status == "submitted" or rng.random() < 0.5
@@ -633,6 +686,7 @@ class _Generator:
             pro=pro,
             status=status,
             when=when,
+            years_in_post=years_in_post_later(pro.years_in_post, self.year - pro.since),
             links=plans,
             declared_partner_count=self.declared(listed) if complete else None,
             obstacles=obstacles if complete else [],
@@ -648,7 +702,7 @@ class _Generator:
             for lk in plans[len(plans) // 2 :]:
                 lk.frequency = None
                 lk.practices = []
-        return self.response(pro, status, plans, self.when(date(2025, 3, 3), 110))
+        return self.response(pro, status, plans)
 
     def carried(self, pro: _Pro, previous: _ResponsePlan, status: str) -> _ResponsePlan:
         """This year's answers starting from last year's: most confirmed, a few changes."""
@@ -677,8 +731,9 @@ class _Generator:
                     lk.quality = max(1, min(4, lk.quality + rng.choice((-1, 1))))
             plans.append(lk)
         added = _pick(rng, {0: 0.45, 1: 0.4, 2: 0.15})
+        added = min(added, max(0, LONG_LIST_PARTNERS - len(plans)))  # the longest list stays 15
         plans += self.fresh_links(pro, [lk.partner for lk in plans], added)
-        plan = self.response(pro, status, plans, self.when(date(2026, 3, 2), 250))
+        plan = self.response(pro, status, plans)
         if rng.random() < 0.8:
             plan.bodies = list(previous.bodies)
         return plan
@@ -689,7 +744,7 @@ class _Generator:
             plans = plans[: max(1, len(plans) // 2)]
             for lk in plans[1:]:
                 lk.nature, lk.frames, lk.channels, lk.frequency = None, [], [], None
-        return self.response(pro, status, plans, self.when(date(2026, 3, 2), 250))
+        return self.response(pro, status, plans)
 
 
 # --- writing ------------------------------------------------------------------------------
@@ -724,7 +779,6 @@ def load(session: Session, secret: str) -> bool:
 
 def _build(session: Session, secret: str) -> None:
     gen = _Generator(random.Random(SEED))
-    rng = gen.rng
 
     territory = Territory(code=TERRITORY_CODE, name=TERRITORY_NAME)
     session.add(territory)
@@ -734,6 +788,7 @@ def _build(session: Session, secret: str) -> None:
         o.key: Organisation(
             territory_id=stored_id(territory), name=o.name, type=o.type, commune=o.commune,
             missions=o.missions, status=o.status,
+            created_at=datetime(o.since, 1, 10, 9, 0, tzinfo=UTC),
         )
         for o in ORGS
     }  # fmt: skip
@@ -750,30 +805,26 @@ def _build(session: Session, secret: str) -> None:
         for key, name, description, _ in BODIES
     }
     session.add_all(bodies.values())
-    previous = Campaign(
-        territory_id=stored_id(territory), year=PREVIOUS_YEAR, status="closed",
-        opens_on=date(2025, 3, 1), closes_on=date(2025, 6, 30),
-        introduction="Première carte partenariale de la Creuse : avec combien de partenaires "
-        "travaillez-vous, de façon formelle ou informelle, et que construisez-vous ensemble "
-        "autour de la personne ?",
-    )  # fmt: skip
-    current = Campaign(
-        territory_id=stored_id(territory), year=CURRENT_YEAR, status="open",
-        opens_on=date(2026, 3, 1), closes_on=date(2026, 12, 15),
-        introduction="Deuxième carte partenariale de la Creuse. La carte de l'an dernier a "
-        "servi à préparer les rencontres de territoire : vos réponses de cette année diront "
-        "ce qui a changé entre partenaires.",
-    )  # fmt: skip
-    session.add_all([previous, current])
+    campaigns = {
+        year: Campaign(
+            territory_id=stored_id(territory), year=year, status=status,
+            opens_on=date(year, 3, 1), closes_on=closes_on, introduction=introduction,
+        )
+        for year, status, closes_on, introduction in CAMPAIGNS
+    }  # fmt: skip
+    session.add_all(campaigns.values())
 
-    # People: one per staff slot, plus the predecessors of the turnover slots.
+    # People: one per staff slot, plus those who left (replaced or not).
     slots = [(o, i, svc, fn) for o in ORGS for i, (svc, fn) in enumerate(o.staff)]
-    names = gen.names(len(slots) + len(TURNOVER_SLOTS))
+    names = gen.names(len(slots) + len(TURNOVER) + len(LEFT_UNREPLACED))
+    more_names = iter(names[len(slots) :])
     emails: set[str] = set()
     pros: list[_Pro] = []
     leavers: list[_Pro] = []
 
-    def person(o: _Org, svc: str | None, fn: str, name: tuple[str, bool], active: bool) -> _Pro:
+    def person(
+        o: _Org, svc: str | None, fn: str, name: tuple[str, bool], since: int, until: int | None
+    ) -> _Pro:
         full_name, female = name
         commune = (
             cast(str, svc).removeprefix("UTAS de ").removeprefix("UTAS d'")
@@ -784,19 +835,27 @@ def _build(session: Session, secret: str) -> None:
             territory_id=stored_id(territory), full_name=full_name,
             email=_email(full_name, emails),
             function=FUNCTIONS[fn][female], organisation_id=stored_id(orgs[o.key]),
-            service_id=services[(o.key, svc)].id if svc else None, active=active,
+            service_id=services[(o.key, svc)].id if svc else None, active=until is None,
+            created_at=datetime(since, 1, 15, 9, 0, tzinfo=UTC),
         )  # fmt: skip
-        return _Pro(row, o, svc, commune, gen.years_in_post())
+        pro = _Pro(row, o, svc, commune, gen.years_in_post(), since, until)
+        if since > FIRST_YEAR:  # arrived for that campaign
+            pro.years_in_post = "lt1"
+        gen.staff.setdefault(o.key, []).append((full_name, since, until))
+        return pro
 
     session.flush()  # service ids
     for n, (o, i, svc, fn) in enumerate(slots):
-        pro = person(o, svc, fn, names[n], active=True)
-        if (o.key, i) in TURNOVER_SLOTS:
-            pro.predecessor = person(o, svc, fn, names[len(slots) + len(leavers)], active=False)
-            pro.years_in_post = "lt1"
+        since = max(o.since, NEW_POSTS.get((o.key, i), FIRST_YEAR))
+        left = TURNOVER.get((o.key, i))
+        pro = person(o, svc, fn, names[n], left + 1 if left else since, None)
+        if left is not None:
+            pro.predecessor = person(o, svc, fn, next(more_names), since, left)
             leavers.append(pro.predecessor)
         pros.append(pro)
-        gen.staff_names.setdefault(o.key, []).append(pro.row.full_name)
+    by_key = {o.key: o for o in ORGS}
+    for key, svc, fn, last in LEFT_UNREPLACED:
+        leavers.append(person(by_key[key], svc, fn, next(more_names), by_key[key].since, last))
     session.add_all([p.row for p in leavers])
     session.flush()  # successors point to their predecessors
     for pro in pros:
@@ -805,80 +864,113 @@ def _build(session: Session, secret: str) -> None:
     session.add_all([p.row for p in pros])
     session.flush()
 
-    # 2025: the predecessors all answered (so their successors inherit their partners);
-    # about 70 % of the others submitted, a few left a draft.
-    others = [p for p in pros if p.predecessor is None]  # successors arrived after 2025
-    rng.shuffle(others)
-    n_submitted = round(0.70 * (len(others) + len(leavers))) - len(leavers)
-    plans_2025: dict[int, _ResponsePlan] = {}
-    for pro in leavers + others[:n_submitted]:
-        plans_2025[id(pro)] = gen.first_year(pro, "submitted")
-    for pro in others[n_submitted : n_submitted + 4]:
-        plans_2025[id(pro)] = gen.first_year(pro, "draft")
+    everyone = leavers + pros
+    plans: dict[int, dict[int, _ResponsePlan]] = {}  # year -> id(_Pro) -> plan
+    for year in YEARS:
+        plans[year] = _plan_year(gen, year, [p for p in everyone if p.in_post(year)], plans)
+    _top_up_long_list(gen, list(plans[PREVIOUS_YEAR].values()), plans[CURRENT_YEAR])
+    for year in YEARS:
+        _write_year(session, campaigns[year], list(plans[year].values()), orgs, services, bodies)
 
-    # 2026: about 45 % submitted and 10 % drafts, mostly people with last year's answers
-    # (their own or their predecessor's) to start from.
-    def source(pro: _Pro) -> _ResponsePlan | None:
-        own = plans_2025.get(id(pro))
-        if own is not None and own.status == "submitted":
-            return own
-        if pro.predecessor is not None:
-            return plans_2025.get(id(pro.predecessor))
-        return None
-
-    with_source = [p for p in pros if source(p) is not None]
-    without = [p for p in pros if source(p) is None]
-    rng.shuffle(with_source)
-    rng.shuffle(without)
-    n_sub, n_draft = round(0.45 * len(pros)), round(0.10 * len(pros))
-    sub_a = round(0.8 * n_sub)
-    draft_a = round(0.6 * n_draft)
-    plans_2026: list[_ResponsePlan] = []
-    for pro in with_source[:sub_a]:
-        plans_2026.append(gen.carried(pro, cast(_ResponsePlan, source(pro)), "submitted"))
-    for pro in with_source[sub_a : sub_a + draft_a]:
-        plans_2026.append(gen.carried(pro, cast(_ResponsePlan, source(pro)), "draft"))
-    for pro in without[: n_sub - sub_a]:
-        plans_2026.append(gen.new_in_current_year(pro, "submitted"))
-    for pro in without[n_sub - sub_a : n_sub - sub_a + n_draft - draft_a]:
-        plans_2026.append(gen.new_in_current_year(pro, "draft"))
-    _top_up_long_list(gen, [plans_2025[id(p)] for p in pros if id(p) in plans_2025], plans_2026)
-
-    ordered_2025 = [plans_2025[id(p)] for p in leavers + others if id(p) in plans_2025]
-    _write_year(session, previous, ordered_2025, orgs, services, bodies)
-    _write_year(session, current, plans_2026, orgs, services, bodies)
-
-    # A write-in is proposed by the first professional who named it.
-    for plan in ordered_2025 + plans_2026:
-        for lk in plan.links:
-            org = orgs[lk.partner]
-            if org.status == "proposed" and org.proposed_by_id is None:
-                org.proposed_by_id = plan.pro.row.id
+    # A write-in is proposed, and so created, by the first professional who named it.
+    for year in YEARS:
+        for plan in plans[year].values():
+            for lk in plan.links:
+                org = orgs[lk.partner]
+                if org.status == "proposed" and org.proposed_by_id is None:
+                    org.proposed_by_id = plan.pro.row.id
+                    org.created_at = plan.when
     with session.no_autoflush:  # nobody has a link yet: no need to flush before each look-up
-        # Everyone in post in 2025 was invited then (the follow-up counts invitations).
-        for pro in leavers + others:
-            links.issue(session, secret, previous, pro.row)
-        for pro in pros:
-            links.issue(session, secret, current, pro.row)
+        # Everyone in post a year was invited then (the follow-up counts invitations).
+        for year in YEARS:
+            for pro in everyone:
+                if pro.in_post(year):
+                    links.issue(session, secret, campaigns[year], pro.row)
     session.flush()
 
 
+CAMPAIGNS: tuple[tuple[int, str, date, str], ...] = (
+    (2024, "closed", date(2024, 6, 30),
+     "Première carte partenariale de la Creuse : avec combien de partenaires travaillez-vous, "
+     "de façon formelle ou informelle, et que construisez-vous ensemble autour de la "
+     "personne ?"),
+    (2025, "closed", date(2025, 6, 30),
+     "Deuxième carte partenariale de la Creuse. La carte de l'an dernier a servi à préparer "
+     "les rencontres de territoire : vos réponses de cette année diront ce qui a changé "
+     "entre partenaires."),
+    (2026, "open", date(2026, 12, 15),
+     "Troisième carte partenariale de la Creuse. Avec deux années de recul, la carte montre "
+     "les partenariats qui tiennent, ceux qui se formalisent et ceux qui s'effacent : vos "
+     "réponses de cette année diront ce qui a changé entre partenaires."),
+)  # fmt: skip
+
+
+def _plan_year(
+    gen: _Generator,
+    year: int,
+    in_post: list[_Pro],
+    earlier: dict[int, dict[int, _ResponsePlan]],
+) -> dict[int, _ResponsePlan]:
+    """One campaign's answers, by id(_Pro): SUBMITTED_SHARE of the people in post submitted
+    and DRAFT_SHARE left a draft, mostly people with an earlier answer to start from. Those
+    who leave after this campaign all submitted it: their successors start from it."""
+    rng = gen.rng
+    gen.year = year
+
+    def source(pro: _Pro) -> _ResponsePlan | None:
+        # As the questionnaire carries forward: one's own latest submitted answer, else the
+        # latest of the person one took over from.
+        for who in (pro, pro.predecessor):
+            for y in sorted(earlier, reverse=True):
+                plan = earlier[y].get(id(who)) if who else None
+                if plan is not None and plan.status == "submitted":
+                    return plan
+        return None
+
+    leaving = [p for p in in_post if p.until == year]
+    staying = [p for p in in_post if p.until != year]
+    with_source = [p for p in staying if source(p) is not None]
+    without = [p for p in staying if source(p) is None]
+    rng.shuffle(with_source)
+    rng.shuffle(without)
+    n_sub = round(SUBMITTED_SHARE[year] * len(in_post)) - len(leaving)
+    n_draft = round(DRAFT_SHARE[year] * len(in_post))
+    sub_a = min(len(with_source), round(0.8 * n_sub))
+    draft_a = min(len(with_source) - sub_a, round(0.6 * n_draft))
+    chosen = [(p, "submitted") for p in leaving]
+    chosen += [(p, "submitted") for p in with_source[:sub_a]]
+    chosen += [(p, "draft") for p in with_source[sub_a : sub_a + draft_a]]
+    chosen += [(p, "submitted") for p in without[: n_sub - sub_a]]
+    chosen += [(p, "draft") for p in without[n_sub - sub_a : n_sub - sub_a + n_draft - draft_a]]
+    out: dict[int, _ResponsePlan] = {}
+    for pro, status in chosen:
+        previous = source(pro)
+        if previous is not None:
+            out[id(pro)] = gen.carried(pro, previous, status)
+        elif year == CURRENT_YEAR:
+            out[id(pro)] = gen.new_in_current_year(pro, status)
+        else:
+            out[id(pro)] = gen.first_year(pro, status)
+    return out
+
+
 def _top_up_long_list(
-    gen: _Generator, plans_2025: list[_ResponsePlan], plans_2026: list[_ResponsePlan]
+    gen: _Generator, plans_2025: list[_ResponsePlan], plans_2026: dict[int, _ResponsePlan]
 ) -> None:
     """Give one active professional who submitted in 2025 and has not started 2026 exactly
-    LONG_LIST_PARTNERS partners in 2025: the one who already listed the most (then by
-    e-mail), topped up with partners described by a separate generator, so the main random
-    sequence, and with it the rest of the demo, stays as it was. Proposed structures are
-    left out: the first professional to name one stays its proposer."""
-    started = {id(plan.pro) for plan in plans_2026}
+    LONG_LIST_PARTNERS partners in 2025, none of them ended: the one who already listed the
+    most (then by e-mail), topped up with partners described by a separate generator, so the
+    main random sequence, and with it the rest of the demo, stays as it was. Proposed
+    structures are left out: the first professional to name one stays its proposer."""
     candidates = [
         plan
         for plan in plans_2025
         if plan.status == "submitted"
-        and id(plan.pro) not in started
+        and plan.pro.until is None
+        and id(plan.pro) not in plans_2026
         and plan.pro.row.function
-        and plan.pro.years_in_post
+        and plan.years_in_post
+        and all(lk.status != "ended" for lk in plan.links)
     ]
     if not candidates:
         return
@@ -887,10 +979,10 @@ def _top_up_long_list(
     if missing <= 0:
         return
     extra = _Generator(random.Random(SEED + 1))
-    extra.staff_names = gen.staff_names  # contact names drawn from the same staff
+    extra.staff, extra.year = gen.staff, PREVIOUS_YEAR  # contacts drawn from the same staff
     exclude = [lk.partner for lk in plan.links] + [o.key for o in ORGS if o.status == "proposed"]
     plan.links += extra.fresh_links(plan.pro, exclude, missing)
-    plan.declared_partner_count = sum(1 for lk in plan.links if lk.status != "ended")
+    plan.declared_partner_count = len(plan.links)
 
 
 def _write_year(
@@ -907,7 +999,7 @@ def _write_year(
             campaign_id=stored_id(campaign), professional_id=stored_id(pro),
             organisation_id=pro.organisation_id, service_id=pro.service_id,
             status=plan.status, questionnaire_version=vocab.QUESTIONNAIRE_VERSION,
-            function=pro.function, years_in_post=plan.pro.years_in_post,
+            function=pro.function, years_in_post=plan.years_in_post,
             declared_partner_count=plan.declared_partner_count,
             obstacle_other=plan.obstacle_other, body_other=plan.body_other,
             comment=plan.comment, created_at=plan.when - timedelta(days=2, hours=3),

@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import matplotlib
 
@@ -175,4 +176,52 @@ def paired_bars(
     ax.legend(loc="lower right", frameon=False, fontsize=8)
     _clean(ax)
     fig.tight_layout(pad=0.3)
+    return save(fig)
+
+
+def lines(
+    years: Sequence[int],
+    series: Sequence[tuple[str, Sequence[float | None], Any, str]],
+    width_cm: float = 16.0,
+    height_cm: float = 7.5,
+) -> Chart:
+    """Shares over the years, one line per (label, values, line, last value printed), where
+    `line` has `mpl_dash`, `mpl_marker` and `hollow` (reports.trends.Line): each line has
+    its own dash pattern AND marker, and is labelled at its right end with a sample of
+    itself, its name and its last value (no legend to match by colour). A None value
+    breaks the line. Axis 0 to 100 %, years as categories."""
+    fig, ax = plt.subplots(figsize=(width_cm * CM, height_cm * CM))
+    xs = list(range(len(years)))
+    ends = []
+    for label, values, line, last in series:
+        style, marker, hollow = line.mpl_dash, line.mpl_marker, line.hollow
+        ys = [float("nan") if v is None else v for v in values]
+        ax.plot(
+            xs, ys, linestyle=style, marker=marker, color=INK, linewidth=1.4, markersize=6,
+            markerfacecolor="white" if hollow else INK, markeredgecolor=INK, markeredgewidth=1.2,
+        )  # fmt: skip
+        known = [(x, v) for x, v in zip(xs, values, strict=True) if v is not None]
+        if known:
+            ends.append([known[-1][1], f"{label} : {last}", style, marker, hollow])
+    # Direct labels, moved apart so that none overlaps another (in axis units).
+    ends.sort(key=lambda e: e[0])
+    gap = 0.075
+    for i in range(1, len(ends)):
+        ends[i][0] = max(ends[i][0], ends[i - 1][0] + gap)
+    right = len(years) - 1 + 0.3
+    for y, text, style, marker, hollow in ends:
+        # A short sample of the line (its dash pattern, its marker) in front of the label.
+        ax.plot([right, right + 0.3], [y, y], linestyle=style, color=INK, linewidth=1.4,
+                clip_on=False)  # fmt: skip
+        ax.plot([right + 0.15], [y], marker=marker, color=INK, markersize=5, clip_on=False,
+                markerfacecolor="white" if hollow else INK, markeredgewidth=1.1)  # fmt: skip
+        ax.text(right + 0.38, y, text, va="center", ha="left", fontsize=8, clip_on=False)
+    ax.set_xticks(xs, [str(y) for y in years])
+    ax.set_xlim(-0.25, len(years) - 1 + 0.25)
+    ax.set_ylim(0, 1.05)
+    ax.set_yticks([0, 0.25, 0.5, 0.75, 1.0], [f"{p}\u202f%" for p in (0, 25, 50, 75, 100)])
+    ax.grid(axis="y", color=LIGHT, linewidth=0.6)
+    ax.set_axisbelow(True)
+    _clean(ax)
+    fig.subplots_adjust(left=0.09, right=0.62, top=0.95, bottom=0.12)
     return save(fig)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
 import networkx as nx
 from sqlmodel import Session
 
-from reports import cache, compare, figures, findings, layout
+from reports import cache, compare, figures, findings, layout, privacy, trends
 from reports.pdf.progress import STEPS, Progress
 from survey.models import Campaign, Territory
 
@@ -25,6 +25,8 @@ class ReportData:
     findings: list[findings.Finding]
     positions: dict
     issued_on: date
+    # reports.trends.territory_trend up to this campaign's year, as the département reads it
+    trend: list[dict] = field(default_factory=list)
 
 
 def issue_date(campaign: Campaign, today: date | None = None) -> date:
@@ -78,4 +80,12 @@ def collect(
         # The web map's positions, with its display spread.
         positions=layout.spread(layout.map_positions(session, campaign, g, current.version)),
         issued_on=issue_date(campaign, today),
+        # Up to this year only: a later campaign never changes the report of a closed one.
+        trend=trends.territory_trend(
+            session,
+            campaign.territory_id,
+            audience=privacy.PUBLIC,
+            until=campaign.year,
+            betweenness_k=k,
+        ),
     )

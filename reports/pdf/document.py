@@ -42,9 +42,10 @@ def render(d: ReportData, progress: Progress | None = None) -> bytes:
     ctx = Context(d, st, full, formal)
     story: list[Flowable] = []
     for section in SECTIONS:
-        if story:
+        flowables = section(ctx)  # a section with nothing to say returns no flowable
+        if story and flowables:
             story.append(PageBreak())  # every section starts on a page of its own
-        story += section(ctx)
+        story += flowables
     step(STEPS[5])
     title = t.text(f"Carte partenariale — rapport {d.campaign.year}")
     buf = io.BytesIO()

@@ -21,6 +21,7 @@ from reports.pdf.sections import (
     participation,
     reciprocity,
     summary,
+    trend,
     ways,
 )
 
@@ -36,6 +37,7 @@ SECTIONS: tuple[Section, ...] = (
     fragility.section,
     reciprocity.section,
     evolution.section,
+    trend.section,
     obstacles.section,
     annex.section,
 )

@@ -34,8 +34,9 @@ from app.graph_view import (
     parse_year,
 )
 from app.templating import templates
-from reports import cache, exports, figures, layout, privacy, svg
+from reports import cache, exports, figures, layout, linechart, privacy, svg, trends
 from reports import structure as structure_view
+from reports.graph import GraphFilter
 from survey import campaigns, directory, vocab
 
 router = APIRouter(include_in_schema=False)
@@ -350,9 +351,12 @@ def structure_page(org_id: str, request: Request, scope: ViewerScope, session: S
         ctx["merged_into"] = directory.get_structure(
             session, scope.territory.id, org.merged_into_id
         )
-    if campaign is not None and org.merged_into_id is None:
+    if campaign is not None:
+        if org.merged_into_id is None:
+            ctx["trend"] = structure_trend_view(session, scope, oid)
         e = cache.entry(session, campaign)
         g = e.graph
+        # A closed year keeps a structure merged since its close: it is in that year's graph.
         if oid in g:
             figs = e.all_figures()
             audience = _audience(scope)
@@ -389,6 +393,44 @@ def structure_page(org_id: str, request: Request, scope: ViewerScope, session: S
     return templates.TemplateResponse(request, "graph/structure.html", ctx)
 
 
+def territory_trend_view(session: Session, scope: Scope, flt: GraphFilter) -> dict | None:
+    """« Sur toutes les années »: the chart and the table of reports.trends, from three
+    campaigns that are not drafts; None before."""
+    rows = trends.territory_trend(session, scope.territory.id, flt, _audience(scope))
+    if len(rows) < trends.MIN_TERRITORY_YEARS:
+        return None
+    years = [r["year"] for r in rows]
+    title = f"Chiffres clés de {years[0]} à {years[-1]}"
+    return {
+        "table": trends.table(rows, trends.TERRITORY_FIGURES),
+        "chart": linechart.line_chart(
+            years, trends.series(rows, trends.TERRITORY_SERIES), title, "tendance"
+        ),
+        "title": title,
+    }
+
+
+def structure_trend_view(session: Session, scope: Scope, org_id: int) -> dict | None:
+    """A structure's own figures over the years, from two campaigns; None before."""
+    rows = trends.structure_trend(session, scope.territory.id, org_id, _audience(scope))
+    if len(rows) < trends.MIN_STRUCTURE_YEARS:
+        return None
+    years = [r["year"] for r in rows]
+    title = f"Ses partenaires de {years[0]} à {years[-1]}"
+    return {
+        "table": trends.table(rows, trends.STRUCTURE_FIGURES),
+        "chart": linechart.line_chart(
+            years,
+            trends.series(rows, trends.STRUCTURE_SERIES),
+            title,
+            "tendance-structure",
+            width=640,
+            height=240,
+        ),
+        "title": title,
+    }
+
+
 @router.get("/t/{code}/evolution", response_class=HTMLResponse)
 def evolution_page(request: Request, scope: ViewerScope, session: SessionDep):
     flt = parse_filter(request)
@@ -405,6 +447,7 @@ def evolution_page(request: Request, scope: ViewerScope, session: SessionDep):
     before, after = pair
     cmp = privacy.suppress_comparison(cache.compare(session, before, after, flt), _audience(scope))
     ctx.update(before=before, after=after, cmp=cmp)
+    ctx["trend"] = territory_trend_view(session, scope, flt)
     ctx["types"] = types_present(session, scope.territory.id)
     ctx["nature_filters"] = NATURE_FILTERS
     ctx["campaign"] = after

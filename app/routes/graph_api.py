@@ -23,7 +23,7 @@ from app.graph_view import (
     parse_year,
 )
 from app.problems import Problems
-from reports import cache, figures, privacy, structure
+from reports import cache, figures, privacy, structure, trends
 from survey import vocab
 
 router = APIRouter(prefix="/api/v1/t/{code}", tags=["graphe"])
@@ -154,3 +154,28 @@ def api_evolution(
     result = cache.compare(session, before, after, flt)
     result = privacy.suppress_comparison(result, privacy.audience_of(scope.can_write))
     return {"territory": scope.territory.code, "filters": flt.as_dict(), **result}
+
+
+@router.get("/tendance", responses=ERRORS, summary="Les chiffres clés de toutes les années")
+def api_trend(
+    request: Request,
+    scope: ViewerScope,
+    session: SessionDep,
+    type: list[vocab.OrgTypeCode] | None = TypeQ,  # noqa: A002
+    nature: NatureFilter | None = NatureQ,
+    thematique: vocab.ThematiqueCode | None = ThematiqueQ,
+    frequence: vocab.FrequencyCode | None = FrequenceQ,
+) -> dict:
+    """One row per campaign that is not a draft, earliest year first: the five headline
+    figures and the size of the network, the same values as each year's figures. A viewer
+    reads a response rate built on one or two people as « — »."""
+    flt = parse_filter(request)
+    rows = trends.territory_trend(
+        session, scope.territory.id, flt, privacy.audience_of(scope.can_write)
+    )
+    return {
+        "territory": scope.territory.code,
+        "filters": flt.as_dict(),
+        "figures": {f.key: f.label for f in trends.TERRITORY_FIGURES},
+        "years": rows,
+    }

@@ -136,7 +136,7 @@ def test_coordinator_runs_a_year(live_server, page, session, creuse):
             select(Campaign.year, Campaign.status).where(Campaign.territory_id == creuse.id)
         ).all()
     )
-    assert status == {2025: "closed", 2026: "closed", 2027: "open"}
+    assert status == {2024: "closed", 2025: "closed", 2026: "closed", 2027: "open"}
 
     # --- import professionals: one bad line, nothing saved; fixed file, confirmed ------
     page.get_by_role("link", name="Professionnels").first.click()

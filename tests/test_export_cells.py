@@ -5,8 +5,9 @@ Names, communes, functions, missions and services starting with = + - @ TAB or C
 straight into the database (as an import or a write-in could leave them), then every tabular
 export is read back cell by cell: the graph export (CLI files and zip, web zip), the directory
 and professionals exports (CSV, French Excel CSV, XLSX), the campaign links (web, both forms,
-and `carte links`). Two guards catch a writer added later: no `csv.writer(` / `Workbook(`
-outside `survey/cells.py`, and no download route missing from the list below.
+and `carte links`), every territory's frozen figures (administrator). Two guards catch a
+writer added later: no `csv.writer(` / `Workbook(` outside `survey/cells.py`, and no download
+route missing from the list below.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from typer.testing import CliRunner
 
 from app.cli import cli
 from app.settings import get_settings
+from reports import snapshot
 from survey import cells
 from survey.models import Organisation, Professional, Service
 from survey.tabular import write_csv, write_xlsx
@@ -50,6 +52,7 @@ DOWNLOADS = {
         "/t/23/campagnes/2026/liens.csv?format=excel",
     ],
     "/t/{code}/exports/{year}/{fmt}": ["/t/23/exports/2025/csv"],  # gexf, graphml, json: XML
+    "/admin/chiffres.csv": ["/admin/chiffres.csv"],  # fetched by an administrator
 }
 NOT_TABLES = {"/t/{code}/exports"}  # the HTML page listing the graph exports
 _DOWNLOAD_PATH = re.compile(r"export|\.csv|xlsx|tableur", re.IGNORECASE)
@@ -180,7 +183,14 @@ def test_every_export_neutralises_formulas_and_keeps_numbers(
     make_user(session, "coord23@example.org", territory=world.territory)
     login(client, "coord23@example.org")
     tables: dict[str, list[list]] = {}
+    # Every territory's figures (administrator): the territory's name is what they write.
+    world.territory.name = FORMULAS[3]
+    session.add(world.territory)
+    snapshot.freeze(session, world.last_year)
+    session.commit()
+    make_user(session, "root@example.org", role="admin")
     for url in [u for urls in DOWNLOADS.values() for u in urls]:
+        login(client, "root@example.org" if url.startswith("/admin/") else "coord23@example.org")
         response = client.get(url)
         assert response.status_code == 200, (url, response.status_code)
         name = re.search(r'filename="([^"]+)"', response.headers["content-disposition"])[1]

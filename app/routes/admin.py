@@ -1,14 +1,16 @@
-"""Administrator pages: territories, accounts, audit log."""
+"""Administrator pages: territories, accounts, audit log, every territory's headline figures."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 
 from app.deps import AdminUser, CsrfChecked, SessionDep, or_404, see_other
+from app.params import small_int
 from app.templating import templates
+from reports import overview
 from survey import accounts
 from survey.accounts import ROLE_LABELS, User
 
@@ -189,3 +191,56 @@ def audit_log(
     page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
 ):
     return _page(request, "admin/journal.html", log=accounts.audit_page(session, page), section="j")
+
+
+# --- every territory's headline figures ----------------------------------------------------
+
+YearParam = Annotated[str | None, Query(max_length=10)]
+
+
+def _figures_year(session, annee: str | None) -> tuple[int | None, list[int], str | None]:
+    """(year asked or None for each territory's latest, frozen years, error message)."""
+    years = overview.frozen_years(session)
+    if annee is None or not annee.strip():
+        return None, years, None
+    year = small_int(annee, digits=4)
+    if year is None:
+        return None, years, f"Année « {annee} » invalide : choisissez une année dans la liste."
+    if year not in years:
+        return year, years, f"Aucune campagne close en {year} : choisissez une année dans la liste."
+    return year, years, None
+
+
+@router.get("/chiffres", response_class=HTMLResponse)
+def figures(request: Request, admin: AdminUser, session: SessionDep, annee: YearParam = None):
+    year, years, problem = _figures_year(session, annee)
+    rows = [] if problem else overview.rows(session, year)
+    return _page(
+        request,
+        "admin/figures.html",
+        404 if problem else 200,
+        rows=[(r, overview.formatted(r)) for r in rows],
+        headers=overview.HEADERS,
+        numeric=[c.kind not in ("text", "date") for c in overview.COLUMNS],
+        years=years,
+        year=year,
+        problem=problem,
+        unfrozen=overview.unfrozen_closed(session),
+        section="f",
+    )
+
+
+@router.get("/chiffres.csv")
+def figures_csv(admin: AdminUser, session: SessionDep, annee: YearParam = None):
+    year, _, problem = _figures_year(session, annee)
+    if problem:
+        return Response(problem, status_code=404, media_type="text/plain; charset=utf-8")
+    name = f"chiffres-cles-{year}.csv" if year else "chiffres-cles-dernieres-campagnes.csv"
+    return Response(
+        overview.csv_text(overview.rows(session, year)).encode("utf-8"),
+        media_type="text/csv; charset=utf-8",
+        headers={
+            "Content-Disposition": f'attachment; filename="{name}"',
+            "Cache-Control": "no-store",
+        },
+    )

@@ -316,5 +316,6 @@ def test_pdf_of_an_earlier_year_stops_at_that_year_and_stays_the_same(session, w
     first = pdf.build_report(session, c25, c24)
     # Two campaigns up to 2025: no trend section, and no empty page in its place.
     text = _pdf_text(first, tmp_path)
-    assert "Sur toutes les années" not in text
+    assert "Sur toutes les années, de" not in text  # (the annex defines the section)
+    assert "Les chiffres clés, année par année" not in text
     assert pdf.build_report(session, c25, c24) == first

@@ -19,6 +19,7 @@ from datetime import datetime
 
 import networkx as nx
 from sqlalchemy import delete, func, insert, literal, select, union
+from sqlalchemy.sql.selectable import FromClause
 from sqlmodel import Session
 
 from reports import figures
@@ -31,7 +32,7 @@ from reports.graph import (
 )
 from survey import campaigns as campaign_rules
 from survey.campaigns import CampaignRefused
-from survey.db import table_of
+from survey.db import stored_id, table_of
 from survey.models import Campaign, LinkTag, Response, ResponseObstacle, Service, Territory, utcnow
 from survey.snapshots import (
     SNAPSHOT_TABLES,
@@ -69,7 +70,7 @@ def freeze(session: Session, campaign: Campaign) -> None:
     if campaign.status != "closed":
         raise ValueError("only a closed campaign is frozen")
     discard(session, campaign)
-    cid = campaign.id
+    cid = stored_id(campaign)
     g = build_graph(session, campaign)  # live: the campaign has no snapshot now
     live = Source(campaign, frozen=False)
     canon = live.canon()
@@ -294,7 +295,7 @@ def latest_closed(session: Session, year: int | None = None) -> list[TerritoryFi
             .subquery()
         )
         pick = (camp.c.territory_id == latest.c.territory_id) & (camp.c.year == latest.c.year)
-        base = camp.join(latest, pick)
+        base: FromClause = camp.join(latest, pick)
     else:
         base = camp
     q = (

@@ -215,3 +215,36 @@ def test_each_step_up_and_down_keeps_the_data(fresh_url):
 
     migrate.upgrade(fresh_url)
     assert schema_differences(fresh_url) == []
+
+
+def test_migration_0006_freezes_the_campaigns_already_closed(fresh_url):
+    """A database at 0005 with the demo (2025 closed, never frozen): after the upgrade the
+    closed years are frozen and a rename no longer changes them."""
+    from reports import cache
+    from reports.graph import build_graph, is_frozen
+    from survey.models import Campaign, Organisation
+
+    migrate.upgrade(fresh_url, "0005")
+    engine = make_engine(fresh_url)
+    try:
+        with Session(engine) as s:
+            assert demo.load(s, TEST_SECRET) is True
+        migrate.upgrade(fresh_url)
+        with Session(engine) as s:
+            closed = s.exec(select(Campaign).where(Campaign.status == "closed")).all()
+            opened = s.exec(select(Campaign).where(Campaign.status == "open")).all()
+            assert closed and opened
+            assert all(is_frozen(s, c) for c in closed)
+            assert not any(is_frozen(s, c) for c in opened)
+            before = {c.year: cache.all_figures(s, c) for c in closed}
+            names = {c.year: dict(build_graph(s, c).nodes(data="name")) for c in closed}
+            org = s.exec(select(Organisation).where(Organisation.status == "active")).first()
+            org.name = "Structure renommée après la clôture"
+            s.add(org)
+            s.commit()
+            cache.cache_for(s).clear()
+            for c in closed:
+                assert cache.all_figures(s, c) == before[c.year]
+                assert dict(build_graph(s, c).nodes(data="name")) == names[c.year]
+    finally:
+        engine.dispose()

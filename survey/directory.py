@@ -19,7 +19,7 @@ from sqlalchemy import Integer, and_, bindparam, case, cast, delete, func, inser
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
-from survey import fields, vocab
+from survey import fields, similarity, vocab
 from survey.db import changed_rows, stored_id, table_of
 from survey.models import (
     DeclaredLink,
@@ -431,28 +431,57 @@ def proposed_structures(session: Session, territory_id: int) -> list[StructureRo
     return list_structures(session, territory_id, statuses=("proposed",))
 
 
-def merge_candidates(session: Session, org: Organisation) -> list[Organisation]:
-    """Structures `org` can be merged into: active ones of its territory, closest names first."""
-    import difflib
+def merge_suggestions(session: Session, org: Organisation) -> list[Organisation]:
+    """The active structures of `org`'s territory whose name is really alike (« Ressemble
+    à »), most alike first: see survey.similarity.suggestion_score. Often empty."""
+    return [o for o, _ in _alike(session, org)]
 
-    others = [
-        o
-        for o in session.exec(
+
+def merge_candidates(session: Session, org: Organisation) -> list[Organisation]:
+    """Structures `org` can be merged into: every active one of its territory, the
+    look-alikes first (most alike first), then the others by name."""
+    alike = [o for o, _ in _alike(session, org)]
+    ids = {o.id for o in alike}
+    rest = sorted(
+        (o for o in _other_active(session, org) if o.id not in ids),
+        key=lambda o: normalize_name(o.name),
+    )
+    return alike + rest
+
+
+def _other_active(session: Session, org: Organisation) -> list[Organisation]:
+    return list(
+        session.exec(
             select(Organisation).where(
                 Organisation.territory_id == org.territory_id,
                 Organisation.status == "active",
                 Organisation.id != org.id,
             )
         )
-    ]
-    key = normalize_name(org.name)
-    return sorted(
-        others,
-        key=lambda o: (
-            -difflib.SequenceMatcher(None, key, normalize_name(o.name)).ratio(),
-            normalize_name(o.name),
-        ),
     )
+
+
+def _alike(session: Session, org: Organisation) -> list[tuple[Organisation, float]]:
+    from survey.models import Territory
+
+    territory = session.get(Territory, org.territory_id)
+    others = _other_active(session, org)
+    communes = {o.commune for o in others if o.commune}
+    names = [territory.name] if territory else []
+    # « UDAF 23 » is « UDAF de la Creuse »: the département's number stands for its name.
+    aliases = {territory.code.lower(): territory.name} if territory else {}
+
+    def named(o: Organisation) -> similarity.Named:
+        family = vocab.family_of(o.type)
+        return similarity.Named(o.name, "" if family is vocab.OTHER else family.code, o.commune)
+
+    me = named(org)
+    scored = []
+    for o in others:
+        score = similarity.suggestion_score(me, named(o), communes, names, aliases)
+        if score is not None:
+            scored.append((o, score))
+    return sorted(scored, key=lambda pair: (-pair[1], normalize_name(pair[0].name)))
 
 
 # --- services ------------------------------------------------------------------------------

@@ -157,7 +157,8 @@ def proposed_list(request: Request, scope: CoordinatorScope, session: SessionDep
     rows = d.proposed_structures(session, scope.territory.id)
     proposer_ids = {r.organisation.proposed_by_id for r in rows if r.organisation.proposed_by_id}
     proposers = pros.names_by_id(session, scope.territory.id, proposer_ids)
-    candidates = {r.organisation.id: d.merge_candidates(session, r.organisation)[:1] for r in rows}
+    # Only names really alike (survey.similarity): an unrelated first-of-list is misleading.
+    candidates = {r.organisation.id: d.merge_suggestions(session, r.organisation)[:3] for r in rows}
     return _render(
         request,
         "directory/proposed.html",
@@ -348,6 +349,7 @@ def _merge_page(request, session, scope, org, status=200, target=None, errors=No
         status,
         org=org,
         candidates=d.merge_candidates(session, org),
+        suggested={o.id for o in d.merge_suggestions(session, org)},
         target=target,
         moving=preview,
         errors=errors or {},

@@ -87,8 +87,10 @@ def hbars(
     y = list(range(n))[: len(items)]
     ax.barh(y, values, color=fill, hatch=hatch, edgecolor=INK, linewidth=0.6, height=0.62)
     top = max_value or max(values, default=1) or 1
-    for yi, (_, v, printed) in zip(y, items, strict=True):
+    texts = [
         ax.text(v + top * 0.01, yi, printed, va="center", ha="left", fontsize=8.5)
+        for yi, (_, v, printed) in zip(y, items, strict=True)
+    ]
     ax.set_yticks(y, labels)
     ax.invert_yaxis()
     ax.set_xlim(0, top * 1.14)
@@ -98,7 +100,24 @@ def hbars(
         ax.set_xlabel(xlabel, fontsize=8, color="#333333")
     _clean(ax)
     fig.tight_layout(pad=0.3)
+    _fit_labels(fig, ax, texts)
     return save(fig)
+
+
+def _fit_labels(fig, ax, texts: list) -> None:
+    """Widen the x axis until every value written after its bar ends inside the figure:
+    tight_layout does not see them, and « 100 liens » was cut at the edge."""
+    for _ in range(4):
+        renderer = fig.canvas.get_renderer()
+        right = max((x.get_window_extent(renderer).x1 for x in texts), default=0)
+        limit = fig.bbox.x1 - 4  # pixels: a small white margin at the edge
+        if right <= limit:
+            return
+        x0, x1 = ax.get_xlim()
+        # The axes keep their pixel width: the range grows by the share that overflows.
+        box = ax.get_window_extent(renderer)
+        room = limit - box.x0
+        ax.set_xlim(x0, x0 + (x1 - x0) * (right - box.x0) / max(room, 1) * 1.02)
 
 
 def stacked_share(
@@ -160,6 +179,7 @@ def paired_bars(
     n = max(len(labels), 1)
     fig, ax = plt.subplots(figsize=(width_cm * CM, (1.6 + 0.95 * n) * CM))
     top = max([*before, *after, 0]) or 1
+    texts: list = []
     for i, (series, (fill, hatch)) in enumerate(((before, (SERIES[1])), (after, (SERIES[0])))):
         y = [k + (i - 0.5) * 0.38 for k in range(len(labels))]
         ax.barh(
@@ -167,7 +187,7 @@ def paired_bars(
             label=names[i],
         )  # fmt: skip
         for yi, v in zip(y, series, strict=True):
-            ax.text(v + top * 0.01, yi, printed(v), va="center", fontsize=8)
+            texts.append(ax.text(v + top * 0.01, yi, printed(v), va="center", fontsize=8))
     ax.set_yticks(range(len(labels)), labels)
     ax.invert_yaxis()
     ax.set_xlim(0, top * 1.18)
@@ -176,6 +196,7 @@ def paired_bars(
     ax.legend(loc="lower right", frameon=False, fontsize=8)
     _clean(ax)
     fig.tight_layout(pad=0.3)
+    _fit_labels(fig, ax, texts)
     return save(fig)
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Hashable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import networkx as nx
 from matplotlib.collections import LineCollection, PolyCollection
@@ -38,10 +38,77 @@ MARKERS = {
 LABELLED_MAX = 40  # structures numbered on the map; the others are in the tables
 
 
+Box = tuple[float, float, float, float]  # x0, y0, x1, y1 in points
+
+
 @dataclass(frozen=True)
 class MapDrawing:
     chart: Chart
     key: list[tuple[int, str]]  # (number on the map, structure name)
+    labels: list[Box] = field(default_factory=list)  # the numbers' boxes, in points
+
+
+LABEL_SIZE = 7  # points
+
+
+def label_box(x: float, y: float, text: str, size: float) -> Box:
+    """The box of a bold number of `size` points centred on (x, y)."""
+    w, h = 0.62 * size * len(text) + 1.5, size + 1
+    return (x - w / 2, y - h / 2, x + w / 2, y + h / 2)
+
+
+def _overlap(a: Box, b: Box) -> float:
+    w = min(a[2], b[2]) - max(a[0], b[0])
+    h = min(a[3], b[3]) - max(a[1], b[1])
+    return w * h if w > 0 and h > 0 else 0.0
+
+
+def place_labels(
+    points: list[tuple[float, float, float]],
+    texts: list[str],
+    marks: list[tuple[float, float, float]],
+    size: float,
+) -> list[tuple[float, float]]:
+    """An offset (points) for each label around its marker (x, y, radius), chosen in order
+    among twelve places at two distances so that it covers no label placed before it and
+    as little of the markers as possible: the numbers no longer pile up in the dense centre."""
+    placed: list[Box] = []
+    mark_boxes = [(x - r, y - r, x + r, y + r) for x, y, r in marks]
+    out = []
+    for (x, y, r), text in zip(points, texts, strict=True):
+        w = 0.62 * size * len(text) + 1.5
+        best: tuple[float, float, float] | None = None
+        for reach in (1.0, 2.2):
+            gap_x, gap_y = (r + w / 2 + 1) * reach, (r + size / 2 + 1) * reach
+            for dx, dy in (
+                (gap_x * 0.8, gap_y * 0.8), (-gap_x * 0.8, gap_y * 0.8),
+                (gap_x * 0.8, -gap_y * 0.8), (-gap_x * 0.8, -gap_y * 0.8),
+                (gap_x, 0), (-gap_x, 0), (0, gap_y), (0, -gap_y),
+            ):  # fmt: skip
+                box = label_box(x + dx, y + dy, text, size)
+                labels = sum(_overlap(box, p) for p in placed)
+                covered = sum(_overlap(box, m) for m in mark_boxes)
+                cost = labels * 100 + covered + (reach - 1) * 5
+                if best is None or cost < best[0]:
+                    best = (cost, dx, dy)
+            if best is not None and best[0] == 0:
+                break
+        assert best is not None
+        placed.append(label_box(x + best[1], y + best[2], text, size))
+        out.append((best[1], best[2]))
+    return out
+
+
+def _numbered(g: nx.DiGraph, degree: dict[Hashable, int]) -> list[Hashable]:
+    """The structures numbered on the map, most connected first (1 = the most connected)."""
+    ranked = sorted(g.nodes, key=lambda n: (-degree[n], str(g.nodes[n].get("name", n)).lower()))
+    return ranked[:LABELLED_MAX]
+
+
+def numbered_names(g: nx.DiGraph) -> list[tuple[int, str]]:
+    """The map's key: (number, structure name) for every numbered structure."""
+    degree = {n: partner_count(g, n) for n in g.nodes}
+    return [(i, str(g.nodes[n].get("name", n))) for i, n in enumerate(_numbered(g, degree), 1)]
 
 
 def _arrowhead(x0, y0, x1, y1, r_end: float, size: float) -> list[tuple[float, float]]:
@@ -139,20 +206,25 @@ def draw_map(
 
     # Names would pile up in the dense centre: each named structure gets a number (1 = the
     # most connected) written next to it, and the key is printed as a table under the map.
-    ranked = sorted(g.nodes, key=lambda n: (-degree[n], str(g.nodes[n].get("name", n)).lower()))
-    numbered = ranked[:LABELLED_MAX]
+    numbered = _numbered(g, degree)
     halo = [withStroke(linewidth=2.2, foreground="white")]
-    for number, n in enumerate(numbered, start=1):
-        x, y = pos[n]  # type: ignore[assignment]  # x was a Link in the loop above
-        offset = math.sqrt(area(n) / math.pi) * 0.75 + 1.0
+    unit = width_cm * CM * 72 / 1.08  # points per data unit (the y range, aspect equal)
+    marks = [(pos[n][0] * unit, pos[n][1] * unit, math.sqrt(area(n) / math.pi)) for n in g.nodes]
+    spots = place_labels(
+        [(pos[n][0] * unit, pos[n][1] * unit, math.sqrt(area(n) / math.pi)) for n in numbered],
+        [str(i) for i in range(1, len(numbered) + 1)],
+        marks,
+        LABEL_SIZE,
+    )
+    for number, (n, (dx, dy)) in enumerate(zip(numbered, spots, strict=True), start=1):
         ax.annotate(
             str(number),
-            (x, y),
-            xytext=(offset, offset),
+            pos[n],
+            xytext=(dx, dy),
             textcoords="offset points",
-            ha="left",
-            va="bottom",
-            fontsize=7,
+            ha="center",
+            va="center",
+            fontsize=LABEL_SIZE,
             fontweight="bold",
             color="black",
             path_effects=halo,
@@ -161,7 +233,11 @@ def draw_map(
     key = [(i, str(g.nodes[n].get("name", n))) for i, n in enumerate(numbered, start=1)]
 
     _legend(fig, g, width_cm, formal_only)
-    return MapDrawing(save(fig), key)
+    boxes = [
+        label_box(pos[n][0] * unit + dx, pos[n][1] * unit + dy, str(i), LABEL_SIZE)
+        for i, (n, (dx, dy)) in enumerate(zip(numbered, spots, strict=True), start=1)
+    ]
+    return MapDrawing(save(fig), key, boxes)
 
 
 def _legend(fig, g: nx.DiGraph, width_cm: float, formal_only: bool) -> None:

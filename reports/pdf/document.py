@@ -13,20 +13,34 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import cm
 from reportlab.lib.utils import TimeStamp
 from reportlab.pdfgen.canvas import Canvas
-from reportlab.platypus import BaseDocTemplate, Flowable, Frame, PageBreak, PageTemplate, Paragraph
+from reportlab.platypus import (
+    BaseDocTemplate,
+    CondPageBreak,
+    Flowable,
+    Frame,
+    PageBreak,
+    PageTemplate,
+    Paragraph,
+)
 
 from reports import figures, mapdraw
 from reports.pdf.collect import ReportData
 from reports.pdf.context import Context
+from reports.pdf.flowables import FitImage
 from reports.pdf.fonts import FONT, register_fonts
 from reports.pdf.progress import STEPS, Progress
 from reports.pdf.sections import SECTIONS
-from reports.pdf.styles import MARGIN, PAGE_H, PAGE_W, RULE, TEXT_W, styles
+from reports.pdf.styles import INK, MARGIN, PAGE_H, PAGE_W, RULE, TEXT_W, styles
 from survey import french as t
 
 # Binary streams instead of ASCII85: ReportLab's pure-Python ASCII85 encoder took seconds on
 # the maps, and binary streams are a quarter smaller.
 rl_config.useA85 = 0
+
+# A section starts on a new page when less than this is left: its title never ends a page,
+# and a page it leaves is at least two thirds full.
+SECTION_ROOM = 7 * cm
+MAP_W_CM = 13.0
 
 
 def render(d: ReportData, progress: Progress | None = None) -> bytes:
@@ -36,15 +50,19 @@ def render(d: ReportData, progress: Progress | None = None) -> bytes:
     st = styles()
     step(STEPS[3])
     pairs = figures.links(d.graph)
-    full = mapdraw.draw_map(d.graph, d.positions, width_cm=16, all_links=pairs)
+    # The first map shares its page with its key: drawn at about the size it is printed,
+    # its numbers and legend keep a readable size.
+    full = mapdraw.draw_map(d.graph, d.positions, width_cm=MAP_W_CM, all_links=pairs)
     formal = mapdraw.draw_map(d.graph, d.positions, True, width_cm=16, all_links=pairs)
     step(STEPS[4])
     ctx = Context(d, st, full, formal)
     story: list[Flowable] = []
-    for section in SECTIONS:
+    for i, section in enumerate(SECTIONS):
         flowables = section(ctx)  # a section with nothing to say returns no flowable
         if story and flowables:
-            story.append(PageBreak())  # every section starts on a page of its own
+            # The cover and the contents stand alone; the other sections follow one another
+            # and start a new page only when little room is left, so no page stays half empty.
+            story.append(PageBreak() if i <= 2 else CondPageBreak(SECTION_ROOM))
         story += flowables
     step(STEPS[5])
     title = t.text(f"Carte partenariale — rapport {d.campaign.year}")
@@ -67,10 +85,13 @@ def render(d: ReportData, progress: Progress | None = None) -> bytes:
         lang="fr-FR",
         invariant=1,
     )
-    frame = Frame(MARGIN, MARGIN, TEXT_W, PAGE_H - 2 * MARGIN, id="main")
+    # No side padding: a table TEXT_W wide fills the frame exactly instead of running past it.
+    frame = Frame(
+        MARGIN, MARGIN, TEXT_W, PAGE_H - 2 * MARGIN, leftPadding=0, rightPadding=0, id="main"
+    )
     doc.addPageTemplates(
         [
-            PageTemplate("cover", frames=[frame]),
+            PageTemplate("cover", frames=[frame], onPage=_cover_band),
             PageTemplate("body", frames=[frame], onPage=_footer(d)),
         ]
     )
@@ -82,6 +103,11 @@ class _Doc(BaseDocTemplate):
     """Headings become table-of-contents entries and PDF bookmarks."""
 
     def afterFlowable(self, flowable: Flowable) -> None:
+        # A figure kept on its page with its title (FitImage) holds the heading itself.
+        for heading in flowable.above if isinstance(flowable, FitImage) else [flowable]:
+            self._heading(heading)
+
+    def _heading(self, flowable: Flowable) -> None:
         if isinstance(flowable, Paragraph) and flowable.style.name in ("H1", "H2"):
             level = 0 if flowable.style.name == "H1" else 1
             text = flowable.getPlainText()
@@ -105,6 +131,17 @@ def _canvas_maker(stamp: date) -> type[Canvas]:
             self._doc._timeStamp = fixed
 
     return _Canvas
+
+
+def _cover_band(canvas: Canvas, doc: BaseDocTemplate) -> None:
+    """The cover's coloured band: the report is recognised at a glance on a desk."""
+    canvas.saveState()
+    canvas.setFillColor(INK)
+    canvas.rect(0, PAGE_H - 3.2 * cm, PAGE_W, 3.2 * cm, stroke=0, fill=1)
+    canvas.setFillColor(colors.white)
+    canvas.setFont(FONT, 11)
+    canvas.drawString(MARGIN, PAGE_H - 1.9 * cm, "Carte partenariale — rapport annuel")
+    canvas.restoreState()
 
 
 def _footer(data: ReportData) -> Callable[[Canvas, BaseDocTemplate], None]:

@@ -7,6 +7,7 @@ import io
 from xml.sax.saxutils import escape
 
 from reportlab.lib.styles import ParagraphStyle
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import Flowable, Image, Paragraph, Table, TableStyle
 
 from reports import charts
@@ -14,6 +15,9 @@ from reports.pdf.styles import INK, RULE, SHADE, TEXT_W, Styles
 from survey import french as t
 
 LIST_MAX = 25  # rows of a list printed in full before « et N autres »
+SHORT_MAX = 8  # rows of a list in the body when the annex holds it in full
+HEAD_MIN_SIZE = 6.5  # a header's smallest font size before its column is too narrow
+PAD = 3  # a table cell's left and right padding
 
 
 def esc(text: str) -> str:
@@ -48,12 +52,14 @@ def table(
             if isinstance(cell, Flowable):
                 cells.append(cell)
                 continue
-            style = (
+            style = st[
                 ("headnum" if j in numeric else "head")
                 if is_head
                 else ("cellnum" if j in numeric else "cell")
-            )
-            cells.append(Paragraph(esc(str(cell)), st[style]))
+            ]
+            if is_head:
+                style = _unbroken(str(cell), style, widths[j] - 2 * PAD)
+            cells.append(Paragraph(esc(str(cell)), style))
         body.append(cells)
     grid = Table(body, colWidths=widths, repeatRows=header_rows, hAlign="LEFT")
     commands = [
@@ -62,14 +68,102 @@ def table(
         ("LINEBELOW", (0, header_rows), (-1, -1), 0.25, RULE),
         ("TOPPADDING", (0, 0), (-1, -1), 2.5),
         ("BOTTOMPADDING", (0, 0), (-1, -1), 2.5),
-        ("LEFTPADDING", (0, 0), (-1, -1), 3),
-        ("RIGHTPADDING", (0, 0), (-1, -1), 3),
+        ("LEFTPADDING", (0, 0), (-1, -1), PAD),
+        ("RIGHTPADDING", (0, 0), (-1, -1), PAD),
     ]
     commands += [
         ("BACKGROUND", (0, i), (-1, i), SHADE) for i in range(header_rows + 1, len(rows), 2)
     ]
     grid.setStyle(TableStyle(commands))
     return grid
+
+
+def _unbroken(text: str, style: ParagraphStyle, width: float) -> ParagraphStyle:
+    """`style`, made smaller when the longest word of a header is wider than its column:
+    ReportLab would otherwise break it inside the word (« Répondant/s »)."""
+    longest = max((stringWidth(w, style.fontName, style.fontSize) for w in text.split()), default=0)
+    if longest <= width:
+        return style
+    size = max(HEAD_MIN_SIZE, style.fontSize * width / longest - 0.05)
+    return ParagraphStyle(f"{style.name}-{size:.2f}", parent=style, fontSize=size,
+                          leading=size * 1.25)  # fmt: skip
+
+
+class FitImage(Flowable):
+    """A figure with the text that must stay on its page (a title above, a key below): the
+    image shrinks, down to `min_share` of its size, so that everything fits in the room left
+    on the page; with less room the whole block moves to the next page."""
+
+    def __init__(
+        self,
+        chart: charts.Chart,
+        above: list[Flowable],
+        below: list[Flowable],
+        min_share: float = 0.6,
+    ) -> None:
+        super().__init__()
+        self.chart, self.above, self.below, self.min_share = chart, above, below, min_share
+        self._parts: list[tuple[Flowable, float]] = []
+        self._img: tuple[float, float] = (0.0, 0.0)
+
+    def _height(self, parts: list[Flowable], width: float) -> list[tuple[Flowable, float]]:
+        out = []
+        for i, f in enumerate(parts):
+            _, h = f.wrap(width, 10_000)
+            space = f.getSpaceBefore() if i else 0
+            out.append((f, h + space + f.getSpaceAfter()))
+        return out
+
+    def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:  # noqa: N803
+        above = self._height(self.above, availWidth)
+        below = self._height(self.below, availWidth)
+        fixed = sum(h for _, h in above) + sum(h for _, h in below) + 6
+        full = min(1.0, availWidth / self.chart.width)
+        scale = min(full, (availHeight - fixed) / self.chart.height)
+        if scale < full * self.min_share:
+            scale = full * self.min_share  # too tall here: split() sends it to the next page
+        self._img = (self.chart.width * scale, self.chart.height * scale)
+        self._parts = above + below
+        self.width = availWidth
+        self.height = fixed + self._img[1]
+        return self.width, self.height
+
+    def split(self, availWidth: float, availHeight: float) -> list[Flowable]:  # noqa: N803
+        return []
+
+    def _stack(self, parts: list[tuple[Flowable, float]], y: float) -> float:
+        for i, (f, h) in enumerate(parts):
+            before = f.getSpaceBefore() if i else 0
+            _, fh = f.wrap(self.width, 10_000)
+            f.drawOn(self.canv, 0, y - before - fh)
+            y -= h
+        return y
+
+    def draw(self) -> None:
+        n = len(self.above)
+        y = self._stack(self._parts[:n], self.height)
+        w, h = self._img
+        y -= h + 6
+        Image(io.BytesIO(self.chart.image), width=w, height=h).drawOn(
+            self.canv, (self.width - w) / 2, y
+        )
+        self._stack(self._parts[n:], y)
+
+
+def pairs(
+    rows: list[tuple[str, str]], heads: tuple[str, str], st: Styles, limit: int | None = None
+) -> list[Flowable]:
+    """Pairs of structures as a small two-column table, cut to `limit` rows with a note
+    pointing to the annex's full list."""
+    shown = rows if limit is None else rows[:limit]
+    out: list[Flowable] = [table([list(heads), *map(list, shown)], [TEXT_W / 2] * 2, st)]
+    if len(rows) > len(shown):
+        out.append(
+            Paragraph(
+                esc(f"{more(len(rows), len(shown))[:-1]} : liste complète en annexe."), st["note"]
+            )  # fmt: skip
+        )
+    return out
 
 
 def image(chart: charts.Chart) -> Image:

@@ -44,6 +44,7 @@ def styles() -> Styles:
             "H1",
             parent=body,
             fontName=FONT_BOLD,
+            keepWithNext=1,
             fontSize=17,
             leading=21,
             textColor=INK,
@@ -54,6 +55,7 @@ def styles() -> Styles:
             "H2",
             parent=body,
             fontName=FONT_BOLD,
+            keepWithNext=1,
             fontSize=12,
             leading=15,
             textColor=INK,
@@ -64,6 +66,7 @@ def styles() -> Styles:
             "H3",
             parent=body,
             fontName=FONT_BOLD,
+            keepWithNext=1,
             fontSize=10,
             leading=13,
             spaceBefore=6,
@@ -97,6 +100,18 @@ def styles() -> Styles:
         ),
         "cover_small": ParagraphStyle(
             "cover_small", parent=body, fontSize=10.5, leading=15, alignment=TA_CENTER
+        ),
+        "cover_label": ParagraphStyle(
+            "cover_label",
+            parent=body,
+            fontName=FONT_BOLD,
+            fontSize=10,
+            leading=13,
+            textColor=INK,
+            spaceAfter=2,
+        ),  # fmt: skip
+        "cover_finding": ParagraphStyle(
+            "cover_finding", parent=body, fontSize=13, leading=18, spaceAfter=0
         ),
         "toc0": ParagraphStyle("toc0", parent=body, fontSize=11, leading=17, leftIndent=0),
         "toc1": ParagraphStyle(

@@ -10,8 +10,9 @@ from reportlab.platypus import CondPageBreak, Flowable, Paragraph
 
 from reports import privacy
 from reports.pdf.context import Context
-from reports.pdf.flowables import esc, markup, para, table
+from reports.pdf.flowables import SHORT_MAX, esc, markup, pairs, para, table
 from reports.pdf.markdown import markdown_flowables
+from reports.pdf.sections import evolution, reciprocity
 from survey import french as t
 
 METRICS_DOC = Path(__file__).resolve().parents[3] / "docs" / "metrics.md"
@@ -90,6 +91,30 @@ def section(ctx: Context) -> list[Flowable]:
     out.append(
         table(rows, [6 * cm, 3.9 * cm, 1.6 * cm, 2 * cm, 1.5 * cm, 2 * cm], st, {2, 3, 4, 5})
     )
+    out += _full_lists(ctx)
+    return out
+
+
+def _full_lists(ctx: Context) -> list[Flowable]:
+    """The lists of pairs that the body cut to their first rows, here in full."""
+    d, st = ctx.data, ctx.styles
+    lists: list[tuple[str, list[tuple[str, str]], tuple[str, str]]] = [
+        ("Liens cités d'un seul côté", reciprocity.one_sided_rows(
+            d.figures["reciprocity"]["one_sided"]), reciprocity.ONE_SIDED_HEADS),
+    ]  # fmt: skip
+    if d.comparison and d.previous:
+        for key, title in evolution.PAIR_LISTS:
+            rows = evolution.pair_rows(d.comparison[key])
+            lists.append((f"{title} depuis {d.previous.year}", rows, ("Structure", "Partenaire")))
+    out: list[Flowable] = []
+    for title, rows, heads in lists:
+        if len(rows) <= SHORT_MAX:
+            continue
+        if not out:
+            out.append(CondPageBreak(6 * cm))
+            out.append(para("Listes complètes", st["H2"]))
+        out.append(para(f"{title} ({t.integer(len(rows))})", st["H3"]))
+        out += pairs(rows, heads, st)
     return out
 
 

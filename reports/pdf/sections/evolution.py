@@ -6,7 +6,7 @@ from reportlab.lib.units import cm
 from reportlab.platypus import CondPageBreak, Flowable, Paragraph
 
 from reports.pdf.context import Context
-from reports.pdf.flowables import LIST_MAX, esc, more, para, table
+from reports.pdf.flowables import SHORT_MAX, esc, pairs, para, table
 from survey import french as t
 
 CHANGE_LABELS = {
@@ -20,6 +20,14 @@ CHANGE_LABELS = {
     "components": ("Groupes séparés", False),
     "isolated_count": ("Structures sans aucun lien", False),
 }
+
+
+# The partnerships listed by the section, the first few in the body, all in the annex.
+PAIR_LISTS = (
+    ("new", "Nouveaux partenariats"),
+    ("lost", "Partenariats disparus"),
+    ("strengthened", "Partenariats renforcés"),
+)
 
 
 def section(ctx: Context) -> list[Flowable]:
@@ -44,6 +52,15 @@ def section(ctx: Context) -> list[Flowable]:
         change = t.points(f["change"]) if share else t.signed(f["change"])
         rows.append([label, fmt(f["before"]), fmt(f["after"]), change])
     out.append(table(rows, [7.6 * cm, 3 * cm, 3 * cm, 3.4 * cm], st, {1, 2, 3}))
+    out.append(
+        para(
+            "« Densité du réseau » : parmi toutes les paires de structures possibles, la part "
+            "de celles qui travaillent ensemble. « Groupes séparés » : ensembles de structures "
+            "qui n'ont aucun lien, même indirect, avec les autres. « pts » : points de "
+            "pourcentage.",
+            st["note"],
+        )
+    )
     k = c["counts"]
     out.append(para("Ce qui a changé dans les partenariats", st["H2"]))
     lines = [
@@ -69,17 +86,16 @@ def section(ctx: Context) -> list[Flowable]:
                 st["note"],
             )
         )
-    for key, title in (
-        ("new", "Nouveaux partenariats"),
-        ("lost", "Partenariats disparus"),
-        ("strengthened", "Partenariats renforcés"),
-    ):
+    for key, title in PAIR_LISTS:
         rows_ = c[key]
         if not rows_:
             continue
         out.append(CondPageBreak(4 * cm))
-        out.append(para(title, st["H3"]))
-        pairs = "; ".join(f"{x['a_name']} — {x['b_name']}" for x in rows_[:LIST_MAX])
-        out.append(para(pairs + (" ; " + more(len(rows_), LIST_MAX) if len(rows_) > LIST_MAX
-                               else "."), st["small"]))  # fmt: skip
+        out.append(para(f"{title} ({t.integer(len(rows_))})", st["H3"]))
+        out += pairs(pair_rows(rows_), ("Structure", "Partenaire"), st, SHORT_MAX)
     return out
+
+
+def pair_rows(rows: list[dict]) -> list[tuple[str, str]]:
+    """The compared partnerships as (structure, partner) name pairs, in their order."""
+    return [(x["a_name"], x["b_name"]) for x in rows]

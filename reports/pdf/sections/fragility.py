@@ -18,7 +18,8 @@ def section(ctx: Context) -> list[Flowable]:
     out: list[Flowable] = [para("Fragilité : des liens qui tiennent à une personne", st["H1"])]
     out.append(
         para(
-            "Le turn-over des équipes est le risque que les professionnels citent le plus : un "
+            "Le turn-over des équipes (les départs et les arrivées de professionnels) est le "
+            "risque que les professionnels citent le plus : un "
             "partenariat cité par un seul professionnel, d'un côté comme de l'autre, disparaît "
             "souvent avec son départ.",
             st["body"],

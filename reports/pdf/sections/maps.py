@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from reportlab.lib.units import cm
-from reportlab.platypus import Flowable, PageBreak, Paragraph, Table, TableStyle
+from reportlab.platypus import Flowable, Paragraph, Table, TableStyle
 
 from reports.pdf.context import Context
-from reports.pdf.flowables import esc, image, para, table
+from reports.pdf.flowables import FitImage, esc, para, table
 from reports.pdf.styles import Styles
 from survey import french as t
 
@@ -17,42 +17,42 @@ def section(ctx: Context) -> list[Flowable]:
     full, formal = ctx.full_map, ctx.formal_map
     g = d.graph
     c = d.figures["centrality"]
-    out: list[Flowable] = [para("La carte des partenariats", st["H1"])]
-    out.append(
-        para(
-            "Chaque forme est une structure, chaque trait un partenariat déclaré. Plus une forme "
-            "est grande, plus la structure a de partenaires. Les structures placées près l'une "
-            "de l'autre travaillent avec les mêmes partenaires. La carte est la même que "
-            "celle de l'application, et garde d'une année à l'autre la place de chaque "
-            "structure.",
-            st["body"],
-        )
+    intro = para(
+        "Chaque forme est une structure, chaque trait un partenariat déclaré. Plus une forme "
+        "est grande, plus la structure a de partenaires. Les structures placées près l'une "
+        "de l'autre travaillent avec les mêmes partenaires. La carte est la même que "
+        "celle de l'application, et garde d'une année à l'autre la place de chaque "
+        "structure.",
+        st["body"],
     )
-    out.append(image(full.chart))
-    out.append(para("Les structures numérotées sur la carte (1 = la plus reliée)", st["H3"]))
-    out.append(_key_table(full.key, st))
+    below: list[Flowable] = [
+        para("Les structures numérotées sur la carte (1 = la plus reliée)", st["H3"]),
+        _key_table(full.key, st),
+    ]
     if g.number_of_nodes() > len(full.key):
-        out.append(
+        below.append(
             para(
                 f"Les {t.integer(g.number_of_nodes() - len(full.key))} autres structures "
                 "ont moins de partenaires ; elles figurent dans les tableaux de l'annexe.",
                 st["note"],
             )
         )
-    out.append(PageBreak())
-    out.append(para("Les liens formels seulement", st["H2"]))
+    # The map, its title and its key on one page: the map shrinks a little rather than
+    # sending the key to the next page.
+    out: list[Flowable] = [
+        FitImage(full.chart, [para("La carte des partenariats", st["H1"]), intro], below)
+    ]
     fs = d.figures["formal_share"]
-    out.append(
-        para(
-            f"Sur {t.plural(fs['links'], 'partenariat')}, {t.integer(fs['formal_links'])} "
-            f"({t.percent(fs['share'])}) s'appuient sur un cadre formel (convention, commission "
-            "ou instance, protocole ou charte, réunion planifiée) déclaré par au moins un des "
-            "deux côtés. Mêmes places et mêmes numéros que sur la carte précédente.",
-            st["body"],
-        )
+    formal_intro = para(
+        f"Sur {t.plural(fs['links'], 'partenariat')}, {t.integer(fs['formal_links'])} "
+        f"({t.percent(fs['share'])}) s'appuient sur un cadre formel (convention, commission "
+        "ou instance, protocole ou charte, réunion planifiée) déclaré par au moins un des "
+        "deux côtés. Mêmes places et mêmes numéros que sur la carte précédente.",
+        st["body"],
     )
-    out.append(image(formal.chart))
-    out.append(PageBreak())
+    out.append(
+        FitImage(formal.chart, [para("Les liens formels seulement", st["H2"]), formal_intro], [])
+    )
     out.append(para("Les structures les plus reliées", st["H2"]))
     ranks = {r["id"]: i for i, r in enumerate(c["brokers"], start=1)}
     rows: list[list] = [["Structure", "Partenaires", "Citée par", "Cite", "Rôle d'intermédiaire"]]
@@ -71,8 +71,8 @@ def section(ctx: Context) -> list[Flowable]:
     out.append(
         para(
             "« Partenaires » : structures distinctes liées, dans un sens ou dans l'autre. "
-            "« Rôle d'intermédiaire » : rang de la structure parmi celles qui relient des "
-            "partenaires qui, sans elle, seraient éloignés (centralité d'intermédiarité).",
+            "« Rôle d'intermédiaire » : rang de la structure parmi celles qui font le pont "
+            "entre des partenaires qui, sans elle, seraient éloignés les uns des autres.",
             st["note"],
         )
     )

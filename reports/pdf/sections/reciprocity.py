@@ -6,8 +6,15 @@ from reportlab.lib.units import cm
 from reportlab.platypus import CondPageBreak, Flowable
 
 from reports.pdf.context import Context
-from reports.pdf.flowables import LIST_MAX, more, para, table
+from reports.pdf.flowables import LIST_MAX, SHORT_MAX, pairs, para, table
 from survey import french as t
+
+ONE_SIDED_HEADS = ("Structure qui cite", "Structure citée, qui ne la cite pas")
+
+
+def one_sided_rows(one: list[dict]) -> list[tuple[str, str]]:
+    """The one-sided links as (citing, cited) name pairs."""
+    return [(x["source_name"], x["target_name"]) for x in one]
 
 
 def section(ctx: Context) -> list[Flowable]:
@@ -37,11 +44,7 @@ def section(ctx: Context) -> list[Flowable]:
     one = r["one_sided"]
     if one:
         out.append(para("Liens cités d'un seul côté", st["H2"]))
-        rows: list[list] = [["Structure qui cite", "Structure citée, qui ne la cite pas"]]
-        rows += [[x["source_name"], x["target_name"]] for x in one[:LIST_MAX]]
-        out.append(table(rows, [8.5 * cm, 8.5 * cm], st))
-        if len(one) > LIST_MAX:
-            out.append(para(more(len(one), LIST_MAX), st["note"]))
+        out += pairs(one_sided_rows(one), ONE_SIDED_HEADS, st, SHORT_MAX)
     out.append(CondPageBreak(6 * cm))
     out.append(para("Structures isolées ou peu citées", st["H2"]))
     rare = sorted(
@@ -49,7 +52,7 @@ def section(ctx: Context) -> list[Flowable]:
         key=lambda n: (g.in_degree(n), str(g.nodes[n].get("name")).lower()),
     )
     if rare:
-        rows = [["Structure", "Citée par", "Cite", "A répondu"]]
+        rows: list[list] = [["Structure", "Citée par", "Cite", "A répondu"]]
         for n in rare[: LIST_MAX * 2]:
             a = g.nodes[n]
             rows.append(

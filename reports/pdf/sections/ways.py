@@ -67,8 +67,9 @@ def section(ctx: Context) -> list[Flowable]:
     if themes:
         out.append(
             para(
-                "Les thématiques (nomenclature data·inclusion) que les professionnels "
-                "associent à leurs partenariats, les plus citées d'abord.",
+                "Les thématiques que les professionnels associent à leurs partenariats, les "
+                "plus citées d'abord. Ce sont les thèmes de la liste commune aux services "
+                "d'insertion en France (référentiel data·inclusion).",
                 st["body"],
             )
         )

@@ -15,9 +15,10 @@ value comes from `survey.vocab`.
 from __future__ import annotations
 
 import random
+import secrets
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, TypeVar, cast
 
 from sqlalchemy import case, func, insert
@@ -29,6 +30,7 @@ from survey.models import (
     Body,
     Campaign,
     DeclaredLink,
+    Invitation,
     LinkTag,
     Organisation,
     Professional,
@@ -880,12 +882,25 @@ def _build(session: Session, secret: str) -> None:
                 if org.status == "proposed" and org.proposed_by_id is None:
                     org.proposed_by_id = plan.pro.row.id
                     org.created_at = plan.when
-    with session.no_autoflush:  # nobody has a link yet: no need to flush before each look-up
-        # Everyone in post a year was invited then (the follow-up counts invitations).
-        for year in YEARS:
-            for pro in everyone:
-                if pro.in_post(year):
-                    links.issue(session, secret, campaigns[year], pro.row)
+    # Everyone in post a year was invited when that campaign opened (the follow-up counts
+    # invitations). Links as `links.issue` makes them, in one insert: nobody has one yet.
+    invitations = []
+    for year in YEARS:
+        c = campaigns[year]
+        opened = datetime.combine(cast(date, c.opens_on), time(9), tzinfo=UTC)
+        for pro in everyone:
+            if pro.in_post(year):
+                nonce = secrets.token_urlsafe(24)
+                invitations.append(
+                    {
+                        "campaign_id": stored_id(c),
+                        "professional_id": stored_id(pro.row),
+                        "nonce": nonce,
+                        "token_hash": links.hash_token(links.derive_token(secret, nonce)),
+                        "created_at": opened,
+                    }
+                )
+    session.execute(insert(Invitation), invitations)
     session.flush()
 
 

@@ -10,6 +10,7 @@ action raises `Refused` (one French sentence).
 
 from __future__ import annotations
 
+import re
 import typing
 import unicodedata
 from collections.abc import Iterable
@@ -1074,10 +1075,56 @@ class PublicEntry:
     thematiques: list[str] = field(default_factory=list)
     # (name, service name or "", latest year) of resource people respondents named, with consent
     contacts: list[tuple[str, str, int]] = field(default_factory=list)
+    # What the search found: consented contact names matching the words searched, and for a
+    # need, why the structure is listed (plain French) and how well it matches.
+    people_found: list[str] = field(default_factory=list)
+    reasons: list[str] = field(default_factory=list)
+    score: float = 0.0
+
+
+# A need in everyday words -> the data·inclusion thématique it belongs to: « permis » is
+# « Mobilité » though the label does not say it. Keys are folded word starts; values one or
+# more thématique codes separated by spaces.
+NEED_HINTS: dict[str, str] = {
+    "permis": "mobilite", "voiture": "mobilite", "vehicul": "mobilite",
+    "transport": "mobilite", "deplac": "mobilite",
+    "dette": "difficultes-financieres", "surendet": "difficultes-financieres",
+    "budget": "difficultes-financieres", "argent": "difficultes-financieres",
+    "impaye": "difficultes-financieres", "factur": "difficultes-financieres",
+    "aliment": "equipement-et-alimentation", "colis": "equipement-et-alimentation",
+    "repas": "equipement-et-alimentation", "vetement": "equipement-et-alimentation",
+    "meubl": "equipement-et-alimentation",
+    "heberg": "logement-hebergement", "loyer": "logement-hebergement",
+    "expuls": "logement-hebergement", "115": "logement-hebergement",
+    "abri": "logement-hebergement", "logement": "logement-hebergement",
+    "soin": "sante", "medec": "sante", "mutuel": "sante", "psy": "sante",
+    "handicap": "sante", "addict": "sante",
+    "ordinat": "numerique", "internet": "numerique", "ligne": "numerique",
+    "informatiq": "numerique",
+    "enfant": "famille", "parent": "famille", "garde": "famille", "violenc": "famille",
+    "papier": "difficultes-administratives-ou-juridiques",
+    "juridiq": "difficultes-administratives-ou-juridiques",
+    "droit": "difficultes-administratives-ou-juridiques",
+    "demarch": "difficultes-administratives-ou-juridiques",
+    "emploi": "trouver-un-emploi", "travail": "trouver-un-emploi",
+    "cv": "preparer-sa-candidature trouver-un-emploi",
+    "candidat": "preparer-sa-candidature trouver-un-emploi",
+    "formation": "se-former", "diplom": "se-former", "metier": "choisir-un-metier",
+    "entrepris": "creer-une-entreprise", "lire": "lecture-ecriture-calcul",
+    "illettr": "lecture-ecriture-calcul", "francais": "lecture-ecriture-calcul",
+}  # fmt: skip
+# Words of a need that say nothing about it (« qui peut m'aider pour… »).
+_NEED_FILLER = frozenset(("aide", "aider", "besoin", "peut", "personne", "quelqu", "quelquun",
+                          "m", "j", "n", "y", "cherche", "chercher", "faire"))  # fmt: skip
 
 
 def public_directory(
-    session: Session, territory_id: int, q: str = "", type: str = "", thematique: str = ""
+    session: Session,
+    territory_id: int,
+    q: str = "",
+    type: str = "",
+    thematique: str = "",
+    need: str = "",
 ) -> list[PublicEntry]:
     """Active structures of the territory for a respondent to browse.
 
@@ -1085,10 +1132,15 @@ def public_directory(
     they work on with each structure (tags of submitted, still-current links). Contact names
     appear only where consent was given: a service's contact, or a person a respondent named
     as their contact there and ticked as agreeing to be listed.
+
+    `q` finds structures by name, commune, missions, service or the name of a consented
+    contact (every word, accent-insensitive). `need` (« qui peut m'aider pour… ») ranks the
+    structures whose declared thématiques, missions or practices match it, best first.
+    Both search only what the page shows: a contact without consent never matches.
     """
     from survey.models import Campaign
 
-    rows = list_structures(session, territory_id, q=q, type=type)
+    rows = list_structures(session, territory_id, type=type)
     ids = [stored_id(r.organisation) for r in rows]
     if not ids:
         return []
@@ -1103,14 +1155,20 @@ def public_directory(
             col(DeclaredLink.partner_organisation_id).in_(ids),
         )
     )
-    themes: dict[int, set[str]] = {}
-    for org_id, code in session.execute(
-        sa_select(col(DeclaredLink.partner_organisation_id), col(LinkTag.code))
+    # {org id: {(kind, code): number of current links saying it}}
+    tags: dict[int, dict[tuple[str, str], int]] = {}
+    for org_id, kind, code, n in session.execute(
+        sa_select(
+            col(DeclaredLink.partner_organisation_id),
+            col(LinkTag.kind),
+            col(LinkTag.code),
+            func.count(),
+        )
         .join(LinkTag, col(LinkTag.link_id) == DeclaredLink.id)
-        .where(col(LinkTag.kind) == "thematique", col(DeclaredLink.id).in_(current))
-        .group_by(col(DeclaredLink.partner_organisation_id), col(LinkTag.code))
+        .where(col(LinkTag.kind).in_(("thematique", "practice")), col(DeclaredLink.id).in_(current))
+        .group_by(col(DeclaredLink.partner_organisation_id), col(LinkTag.kind), col(LinkTag.code))
     ).all():
-        themes.setdefault(org_id, set()).add(code)
+        tags.setdefault(org_id, {})[(kind, code)] = n
     service_names = {
         s.id: s.name
         for s in session.exec(select(Service).where(col(Service.organisation_id).in_(ids)))
@@ -1140,26 +1198,99 @@ def public_directory(
         people = named.setdefault(org_id, {})
         people[key] = max(year, people.get(key, 0))
     services = active_services(session, ids)
+    query = normalize_name(q).split()
+    need_words = [w for w in similarity.words(need) if w not in _NEED_FILLER]
+    spelled = {similarity.fold(w): w for w in re.findall(r"\w+", need)}
     out = []
     for r in rows:
         o = r.organisation
         org_id = stored_id(o)
-        codes = themes.get(org_id, set())
+        declared = tags.get(org_id, {})
+        codes = {code for kind, code in declared if kind == "thematique"}
         if thematique and thematique not in codes:
             continue
-        out.append(
-            PublicEntry(
-                organisation_id=org_id,
-                name=o.name,
-                type_label=r.type_label,
-                commune=o.commune,
-                missions=o.missions,
-                services=[_public_service(s) for s in services.get(org_id, [])],
-                thematiques=sorted(vocab.THEMATIQUES.get(c, c) for c in codes),
-                contacts=sorted((n, s, y) for (n, s), y in named.get(org_id, {}).items()),
-            )
+        entry = PublicEntry(
+            organisation_id=org_id,
+            name=o.name,
+            type_label=r.type_label,
+            commune=o.commune,
+            missions=o.missions,
+            services=[_public_service(s) for s in services.get(org_id, [])],
+            thematiques=sorted(vocab.THEMATIQUES.get(c, c) for c in codes),
+            contacts=sorted((n, s, y) for (n, s), y in named.get(org_id, {}).items()),
         )
+        if query and not _matches_query(entry, query):
+            continue
+        if need_words:
+            _score_need(entry, need_words, declared, spelled)
+            if not entry.score:
+                continue
+        out.append(entry)
+    if need_words:
+        out.sort(key=lambda e: (-e.score, normalize_name(e.name)))
     return out
+
+
+def _matches_query(entry: PublicEntry, query: list[str]) -> bool:
+    """Every word of `query` is in the structure's name, commune, missions, services or a
+    consented contact's name (what the page shows); the contacts hit are kept to show."""
+    people = [s.contact_name for s in entry.services if s.contact_name]
+    people += [name for name, _, _ in entry.contacts]
+    text = normalize_name(
+        " ".join([entry.name, entry.commune, entry.missions, *(s.name for s in entry.services)])
+    )
+    folded = {p: normalize_name(p) for p in people}
+    if not all(w in text or any(w in f for f in folded.values()) for w in query):
+        return False
+    entry.people_found = sorted(
+        {p for p, f in folded.items() if any(len(w) >= 3 and w in f for w in query)}
+    )
+    return True
+
+
+def _score_need(
+    entry: PublicEntry,
+    need: list[str],
+    declared: dict[tuple[str, str], int],
+    spelled: dict[str, str],
+) -> None:
+    """Set entry.score and entry.reasons for a need: a thématique colleagues declared with
+    the structure and the words of its missions weigh most, then the ways of working
+    declared with it and its name or services. `spelled` gives each folded word of the need
+    as the person typed it, to quote them."""
+    score = 0.0
+    reasons = []
+    hinted = {
+        code
+        for w in need
+        for start, codes in NEED_HINTS.items()
+        if w.startswith(start) or (len(w) >= 4 and start.startswith(w))
+        for code in codes.split()
+    }
+    for (kind, code), n in sorted(declared.items(), key=lambda item: -item[1]):
+        if kind != "thematique":
+            continue
+        label = vocab.THEMATIQUES.get(code, code)
+        if code in hinted or similarity.matching_words(need, label):
+            score += 2 + min(n, 20) / 10
+            reasons.append(f"thème « {label} », cité {n} fois par des collègues")
+    found = similarity.matching_words(need, entry.missions)
+    if found:
+        # What the structure says it does weighs most: 3 per word of the need it mentions.
+        score += 3 * len(found)
+        said = sorted(spelled.get(w, w) for w in found)
+        reasons.append("ses missions parlent de « " + " », « ".join(said) + " »")
+    for kind, code in declared:
+        label = vocab.PRACTICES.get(code, "") if kind == "practice" else ""
+        if label and similarity.matching_words(need, label):
+            score += 1
+            reasons.append(f"des collègues travaillent avec elle pour « {label} »")
+    names = " ".join([entry.name, entry.type_label, *(s.name for s in entry.services)])
+    if similarity.matching_words(need, names):
+        score += 1
+        reasons.append("son nom ou ses services correspondent")
+    entry.score = score
+    entry.reasons = reasons
 
 
 def _public_service(svc: Service) -> PublicService:

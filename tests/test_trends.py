@@ -11,13 +11,14 @@ import json
 import re
 import shutil
 import subprocess
+from datetime import date
 from html import unescape
 
 import networkx as nx
 import pytest
 from sqlmodel import select
 
-from reports import cache, charts, figures, linechart, pdf, privacy, trends
+from reports import cache, charts, figures, linechart, pdf, privacy, snapshot, trends
 from reports.graph import NO_FILTER, GraphFilter, build_graph
 from survey.models import Campaign
 from tests.accounts_helpers import login, make_user
@@ -319,3 +320,18 @@ def test_pdf_of_an_earlier_year_stops_at_that_year_and_stays_the_same(session, w
     assert "Sur toutes les années, de" not in text  # (the annex defines the section)
     assert "Les chiffres clés, année par année" not in text
     assert pdf.build_report(session, c25, c24) == first
+
+
+def test_a_closed_years_report_with_its_trend_is_the_same_bytes_every_time(
+    session, world, tmp_path
+):
+    _, (_, c25, c26) = world
+    c26.closes_on = date(2026, 12, 31)
+    snapshot.close(session, c26)  # 2026 closes and is frozen
+    session.commit()
+    first = pdf.build_report(session, c26, c25, today=date(2030, 1, 1))
+    again = pdf.build_report(session, c26, c25, today=date(2031, 6, 6))
+    assert first == again
+    text = _pdf_text(first, tmp_path)
+    assert "Sur toutes les années, de 2024 à 2026" in text
+    assert "(en cours)" not in text

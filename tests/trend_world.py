@@ -12,13 +12,14 @@
     msa1 → CAF formal, ml1 → SIAO informal.
   3 links {CAF,CCAS}, {SIAO,ML} mutual, {CAF,MSA} one-sided and fragile → response rate
   6/6, reciprocity 2/3, formal 2/3, fragile 1/3.
-A draft 2027 is prepared: it never counts.
+A draft 2027 is prepared: it never counts. 2024 and 2025 are frozen as closing does.
 """
 
 from __future__ import annotations
 
 from sqlmodel import Session
 
+from reports import snapshot
 from tests.reports.builders import Builder
 
 
@@ -55,6 +56,8 @@ def build_three_years(session: Session):
     b.respond(c26, "siao2", [{"org": "ml", "nature": "informal"}])
     b.respond(c26, "msa1", [{"org": "caf", "nature": "formal"}])
     b.respond(c26, "ml1", [{"org": "siao", "nature": "informal"}])
+    for closed in (c24, c25):
+        snapshot.freeze(session, closed)  # what closing does: the figures are kept
     other = Builder.start(session, "19", "Corrèze")
     other.campaign(2026, "open")
     other.org("x", "caf")

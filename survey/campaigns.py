@@ -350,6 +350,23 @@ def renew_link(
     return token
 
 
+def renew_links(
+    session: Session, campaign: Campaign, professionals: list[Professional], secret: str
+) -> list[tuple[Professional, str]]:
+    """`renew_link` for several people: every check first, so a refusal writes nothing."""
+    if not professionals:
+        raise CampaignRefused("Cochez au moins une personne.")
+    if any(p.territory_id != campaign.territory_id for p in professionals):
+        raise NotFound("Ce professionnel n'appartient pas à ce territoire.")
+    if campaign.status == "closed":
+        raise CampaignRefused(
+            f"La campagne {campaign.year} est close : les liens ne peuvent plus être renouvelés."
+        )
+    out = [(p, links.issue(session, secret, campaign, p)) for p in professionals]
+    session.flush()
+    return out
+
+
 def link_url(base_url: str, token: str) -> str:
     return f"{base_url.rstrip('/')}/q/{token}"
 

@@ -240,6 +240,41 @@ def deactivate(session: Session, pro: Professional) -> None:
     session.flush()
 
 
+def professionals_by_ids(
+    session: Session, territory_id: int, ids: list[int]
+) -> list[Professional] | None:
+    """The professionals of the territory with these ids, sorted by name; None when any id
+    is not one of them (unknown, or another territory's), so a caller refuses the lot."""
+    wanted = set(ids)
+    found = list(
+        session.exec(
+            select(Professional).where(
+                Professional.territory_id == territory_id, col(Professional.id).in_(wanted)
+            )
+        )
+    )
+    if len(found) != len(wanted):
+        return None
+    return sorted(found, key=lambda x: normalize_name(x.full_name))
+
+
+def deactivate_many(session: Session, pros: list[Professional]) -> None:
+    """Left the post, for several people at once: all of them or none (one already gone
+    refuses the lot before anything changes)."""
+    if not pros:
+        raise Refused("Cochez au moins une personne.")
+    gone = [x.full_name for x in pros if not x.active]
+    if gone:
+        who = (
+            "Ces personnes sont déjà indiquées comme parties"
+            if len(gone) > 1
+            else "Cette personne est déjà indiquée comme partie"
+        )
+        raise Refused(f"{who} : {', '.join(gone)}. Rien n'a été enregistré.")
+    for pro in pros:
+        deactivate(session, pro)
+
+
 def reactivate(session: Session, pro: Professional) -> None:
     if pro.active:
         raise Refused("Cette personne est déjà active.")

@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlmodel import Session
 
@@ -33,9 +33,10 @@ from app.params import small_int
 from app.settings import Settings
 from app.templating import templates
 from reports import snapshot
-from survey import campaigns, mailing, vocab
+from survey import accounts, campaigns, mailing, next_steps, vocab
+from survey import professionals as pros
 from survey.campaigns import CampaignInvalid, CampaignRefused
-from survey.models import Campaign
+from survey.models import Campaign, Professional
 
 router = APIRouter(include_in_schema=False)
 PARIS = ZoneInfo("Europe/Paris")
@@ -100,6 +101,17 @@ def _parse_date(value: str, name: str, problems: dict[str, str]) -> date | None:
 
 def _target(scope: Scope, campaign: Campaign) -> str:
     return f"campagne {scope.territory.code}/{campaign.year}"
+
+
+def _today() -> date:
+    """Today in France: a closing date passes at midnight, Paris time."""
+    return datetime.now(PARIS).date()
+
+
+def steps_of(request: Request, session: Session, campaign: Campaign) -> list[next_steps.NextStep]:
+    """The « À faire maintenant » actions of `campaign`."""
+    emails = smtp_config(_settings(request)) is not None
+    return next_steps.steps(next_steps.state_of(session, campaign, emails, _today()))
 
 
 # --- list and preparation ------------------------------------------------------------------
@@ -283,6 +295,7 @@ def _campaign_page(
         people = campaigns.people(session, campaign)
         context.update(
             {
+                "next_steps": steps_of(request, session, campaign),
                 "people": {
                     key: [p for p in people if p.status == key]
                     for key in ("not_started", "draft", "submitted")
@@ -362,20 +375,34 @@ def campaign_update(
 
 @router.get("/t/{code}/campagnes/{year}/liens.csv")
 def links_csv(
-    request: Request, year: int, scope: CoordinatorScope, session: SessionDep, format: str = ""
+    request: Request,
+    year: int,
+    scope: CoordinatorScope,
+    session: SessionDep,
+    format: str = "",
+    attente: str = "",
 ):
+    """Every link, or with `attente=1` only those of people who have not sent their answer
+    (the reminder without e-mail)."""
     campaign = _campaign_or_404(session, scope, year)
     settings = _settings(request)
     rows = campaigns.status_report(session, campaign, request.app.state.secret, settings.base_url)
+    pending = attente == "1"
+    if pending:
+        rows = [r for r in rows if r.status != "submitted"]
     excel = format == "excel"
     commit_audited(
         session,
         scope,
         "campaign.export_links",
         _target(scope, campaign),
-        f"{len(rows)} ligne(s), {'Excel' if excel else 'UTF-8'}",
+        f"{len(rows)} ligne(s), {'Excel' if excel else 'UTF-8'}"
+        + (", sans réponse envoyée" if pending else ""),
     )
-    filename = f"liens-{scope.territory.code}-{year}{'-excel' if excel else ''}.csv"
+    filename = (
+        f"liens-{scope.territory.code}-{year}{'-sans-reponse' if pending else ''}"
+        f"{'-excel' if excel else ''}.csv"
+    )
     return Response(
         campaigns.status_csv(rows, excel=excel),
         media_type="text/csv; charset=utf-8",
@@ -384,6 +411,102 @@ def links_csv(
             "Cache-Control": "no-store",
         },
     )
+
+
+MAX_CHECKED = 2000  # more than a large département's professionals in one campaign
+Checked = Annotated[list[str], Query()]
+
+
+def _checked_people(session: Session, scope: Scope, raw: list[str]) -> list[Professional]:
+    """The checked professionals (`p` fields) of the scope's territory: 400 when none is
+    checked or an id is not a number, 404 when one is not of this territory."""
+    ids = [small_int(v) for v in raw[: MAX_CHECKED + 1]]
+    if not ids:
+        raise HTTPException(
+            status_code=400,
+            detail="Cochez au moins une personne dans la liste, puis recommencez.",
+        )
+    if len(ids) > MAX_CHECKED or any(i is None for i in ids):
+        raise HTTPException(status_code=400, detail="La liste des personnes cochées est illisible.")
+    return or_404(
+        pros.professionals_by_ids(session, scope.territory.id, [i for i in ids if i is not None]),
+        "Une des personnes cochées n'existe pas dans ce territoire : rien n'a été fait.",
+    )
+
+
+def _renew_many_page(
+    request: Request, scope: Scope, campaign: Campaign, people: list, renewed: list | None = None
+) -> HTMLResponse:
+    response = templates.TemplateResponse(
+        request,
+        "campaigns/renew_many.html",
+        {
+            "scope": scope,
+            "section": "campagnes",
+            "campaign": campaign,
+            "people": people,
+            "renewed": renewed or [],
+        },
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@router.get("/t/{code}/campagnes/{year}/liens/renouveler", response_class=HTMLResponse)
+def renew_many_confirm(
+    request: Request,
+    year: int,
+    scope: CoordinatorScope,
+    session: SessionDep,
+    p: Checked = [],  # noqa: B006 (FastAPI copies the default)
+):
+    campaign = _campaign_or_404(session, scope, year)
+    people = _checked_people(session, scope, p)
+    if campaign.status == "closed":
+        raise HTTPException(
+            status_code=409,
+            detail=f"La campagne {year} est close : les liens ne peuvent plus être renouvelés.",
+        )
+    return _renew_many_page(request, scope, campaign, people)
+
+
+@router.post("/t/{code}/campagnes/{year}/liens/renouveler", response_class=HTMLResponse)
+def renew_many_do(
+    request: Request,
+    year: int,
+    scope: CoordinatorScope,
+    session: SessionDep,
+    p: Annotated[list[str], Form()] = [],  # noqa: B006 (FastAPI copies the default)
+    _: None = CsrfChecked,
+):
+    campaign = _campaign_or_404(session, scope, year)
+    people = _checked_people(session, scope, p)
+    try:
+        renewed = campaigns.renew_links(session, campaign, people, request.app.state.secret)
+    except CampaignRefused as exc:
+        session.rollback()
+        return _campaign_page(request, session, scope, campaign, 409, refusal=exc.message)
+    base_url = _settings(request).base_url
+    # One audit row per person, as the single action writes, committed with the links.
+    for pro, _token in renewed[:-1]:
+        accounts.audit(
+            session,
+            scope.user,
+            "link.renew",
+            _target(scope, campaign),
+            f"professionnel #{pro.id} (renouvellement groupé)",
+            territory_id=scope.territory.id,
+        )
+    last = renewed[-1][0]
+    commit_audited(
+        session,
+        scope,
+        "link.renew",
+        _target(scope, campaign),
+        f"professionnel #{last.id} (renouvellement groupé)",
+    )
+    links = [(pro, campaigns.link_url(base_url, token)) for pro, token in renewed]
+    return _renew_many_page(request, scope, campaign, [], links)
 
 
 @router.get(

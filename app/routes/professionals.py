@@ -6,7 +6,7 @@ from __future__ import annotations
 from functools import partial
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse
 
 from app import tabular_io
@@ -15,12 +15,14 @@ from app.deps import (
     CsrfChecked,
     SessionDep,
     commit_audited,
+    or_404,
     professional_or_404,
     see_other,
     workspace_page,
     workspace_url,
 )
 from app.params import small_int
+from survey import accounts
 from survey import directory as d
 from survey import professionals as p
 from survey.models import Professional
@@ -31,6 +33,7 @@ NOTICES = {
     "ajoute": "La fiche a été ajoutée.",
     "modifie": "La fiche a été enregistrée.",
     "parti": "Le départ est enregistré : ses réponses passées restent comptées.",
+    "partis": "Les départs sont enregistrés : leurs réponses passées restent comptées.",
     "retour": "La personne est de nouveau active.",
     "importe": "L'import est terminé.",
     "efface": "Les données personnelles sont effacées ; les réponses restent, sans nom.",
@@ -70,6 +73,94 @@ def professional_list(
         notice=NOTICES.get(fait, ""),
         formats=tabular_io.EXPORT_FORMATS,
     )
+
+
+# --- several people leave at once (before /{pro_id}, which would read « departs » as an id) --
+
+
+MAX_CHECKED = 2000  # more than a large département's professionals
+
+
+def _checked_people(session, scope, raw: list[str]) -> list[Professional]:
+    """The checked professionals (`p` fields) of the scope's territory: 400 when none is
+    checked or an id is not a number, 404 when one is not of this territory."""
+    ids = [small_int(v) for v in raw[: MAX_CHECKED + 1]]
+    if not ids:
+        raise HTTPException(
+            status_code=400,
+            detail="Cochez au moins une personne dans la liste, puis recommencez.",
+        )
+    if len(ids) > MAX_CHECKED or any(i is None for i in ids):
+        raise HTTPException(status_code=400, detail="La liste des personnes cochées est illisible.")
+    return or_404(
+        p.professionals_by_ids(session, scope.territory.id, [i for i in ids if i is not None]),
+        "Une des personnes cochées n'existe pas dans ce territoire : rien n'a été fait.",
+    )
+
+
+def _structure_names(session, scope) -> dict[int, str]:
+    return {o.id: o.name for o in p.organisation_choices(session, scope.territory.id)}
+
+
+@router.get("/t/{code}/professionnels/departs", response_class=HTMLResponse)
+def leave_many_confirm(
+    request: Request,
+    scope: CoordinatorScope,
+    session: SessionDep,
+    p_: Annotated[list[str], Query(alias="p")] = [],  # noqa: B006 (FastAPI copies the default)
+):
+    people = _checked_people(session, scope, p_)
+    leaving = [x for x in people if x.active]
+    gone = [x for x in people if not x.active]
+    return _render(
+        request,
+        "professionals/leave_many.html",
+        scope,
+        200 if leaving else 409,
+        leaving=leaving,
+        gone=gone,
+        structures=_structure_names(session, scope),
+    )
+
+
+@router.post("/t/{code}/professionnels/departs", response_class=HTMLResponse)
+def leave_many_do(
+    request: Request,
+    scope: CoordinatorScope,
+    session: SessionDep,
+    p_: Annotated[list[str], Form(alias="p")] = [],  # noqa: B006 (FastAPI copies the default)
+    _: None = CsrfChecked,
+):
+    people = _checked_people(session, scope, p_)
+    try:
+        p.deactivate_many(session, people)
+    except d.Refused as exc:
+        session.rollback()
+        people = _checked_people(session, scope, p_)
+        return _render(
+            request,
+            "professionals/leave_many.html",
+            scope,
+            409,
+            leaving=[x for x in people if x.active],
+            gone=[x for x in people if not x.active],
+            structures=_structure_names(session, scope),
+            refusal=exc.message,
+        )
+    # One audit row per person, as the single action writes, committed with the change.
+    for pro in people[:-1]:
+        accounts.audit(
+            session,
+            scope.user,
+            "professional.deactivate",
+            f"professionnel {pro.id}",
+            "départ groupé",
+            territory_id=scope.territory.id,
+        )
+    commit_audited(
+        session, scope, "professional.deactivate", f"professionnel {people[-1].id}", "départ groupé"
+    )
+    return see_other(f"{workspace_url(scope, 'professionnels')}?fait=partis")
 
 
 # --- add and edit --------------------------------------------------------------------------

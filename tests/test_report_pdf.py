@@ -230,7 +230,9 @@ def test_structures_with_one_or_two_people_show_less_than_three(session):
     assert "100 %" not in caf_line  # the rate of one person is not given
     freins = re.sub(r"\s+", " ", text[text.rindex(plain(t.text("Les freins rencontrés"))) :])
     assert "< 3 répondants" in freins
-    assert "Autres types (moins de 3 répondants chacun)" in freins
+    # Small types pooled in one column « Autres types », which the note explains.
+    assert "Autres types" in freins
+    assert "moins de trois répondants sont regroupés dans « Autres types »" in freins
     assert "Alice" not in text and "Bruno" not in text and "@example.org" not in text
 
 

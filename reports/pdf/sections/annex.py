@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import cm
 from reportlab.platypus import CondPageBreak, Flowable, Paragraph
 
@@ -13,6 +14,7 @@ from reports.pdf.context import Context
 from reports.pdf.flowables import SHORT_MAX, esc, markup, pairs, para, table
 from reports.pdf.markdown import markdown_flowables
 from reports.pdf.sections import evolution, reciprocity
+from reports.pdf.styles import Styles
 from survey import french as t
 
 METRICS_DOC = Path(__file__).resolve().parents[3] / "docs" / "metrics.md"
@@ -95,6 +97,11 @@ def section(ctx: Context) -> list[Flowable]:
     return out
 
 
+def _list_title(st: Styles) -> ParagraphStyle:
+    """H3 without keep-with-next, for the title of a long table."""
+    return ParagraphStyle("H3list", parent=st["H3"], keepWithNext=0)
+
+
 def _full_lists(ctx: Context) -> list[Flowable]:
     """The lists of pairs that the body cut to their first rows, here in full."""
     d, st = ctx.data, ctx.styles
@@ -113,7 +120,10 @@ def _full_lists(ctx: Context) -> list[Flowable]:
         if not out:
             out.append(CondPageBreak(6 * cm))
             out.append(para("Listes complètes", st["H2"]))
-        out.append(para(f"{title} ({t.integer(len(rows))})", st["H3"]))
+        # A long table may start low on a page and go on over the next: its title needs room
+        # for a few rows, not for the whole table (keepWithNext would move it all).
+        out.append(CondPageBreak(3 * cm))
+        out.append(para(f"{title} ({t.integer(len(rows))})", _list_title(st)))
         out += pairs(rows, heads, st)
     return out
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from reportlab.lib.units import cm
 from reportlab.platypus import Flowable
 
@@ -13,14 +15,45 @@ from survey import vocab
 
 OBSTACLE_SHORT = {
     "lack_of_time": "Manque de temps",
-    "turnover": "Turn-over",
+    "turnover": "Turn-over (départs, arrivées)",
     "unknown_missions": "Missions mal connues",
-    "admin_delays": "Délais admin.",
+    "admin_delays": "Délais administratifs",
     "unreachable_platforms": "Plateformes injoignables",
-    "information_sharing": "Secret, partage d'infos",
-    "no_coordination_body": "Pas d'instance de coord.",
+    "information_sharing": "Secret professionnel, partage d'informations",
+    "no_coordination_body": "Pas d'instance de coordination",
     "other": "Autre",
 }
+
+
+TYPE_COLUMNS = 5  # types of structure shown as columns; the smaller ones are pooled
+OTHERS = "Autres types"
+
+
+def _at_most(rows: list[dict], n: int) -> list[dict]:
+    """The `n` types with the most respondents, then one column for all the others (already
+    pooled small groups included), so that the table keeps readable columns."""
+    if len(rows) <= n + 1:
+        return rows
+    ranked = sorted(rows, key=lambda r: -r["respondents"])
+    kept, rest = ranked[:n], ranked[n:]
+    other: dict = {"type_label": OTHERS, "respondents": 0, "obstacles": {}}
+    for r in rest:
+        other["respondents"] += r["respondents"]
+        for k, v in r["obstacles"].items():
+            other["obstacles"][k] = other["obstacles"].get(k, 0) + v
+    return [*kept, other]
+
+
+def _short_type(label: str | None) -> str:
+    """A type of structure by its abbreviation when it has one in brackets (« (CARSAT) »),
+    else cut after its first words: a column header of a few words."""
+    label = label or "Autre"
+    if label.startswith("Autres types"):
+        return OTHERS
+    m = re.search(r"\(([^)]+)\)$", label)
+    if m and len(label) > 24:
+        return m.group(1).rstrip(". …")
+    return label
 
 
 def section(ctx: Context) -> list[Flowable]:
@@ -51,23 +84,25 @@ def section(ctx: Context) -> list[Flowable]:
         "Autres types (moins de 3 répondants chacun)",
         ("obstacles",),
     )
+    pooled = _at_most(pooled, TYPE_COLUMNS)
     codes = [c for c in vocab.OBSTACLES if any(r["obstacles"].get(c) for r in pooled)]
-    head = ["Type de structure", "Répon­dants", *[OBSTACLE_SHORT[c] for c in codes]]
+    # One row per obstacle, one column per type of structure: the obstacles' names stay
+    # whole, and a handful of columns leaves every header word room on its line.
+    head = ["Frein", *[_short_type(r["type_label"]) for r in pooled]]
     rows: list[list] = [head]
-    for r in pooled:
+    rows.append(["Répondants", *[privacy.people(r["respondents"]) for r in pooled]])
+    for c in codes:
         rows.append(
-            [r["type_label"], privacy.people(r["respondents"]),
-             *[privacy.people(r["obstacles"].get(c, 0)) for c in codes]]
-        )  # fmt: skip
-    first = 4.6 * cm
-    rest = (TEXT_W - first - 1.6 * cm) / max(len(codes), 1)
-    out.append(
-        table(rows, [first, 1.6 * cm, *[rest] * len(codes)], st, set(range(1, len(codes) + 2)))
-    )
+            [OBSTACLE_SHORT.get(c, c), *[privacy.people(r["obstacles"].get(c, 0)) for r in pooled]]
+        )
+    first = 5 * cm
+    rest = (TEXT_W - first) / max(len(pooled), 1)
+    out.append(table(rows, [first, *[rest] * len(pooled)], st, set(range(1, len(pooled) + 1))))
     out.append(
         para(
-            "Nombre de répondants qui citent chaque frein. Les types de structure qui comptent "
-            "moins de trois répondants sont regroupés ; « < 3 » : une ou deux personnes.",
+            "Nombre de répondants qui citent chaque frein, par type de structure. Les types "
+            "qui comptent moins de trois répondants sont regroupés dans « Autres types » ; "
+            "« < 3 » : une ou deux personnes.",
             st["note"],
         )
     )

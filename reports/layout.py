@@ -130,11 +130,17 @@ def _align(pos: dict[Hashable, Position], target: dict[Hashable, Position]) -> d
     }
 
 
-def spread(pos: dict[Hashable, Position], power: float = 0.5) -> dict[Hashable, Position]:
+def spread(
+    pos: dict[Hashable, Position], power: float = 0.5, rank: float = 0.0
+) -> dict[Hashable, Position]:
     """Display transform of layout positions: distances from the centre are raised to
     `power` (< 1 opens up the dense core and pulls far outliers in), then each axis is
     stretched to fill [0, 1]. Monotonic, so neighbourhoods and year-to-year stability are
-    kept; only the drawing uses it (the API serves the layout's own positions)."""
+    kept; only the drawing uses it (the API serves the layout's own positions).
+
+    `rank` (0 to 1) blends in each distance's rank among all distances: one structure far
+    out (often one with a single link) then no longer squeezes all the others into the
+    middle, and labels find room around every mark."""
     if len(pos) < 2:
         return {n: (0.5, 0.5) for n in pos}
     xs = sorted(p[0] for p in pos.values())
@@ -142,10 +148,13 @@ def spread(pos: dict[Hashable, Position], power: float = 0.5) -> dict[Hashable, 
     cx, cy = xs[len(xs) // 2], ys[len(ys) // 2]
     dist = {n: math.hypot(x - cx, y - cy) for n, (x, y) in pos.items()}
     top = max(dist.values()) or 1.0
+    ordered = sorted(set(dist.values()))
+    place = {d: i / max(1, len(ordered) - 1) for i, d in enumerate(ordered)}
     moved = {}
     for n, (x, y) in pos.items():
         d = dist[n]
-        k = (top * (d / top) ** power) / d if d else 0.0
+        target = (1 - rank) * (d / top) ** power + rank * place[d]
+        k = top * target / d if d else 0.0
         moved[n] = (cx + (x - cx) * k, cy + (y - cy) * k)
     lo_x, hi_x = min(p[0] for p in moved.values()), max(p[0] for p in moved.values())
     lo_y, hi_y = min(p[1] for p in moved.values()), max(p[1] for p in moved.values())

@@ -22,14 +22,18 @@ from dataclasses import dataclass
 import networkx as nx
 from markupsafe import Markup, escape
 
-from reports import figures, layout, privacy
+from reports import figures, labels, layout, privacy
 from reports.layout import Position
 from reports.structure import partner_count
 from survey.vocab import FAMILIES, Family, family_of
 
 SIZE = 1000  # user units of the drawing (positions in [0, 1]² are scaled to it)
 MARGIN = 40  # room for labels at the border
-LABELS_MAX = 10  # at most this many structures get a permanent label (the most connected)
+# Up to this many structures, every one gets a permanent label (when there is room for it);
+# beyond, only the most connected do and the others show their name on hover and focus.
+LABELS_MAX = 60
+SPREAD_RANK = 0.7  # see layout.spread
+LABELS_MANY = 15  # how many permanent labels a map of more than LABELS_MAX structures gets
 
 
 def _fmt(v: float) -> str:
@@ -66,6 +70,11 @@ def shape_path(shape: str, x: float, y: float, r: float) -> str:
         for i in range(sides)
     ]
     return "M" + "L".join(f"{_fmt(px)},{_fmt(py)}" for px, py in pts) + "z"
+
+
+# The farthest point of each shape from its centre, in radii (see shape_path).
+_REACH = {"circle": 1.0, "square": 0.89, "cross": 1.05, "diamond": 1.25, "triangle": 1.35,
+          "triangle-down": 1.35, "hexagon": 1.1, "pentagon": 1.15}  # fmt: skip
 
 
 def swatch(family: Family, hollow: bool = False, size: int = 18) -> Markup:
@@ -117,49 +126,27 @@ def _short(name: str, limit: int = 30) -> str:
 
 
 LABEL_FONT = 15  # user units; keep in step with .map-svg .label in carte.css
-_CHAR_WIDTH = 0.58 * LABEL_FONT  # average width of a bold sans-serif character
 
 
-def _place_labels(
-    candidates: list[Hashable],
-    limit: int,
-    xy: dict[Hashable, Position],
-    radius: dict[Hashable, float],
-    texts: dict[Hashable, str],
-) -> dict[Hashable, tuple[float, float, str]]:
-    """Permanent labels for up to `limit` of `candidates` (most connected first): each tries
-    below, above, right and left of its node and is dropped when all four overlap a label
-    already placed or a labelled node. Returns {node: (x, y, text-anchor)}."""
-    # The candidates' own marks are obstacles, so a label never covers a large structure.
-    boxes = [
-        (xy[n][0] - radius[n], xy[n][1] - radius[n], xy[n][0] + radius[n], xy[n][1] + radius[n])
-        for n in candidates
-    ]
-    out: dict[Hashable, tuple[float, float, str]] = {}
-
-    def free(box: tuple[float, float, float, float]) -> bool:
-        x0, y0, x1, y1 = box
-        return all(x1 < a0 or x0 > a1 or y1 < b0 or y0 > b1 for a0, b0, a1, b1 in boxes)
-
-    for n in candidates:
-        if len(out) >= limit:
-            break
-        x, y = xy[n]
-        r = radius[n]
-        w = len(texts[n]) * _CHAR_WIDTH
-        h = LABEL_FONT
-        options = [
-            (x, y + r + h, "middle", (x - w / 2, y + r + 2, x + w / 2, y + r + h + 3)),
-            (x, y - r - 5, "middle", (x - w / 2, y - r - h - 4, x + w / 2, y - r - 2)),
-            (x + r + 4, y + h / 3, "start", (x + r + 3, y - h / 2, x + r + 4 + w, y + h / 2)),
-            (x - r - 4, y + h / 3, "end", (x - r - 4 - w, y - h / 2, x - r - 3, y + h / 2)),
-        ]
-        for lx, ly, anchor, box in options:
-            if free(box):
-                out[n] = (lx, ly, anchor)
-                boxes.append(box)
-                break
+def _label_tspans(lines: tuple[str, ...], x: float) -> str:
+    """The lines of a label: the first as text, the next ones as <tspan> one line down."""
+    first, *rest = lines
+    out = str(escape(first))
+    for line in rest:
+        out += f'<tspan x="{_fmt(x)}" dy="{labels.LINE_HEIGHT}em">{escape(line)}</tspan>'
     return out
+
+
+def _leader(x: float, y: float, r: float, spot: labels.Label) -> str:
+    """A thin line from the mark to a label set apart from it (empty for a close label)."""
+    if not spot.far:
+        return ""
+    x0, y0, x1, y1 = spot.box
+    # The point of the label's rectangle nearest to the centre of the mark.
+    px, py = min(max(x, x0), x1), min(max(y, y0), y1)
+    d = math.hypot(px - x, py - y) or 1.0
+    sx, sy = x + (px - x) * r / d, y + (py - y) * r / d
+    return f'<line class="leader" x1="{_fmt(sx)}" y1="{_fmt(sy)}" x2="{_fmt(px)}" y2="{_fmt(py)}"/>'
 
 
 def _node_title(a: dict, degree: int, fam: Family) -> str:
@@ -183,15 +170,25 @@ def render(
     top = max(partners.values(), default=0)
     radius = {n: _radius(partners[n], top) for n in nodes}
     span = SIZE - 2 * MARGIN
-    shown = layout.spread(pos)  # on every position given, so a filter never moves a structure
+    # On every position given, so a filter never moves a structure; the rank blend opens up
+    # the core so that every name finds room around its mark.
+    shown = layout.spread(pos, rank=SPREAD_RANK)
     xy = {n: (MARGIN + shown[n][0] * span, MARGIN + shown[n][1] * span) for n in nodes}
     order = sorted(nodes, key=lambda n: (-partners[n], str(g.nodes[n].get("name", n)).lower()))
-    placed = _place_labels(
-        [n for n in order if partners[n] > 0][: options.labels_max * 2],
-        options.labels_max,
+    texts = {n: _short(str(g.nodes[n].get("name", n)), 48) for n in nodes}
+    many = len(nodes) > LABELS_MAX
+    limit = min(options.labels_max, LABELS_MANY) if many else options.labels_max
+    # How far each mark reaches from its centre (a triangle's tip goes past its circle),
+    # with its outline: the names must stay off it.
+    reach = {n: radius[n] * _REACH[family_of(g.nodes[n].get("type")).shape] + 2 for n in nodes}
+    placed = labels.place(
+        order[: limit * 3] if many else order,
         xy,
-        radius,
-        {n: _short(str(g.nodes[n].get("name", n))) for n in nodes},
+        reach,
+        texts,
+        LABEL_FONT,
+        (0, 0, SIZE, SIZE),
+        limit=limit,
     )
     labelled = set(placed)
 
@@ -276,14 +273,23 @@ def render(
         else:
             open_tag = f'<g class="{" ".join(classes)}" tabindex="0" {attrs}>'
             close_tag = "</g>"
-        label = escape(_short(str(a.get("name", n))))
-        lx, ly, anchor = placed.get(n, (x, y + r + 15, "middle"))
+        spot = placed.get(n)
+        if spot is None:
+            # Shown only on hover, focus or selection: one line under the mark.
+            spot = labels.Label(
+                x,  # type: ignore[arg-type]  # x was a Link in the loop above
+                y + r + LABEL_FONT,
+                "middle",
+                (texts[n],),
+                (0, 0, 0, 0),
+            )
         out.append(
             f"{open_tag}<title>{title}</title>"
             f'<path class="mark" d="{shape_path(fam.shape, x, y, r)}" '  # type: ignore[arg-type]
             f'style="--c:{fam.colour}"/>'
-            f'<text class="label" x="{_fmt(lx)}" y="{_fmt(ly)}" text-anchor="{anchor}">'  # type: ignore[arg-type]
-            f"{label}</text>"
+            f"{_leader(x, y, reach[n], spot)}"  # type: ignore[arg-type]
+            f'<text class="label" x="{_fmt(spot.x)}" y="{_fmt(spot.y)}" '
+            f'text-anchor="{spot.anchor}">{_label_tspans(spot.lines, spot.x)}</text>'
             f"{close_tag}"
         )
     out.append("</g></g></svg>")

@@ -53,9 +53,19 @@
       return Math.round(v * 10) / 10;
     }).join(" "));
     var z = SIZE / view.w;
-    // Labels and outlines keep their size on screen while the drawing is enlarged.
-    svgEl.style.setProperty("--zoom", z.toFixed(3));
+    svgEl.style.setProperty("--zoom", labelZoom(z).toFixed(3));
     svgEl.classList.toggle("zoomed", z >= LABELS_ZOOM);
+  }
+
+  // Names grow with the drawing until they are readable (READABLE px on screen), then keep
+  // that size: never larger than the drawing, so the server's placement stays free of
+  // overlaps at every zoom, and readable on a phone once enlarged.
+  var LABEL_FONT = 15, READABLE = 12;
+  function labelZoom(z) {
+    var px = svgEl.getBoundingClientRect().width || SIZE;
+    var atOne = LABEL_FONT * px / SIZE;  // on-screen size of a name in the whole view
+    var wanted = Math.max(atOne, Math.min(atOne * z, READABLE));
+    return z * atOne / wanted;
   }
 
   function zoom(factor, cx, cy) {
@@ -97,6 +107,8 @@
   }
 
   frame.classList.add("js");
+  apply();
+  window.addEventListener("resize", apply);
   frame.setAttribute("tabindex", "0");
   frame.setAttribute("aria-label", "Carte : flèches pour se déplacer, + et − pour zoomer, 0 pour la vue d'ensemble, Tab pour passer d'une structure à l'autre");
   if (tools) tools.hidden = false;
@@ -213,11 +225,12 @@
   });
 
   // --- side panel ---------------------------------------------------------------------------
-  var REL = {
-    mutual: "se citent l'une l'autre",
-    out: "citée par cette structure",
-    "in": "cite cette structure",
-  };
+  // Who names whom, in words: `sel` is the structure shown in the panel, `p` a partner.
+  function relation(rel, sel, p) {
+    if (rel === "mutual") return sel + " et " + p + " se citent l'une l'autre";
+    if (rel === "out") return sel + " cite " + p + " (sans être citée en retour)";
+    return p + " cite " + sel + " (sans être citée en retour)";
+  }
 
   function text(tag, content, cls) {
     var e = document.createElement(tag);
@@ -241,6 +254,8 @@
     if (selected && nodes[selected]) nodes[selected].el.classList.remove("selected");
     selected = id;
     n.el.classList.add("selected");
+    // The partners keep their names on the map while a structure is selected.
+    svgEl.classList.add("selecting");
     highlight(id);
     var d = n.el.dataset;
     var answered = d.answered === "1";
@@ -252,29 +267,39 @@
     }
     var dl = document.createElement("dl");
     row(dl, "Partenaires", d.degree);
-    row(dl, "En cite", d.out);
-    row(dl, "Citée par", d["in"]);
+    row(dl, "Structures qu'elle cite", d.out);
+    row(dl, "Structures qui la citent", d["in"]);
     row(dl, "Professionnel·les répondant", d.responded + " / " + d.invited);
     row(dl, "Liens fragiles", d.fragile || "0");
     panel.appendChild(dl);
     var ids = Object.keys(n.partners).sort(function (a, b) {
       return name(a).localeCompare(name(b), "fr");
     });
-    panel.appendChild(text("h3", plural(ids.length, "partenaire", "partenaires")));
+    panel.appendChild(text("h3", plural(ids.length, "partenaire", "partenaires") + ", en couleur sur la carte"));
     if (ids.length) {
       var ul = document.createElement("ul");
       ul.className = "partners";
       ids.forEach(function (p) {
         var info = n.partners[p];
         var li = document.createElement("li");
+        li.setAttribute("data-partner", p);
         var b = text("button", name(p), "link");
         b.type = "button";
         b.setAttribute("data-select", p);
+        b.setAttribute("aria-label", "Montrer " + name(p) + " sur la carte");
         li.appendChild(b);
-        var rel = REL[info.rel] + " · " + plural(info.carriers, "personne", "personnes");
+        var rel = relation(info.rel, d.name, name(p)) + " · " + plural(info.carriers, "personne", "personnes");
         if (info.formal) rel += " · formel";
         if (info.fragile) rel += " · fragile";
         li.appendChild(text("span", rel, "rel"));
+        var href = nodes[p].el.getAttribute("href");
+        if (href) {
+          var sheet = text("a", "sa fiche", "sheet");
+          sheet.href = href;
+          sheet.setAttribute("aria-label", "sa fiche (" + name(p) + ")");
+          li.appendChild(document.createTextNode(" "));
+          li.appendChild(sheet);
+        }
         ul.appendChild(li);
       });
       panel.appendChild(ul);
@@ -296,6 +321,7 @@
   function clearSelection() {
     if (selected && nodes[selected]) nodes[selected].el.classList.remove("selected");
     selected = null;
+    svgEl.classList.remove("selecting");
     clearHighlight();
   }
 

@@ -1257,7 +1257,8 @@ def _score_need(
     """Set entry.score and entry.reasons for a need: a thématique colleagues declared with
     the structure and the words of its missions weigh most, then the ways of working
     declared with it and its name or services. `spelled` gives each folded word of the need
-    as the person typed it, to quote them."""
+    as the person typed it, to quote them. (No-break spaces inside « »: a quote mark never
+    ends a line alone.)"""
     score = 0.0
     reasons = []
     hinted = {
@@ -1273,18 +1274,20 @@ def _score_need(
         label = vocab.THEMATIQUES.get(code, code)
         if code in hinted or similarity.matching_words(need, label):
             score += 2 + min(n, 20) / 10
-            reasons.append(f"thème « {label} », cité {n} fois par des collègues")
+            reasons.append(f"thème «\u00a0{label}\u00a0», cité {n} fois par des collègues")
     found = similarity.matching_words(need, entry.missions)
     if found:
         # What the structure says it does weighs most: 3 per word of the need it mentions.
         score += 3 * len(found)
         said = sorted(spelled.get(w, w) for w in found)
-        reasons.append("ses missions parlent de « " + " », « ".join(said) + " »")
+        reasons.append(
+            "ses missions parlent de «\u00a0" + "\u00a0», «\u00a0".join(said) + "\u00a0»"
+        )
     for kind, code in declared:
         label = vocab.PRACTICES.get(code, "") if kind == "practice" else ""
         if label and similarity.matching_words(need, label):
             score += 1
-            reasons.append(f"des collègues travaillent avec elle pour « {label} »")
+            reasons.append(f"des collègues travaillent avec elle pour «\u00a0{label}\u00a0»")
     names = " ".join([entry.name, entry.type_label, *(s.name for s in entry.services)])
     if similarity.matching_words(need, names):
         score += 1

@@ -16,6 +16,7 @@ from app.routes import (
     directory,
     graph,
     graph_api,
+    help,
     home,
     own_map,
     professionals,
@@ -47,5 +48,6 @@ ROUTERS: list[APIRouter] = [
     report.router,
     rgpd.router,
     api_docs.router,
+    help.router,  # /aide/chiffres, /accessibilite, /favicon.ico
     viewers.router,  # viewer accounts managed by coordinators
 ]

@@ -44,6 +44,10 @@ class Settings(BaseSettings):
     smtp_password: str = Field(default="", description="SMTP password.")
     smtp_starttls: bool = Field(default=False, description="Upgrade the connection with STARTTLS.")
     mail_from: str = Field(default="", description="Sender address of invitations and reminders.")
+    contact_email: str = Field(
+        default="",
+        description="Address shown on /accessibilite to report a problem; MAIL_FROM when empty.",
+    )
 
     # Retention of personal data and of the audit log (carte retention)
     personal_data_retention_months: int = Field(

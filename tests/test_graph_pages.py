@@ -194,9 +194,10 @@ def test_figures_page_matches_reports_figures(coordinator, session, world):
     assert f'<dd id="fig-links">{f["size"]["links"]}</dd>' in html
     assert f'<dd id="fig-ties">{f["size"]["ties"]}</dd>' in html
     density = f"{f['size']['density']:.4f}".replace(".", ",")
-    assert f'<dd id="fig-density">{density}</dd>' in html
-    for section in ("Participation", "Réciprocité", "Ce qui est construit ensemble",
-                    "Centralité", "Communautés", "Fragilité", "Obstacles rencontrés"):  # fmt: skip
+    assert f'<span id="fig-density">{density}</span>' in html
+    for section in ("Qui a répondu", "Liens cités des deux côtés", "Ce qui est construit ensemble",
+                    "Les structures les plus reliées", "Groupes de structures",
+                    "Liens qui ne tiennent qu'à une personne", "Obstacles rencontrés"):  # fmt: skip
         assert section in html
     # Non-response is shown, never read as "no partnership".
     assert "structure sans réponse" in html or "structures sans réponse" in html
@@ -221,7 +222,7 @@ def test_structure_page_both_directions_carriers_and_evolution(coordinator, worl
     assert "Réciproque" in row_ccas
     assert re.findall(r'<td class="num">(\d+)</td>', row_ccas) == ["2", "1"]  # here, there
     row_msa = re.search(r"<tr>\s*<th scope=\"row\"><a [^>]+>MSA</a>.*?</tr>", html, re.S).group(0)
-    assert "Cite cette structure, sans réciproque" in row_msa
+    assert "Sans réciproque : MSA cite CAF, qui a répondu sans la citer" in row_msa
     assert "Accès et ouverture des droits" in html
     # Evolution since 2025: MSA new, SIAO lost, CCAS strengthened (2 → 3 people).
     evo = html.split('id="evolution"')[1]
@@ -288,7 +289,7 @@ def test_graphml_export_matches_figures_page(coordinator, session, world):
     html = coordinator.get("/t/23/figures/2026").text
     assert f'<dd id="fig-structures">{n}</dd>' in html
     assert f'<dd id="fig-ties">{len(edges)}</dd>' in html
-    assert f'<dd id="fig-density">{density:.4f}</dd>'.replace(".", ",") in html
+    assert f'<span id="fig-density">{density:.4f}</span>'.replace(".", ",") in html
     api = coordinator.get("/api/v1/t/23/figures/2026").json()
     assert api["size"]["density"] == pytest.approx(density)
     assert graph.get("edgedefault") == "directed"

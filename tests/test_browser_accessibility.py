@@ -17,9 +17,9 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 from sqlmodel import col, select
 
-from survey import demo
+from survey import demo, links
 from survey.accounts import DEMO_ACCOUNTS, ensure_demo_accounts
-from survey.models import Campaign, Organisation, Territory
+from survey.models import Campaign, Organisation, Professional, Response, Territory
 from tests.accounts_helpers import TEST_PASSWORD, make_user
 from tests.conftest import TEST_SECRET
 
@@ -107,7 +107,13 @@ def test_respondent_pages_have_no_serious_violation(live_server, page, session, 
     found = check_pages(
         page,
         live_server,
-        [("home", "/"), ("login", "/login"), ("questionnaire-carried", f"/q/{token}")],
+        [
+            ("home", "/"),
+            ("login", "/login"),
+            ("figures-help", "/aide/chiffres"),
+            ("accessibility-statement", "/accessibilite"),
+            ("questionnaire-carried", f"/q/{token}"),
+        ],
     )
     # Errors shown: sending at once, last year's partners are still to check.
     page.get_by_role("button", name="Envoyer mes réponses").click()
@@ -206,6 +212,49 @@ def test_campaign_form_errors_have_no_serious_violation(live_server, page, sessi
     found = problems(page, "campaign-form-errors")
     assert session.exec(select(Campaign).where(Campaign.year == 2027)).first() is None
     assert not found, report(found)
+
+
+# The right edge of an element against the width of its scrolling box: a table wider than
+# its box is cut (the reader must find the horizontal scroll) — issue 14, item 7.
+OVERFLOW = """(sel) => { const e = document.querySelector(sel); if (!e) return null;
+    const box = e.closest('.table-wrap') || document.querySelector('main');
+    return {width: Math.round(e.scrollWidth), box: Math.round(box.clientWidth),
+            page: document.documentElement.scrollWidth, viewport: innerWidth}; }"""
+
+
+def test_wide_tables_and_the_erase_checkbox_fit_a_phone(live_server, page, session, demo_world):
+    """At 1280 and 390 px: the obstacles per type and « ma carte » tables fit their box, no
+    page scrolls sideways, and the erase checkbox sits on its label's first line."""
+    c26 = session.exec(
+        select(Campaign).where(Campaign.territory_id == demo_world.id, Campaign.year == 2026)
+    ).one()
+    pro = session.exec(
+        select(Professional)
+        .join(Response, col(Response.professional_id) == Professional.id)
+        .where(Response.campaign_id == c26.id, Response.status == "submitted")
+        .order_by(col(Professional.email))
+    ).first()
+    token = links.ensure(session, TEST_SECRET, c26, pro)
+    session.commit()
+    sign_in(page, live_server, *COORDINATOR)
+    for width in (1280, 390):
+        page.set_viewport_size({"width": width, "height": 900})
+        for path, sel in (
+            ("/t/23/figures/2025", "table.obstacles-by-type"),
+            (f"/q/{token}/ma-carte", ".own-map table"),
+            (f"/q/{token}/mes-donnees", "main"),
+            ("/aide/chiffres", "main"),
+            ("/accessibilite", "main"),
+        ):
+            page.goto(f"{live_server}{path}")
+            m = page.evaluate(OVERFLOW, sel)
+            assert m is not None, (path, sel)
+            assert m["width"] <= m["box"] + 1 and m["page"] <= m["viewport"], (width, path, m)
+        page.goto(f"{live_server}/q/{token}/mes-donnees")
+        box = page.locator("#confirmation").bounding_box()
+        label = page.locator("label[for=confirmation]").bounding_box()
+        assert box and label and label["y"] <= box["y"] <= label["y"] + 24, (width, box, label)
+        shot(page, f"mes-donnees-{width}")
 
 
 FOCUS_STYLE = """() => { const s = getComputedStyle(document.activeElement);

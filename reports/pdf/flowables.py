@@ -151,12 +151,27 @@ class FitImage(Flowable):
 
 
 def pairs(
-    rows: list[tuple[str, str]], heads: tuple[str, str], st: Styles, limit: int | None = None
+    rows: list[tuple[str, str]],
+    heads: tuple[str, str],
+    st: Styles,
+    limit: int | None = None,
+    side_by_side: bool = False,
 ) -> list[Flowable]:
     """Pairs of structures as a small two-column table, cut to `limit` rows with a note
-    pointing to the annex's full list."""
+    pointing to the annex's full list. `side_by_side` sets two consecutive pairs on each row,
+    read left to right then down (the same on every page a long table spans): a long list
+    in fewer pages."""
     shown = rows if limit is None else rows[:limit]
-    out: list[Flowable] = [table([list(heads), *map(list, shown)], [TEXT_W / 2] * 2, st)]
+    if side_by_side and len(shown) > 1:
+        body = [
+            [*shown[i], *(shown[i + 1] if i + 1 < len(shown) else ("", ""))]
+            for i in range(0, len(shown), 2)
+        ]
+        grid = table([[*heads, *heads], *body], [TEXT_W / 4] * 4, st)
+        grid.setStyle(TableStyle([("LINEBEFORE", (2, 0), (2, -1), 0.8, INK)]))
+    else:
+        grid = table([list(heads), *map(list, shown)], [TEXT_W / 2] * 2, st)
+    out: list[Flowable] = [grid]
     if len(rows) > len(shown):
         out.append(
             Paragraph(

@@ -124,7 +124,7 @@ def _full_lists(ctx: Context) -> list[Flowable]:
         # for a few rows, not for the whole table (keepWithNext would move it all).
         out.append(CondPageBreak(3 * cm))
         out.append(para(f"{title} ({t.integer(len(rows))})", _list_title(st)))
-        out += pairs(rows, heads, st)
+        out += pairs(rows, heads, st, side_by_side=True)
     return out
 
 

@@ -51,6 +51,14 @@ def test_next_step_first_and_bulk_leave(live_server, page, session, demo_world):
 
     # Renew: check two people on the follow-up, one button, a confirmation that lists them.
     page.goto(f"{live_server}/t/23/campagnes/{year}")
+    # « Tout cocher » (the optional script) checks a whole group, and unchecks it again.
+    group = page.locator("#groupe-not_started input[type=checkbox]")
+    toggle = page.get_by_role("button", name="Tout cocher : pas encore commencé")
+    toggle.click()
+    assert group.count() > 2
+    assert all(group.nth(i).is_checked() for i in range(group.count()))
+    page.get_by_role("button", name="Tout décocher : pas encore commencé").click()
+    assert not any(group.nth(i).is_checked() for i in range(group.count()))
     boxes = page.locator("#choix-liens input[type=checkbox]")
     names = []
     for i in range(2):

@@ -250,3 +250,33 @@ def test_dashboard_without_campaign_says_prepare_the_first(client, session):
     head = html.unescape(first_after_title(client.get("/t/87/").text))
     assert head.startswith('<section class="next-steps"'), head[:200]
     assert 'data-step="prepare_next"' in head and 'href="/t/87/campagnes#preparer"' in head
+
+
+def test_with_email_the_block_sends_the_invitation_then_the_reminder(
+    settings, engine, session, world
+):
+    from fastapi.testclient import TestClient
+
+    from app.main import create_app
+    from survey.mailing import EmailLog
+    from tests.accounts_helpers import login, make_user
+
+    mail_settings = settings.model_copy(update={"smtp_host": "smtp.invalid"})
+    with TestClient(create_app(mail_settings, engine=engine)) as client:
+        make_user(session, "coord@example.org", territory=world.territory)
+        login(client, "coord@example.org")
+        for path in ("/t/23/campagnes/2026", "/t/23/"):
+            section = first_after_title(html.unescape(client.get(path).text))
+            section = section.split("</section>")[0]
+            assert 'data-step="invite" data-count="2"' in section, path
+            assert 'href="/t/23/campagnes/2026/envoyer/invitation"' in section
+        # Both invited by e-mail: the reminder of the two who have not answered.
+        for pro in (world.pros["alice"], world.pros["bruno"]):
+            session.add(EmailLog(campaign_id=world.this_year.id, professional_id=pro.id,
+                                 kind="invitation", status="sent"))  # fmt: skip
+        session.commit()
+        section = first_after_title(html.unescape(client.get("/t/23/").text))
+        section = section.split("</section>")[0]
+        assert 'data-step="remind" data-count="2"' in section
+        assert "Relancer les 2\N{NO-BREAK SPACE}personnes qui n'ont pas répondu…" in section
+        assert 'href="/t/23/campagnes/2026/envoyer/reminder1"' in section

@@ -296,3 +296,58 @@ def test_keyboard_focus_is_visible(live_server, page, demo_world):
     if style["shadow"] != "none":
         ring.append(style["shadow"][: style["shadow"].index(")") + 1])
     assert max(contrast_on_white(c) for c in ring) >= 3, style
+
+
+ACTIVE = """() => { const e = document.activeElement;
+    return {tag: e.tagName.toLowerCase(), name: e.name || '', type: e.type || '',
+            value: e.value || '', text: (e.innerText || '').trim(),
+            cls: e.getAttribute('class') || '', data: e.getAttribute('data-name') || ''}; }"""
+
+
+def tab_until(page, pred, limit: int = 300) -> dict:
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        el = page.evaluate(ACTIVE)
+        if pred(el):
+            return el
+    raise AssertionError(f"not reached in {limit} Tabs; last: {el}")
+
+
+def test_questionnaire_and_map_work_with_the_keyboard_only(live_server, page, session, demo_world):
+    """docs/accessibility.md, « Keyboard-only walkthrough »: no click anywhere. The carried
+    partners are answered with Tab, arrows and Space, the answers sent with Enter; on the map
+    a structure is reached with Tab and chosen with Enter, and the side panel shows it."""
+    token = demo.sample_token(session, TEST_SECRET)
+    page.goto(f"{live_server}/q/{token}")
+    rows = page.locator(".review-list fieldset.partner").count()
+    assert rows
+    seen: set[str] = set()
+    while len(seen) < rows:
+        el = tab_until(
+            page,
+            lambda e: (
+                e["type"] == "radio" and e["name"].endswith("-status") and e["name"] not in seen
+            ),
+        )
+        for _ in range(6):  # arrows move inside the group, to « Inchangé »
+            if page.evaluate(ACTIVE)["value"] == "confirmed":
+                break
+            page.keyboard.press("ArrowDown")
+        page.keyboard.press("Space")
+        seen.add(el["name"])
+    tab_until(page, lambda e: "Envoyer mes réponses" in e["text"])
+    page.keyboard.press("Enter")
+    expect(page.locator(".notice.success")).to_contain_text("bien été envoyées")
+
+    page.goto(f"{live_server}/login")
+    tab_until(page, lambda e: e["type"] == "email")
+    page.keyboard.type(COORDINATOR[0])
+    page.keyboard.press("Tab")
+    page.keyboard.type(COORDINATOR[1])
+    page.keyboard.press("Enter")
+    expect(page.locator("form[action='/logout']")).to_have_count(1)
+    page.goto(f"{live_server}/t/23/carte?annee=2025")
+    node = tab_until(page, lambda e: e["cls"].split(" ")[:1] == ["node"], limit=60)
+    page.keyboard.press("Enter")
+    expect(page.locator("#panel-title")).to_have_text(node["data"])
+    assert page.evaluate(ACTIVE)["data"] == node["data"]  # focus stays on the structure

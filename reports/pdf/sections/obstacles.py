@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from reportlab.lib.units import cm
-from reportlab.platypus import Flowable
+from reportlab.platypus import Flowable, KeepTogether
 
 from reports import charts, privacy
 from reports.pdf.context import Context
@@ -75,7 +75,8 @@ def section(ctx: Context) -> list[Flowable]:
     for r in ob["totals"]:
         small = privacy.is_small(r["responses"])
         items.append((r["label"], 0 if small else r["responses"], privacy.people(r["responses"])))
-    out.append(image(charts.hbars(items, "nombre de répondants qui le citent", width_cm=17)))
+    chart = image(charts.hbars(items, "nombre de répondants qui le citent", width_cm=17))
+    out = [KeepTogether([*out, chart])]  # the title never stays alone at a page's foot
     out.append(para("Par type de structure", st["H2"]))
     pooled = privacy.pool_small_groups(
         [dict(r) for r in ob["by_type"]],

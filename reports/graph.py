@@ -294,20 +294,31 @@ def _participation_people(campaign: Campaign) -> Select:
     )
 
 
-def _structures(session: Session, territory_id: int) -> dict[int, dict[str, object]]:
-    """Root structures of the territory (merged ones excluded), with their attributes."""
+def _structures(session: Session, campaign: Campaign) -> dict[int, dict[str, object]]:
+    """Root structures of the territory (merged ones excluded), with their attributes.
+
+    A structure created after a closed campaign's closing date did not exist that year: it
+    is not "active" for it (it still shows if that year's answers involve it). This is
+    what freezing a campaign closed before snapshots existed relies on."""
+    until = campaign.closes_on if campaign.status == "closed" else None
     rows = session.execute(
-        select(_org.c.id, _org.c.name, _org.c.type, _org.c.commune, _org.c.status).where(
-            _org.c.territory_id == territory_id, _org.c.merged_into_id.is_(None)
-        )
+        select(
+            _org.c.id, _org.c.name, _org.c.type, _org.c.commune, _org.c.status, _org.c.created_at
+        ).where(_org.c.territory_id == campaign.territory_id, _org.c.merged_into_id.is_(None))
     )
+
+    def status(r) -> str:
+        if until is not None and r.status == "active" and r.created_at.date() > until:
+            return "not_yet"
+        return r.status
+
     return {
         r.id: {
             "name": r.name,
             "type": r.type,
             "type_label": vocab.org_type_label(r.type),
             "commune": r.commune or "",
-            "status": r.status,
+            "status": status(r),
             "proposed": r.status == "proposed",
         }
         for r in rows
@@ -441,7 +452,7 @@ class Source:
     def structures(self, session: Session) -> dict[int, dict[str, object]]:
         if self.frozen:
             return _frozen_structures(session, self.campaign)
-        return _structures(session, self.campaign.territory_id)
+        return _structures(session, self.campaign)
 
     def service_names(self, session: Session, ids: list[int]) -> dict[int, str]:
         if self.frozen:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 
 from sqlmodel import Session
 
@@ -22,6 +22,8 @@ from survey.models import (
     Territory,
 )
 from tests.conftest import TEST_SECRET
+
+EARLY = datetime(2020, 1, 1, tzinfo=UTC)
 
 
 @dataclass
@@ -54,6 +56,8 @@ def build_world(session: Session) -> World:
     foreign = Organisation(
         territory_id=correze.id, name="CAF de la Corrèze", type="caf", commune="Tulle"
     )
+    for org in (*orgs.values(), foreign):
+        org.created_at = EARLY  # they existed before the 2025 campaign closed
     session.add_all([*orgs.values(), foreign])
     session.flush()
     services = {

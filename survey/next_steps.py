@@ -71,7 +71,7 @@ def steps(state: CampaignState) -> list[NextStep]:
                 NextStep(
                     "close_other",
                     0,
-                    f"Clore d'abord la campagne {other} : une seule campagne peut être ouverte",
+                    f"Clore d'abord la campagne en cours ({other}) : une seule peut être ouverte à la fois",
                     f"campagnes/{other}/clore",
                 )
             )

@@ -35,6 +35,8 @@ def test_draft_opens_with_the_links_it_will_create():
 def test_draft_while_another_is_open_says_close_that_one_first():
     state = CampaignState(year=2027, status="draft", today=TODAY, other_open_year=2026)
     assert codes(state) == [("close_other", 0, "campagnes/2026/clore")]
+    # Not « la campagne 2026 »: the page already has a link named so (to that campaign).
+    assert "campagne 2026" not in next_steps.steps(state)[0].label
 
 
 def test_open_without_email_nobody_started_exports_every_link():

@@ -240,3 +240,22 @@ def test_place_labels_moves_a_label_off_its_neighbour():
     a = mapdraw.label_box(0 + spots[0][0], spots[0][1], "1", 7)
     b = mapdraw.label_box(12 + spots[1][0], spots[1][1], "2", 7)
     assert not (min(a[2], b[2]) > max(a[0], b[0]) and min(a[3], b[3]) > max(a[1], b[1]))
+
+
+def test_a_map_with_a_very_long_key_still_fits_a_page():
+    # Too tall for a whole page at its usual smallest size: the figure shrinks further
+    # instead of failing the layout; with a short key it stays on the first page.
+    from reportlab.platypus import Paragraph, SimpleDocTemplate
+
+    from reports.pdf.fonts import register_fonts
+    from reports.pdf.styles import styles
+
+    register_fonts()
+    st = styles()
+    chart = charts.hbars([("a", 1, "1")] * 30, width_cm=16)
+    for lines, pages in ((25, 2), (5, 1)):
+        key = [Paragraph(f"ligne {i}", st["body"]) for i in range(lines)]
+        doc = SimpleDocTemplate(io.BytesIO())
+        block = flowables.FitImage(chart, [Paragraph("Titre", st["H1"])], key)
+        doc.multiBuild([Paragraph("avant", st["body"]), block])
+        assert doc.page == pages

@@ -105,6 +105,7 @@ class FitImage(Flowable):
         self.chart, self.above, self.below, self.min_share = chart, above, below, min_share
         self._parts: list[tuple[Flowable, float]] = []
         self._img: tuple[float, float] = (0.0, 0.0)
+        self._deferred: set[int] = set()  # pages it was sent away from
 
     def _height(self, parts: list[Flowable], width: float) -> list[tuple[Flowable, float]]:
         out = []
@@ -129,7 +130,15 @@ class FitImage(Flowable):
         return self.width, self.height
 
     def split(self, availWidth: float, availHeight: float) -> list[Flowable]:  # noqa: N803
-        return []
+        page = self.canv.getPageNumber()  # splitOn sets the canvas
+        if page - 1 in self._deferred and self.min_share > 0.2:
+            # Sent here from the previous page and still too tall (a very long key): shrink
+            # further rather than fail the layout.
+            smaller = FitImage(self.chart, self.above, self.below, 0.2)
+            if smaller.wrap(availWidth, availHeight)[1] <= availHeight:
+                return [smaller]
+        self._deferred.add(page)
+        return []  # the next page
 
     def _stack(self, parts: list[tuple[Flowable, float]], y: float) -> float:
         for i, (f, h) in enumerate(parts):

@@ -35,6 +35,8 @@ WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 # Public pages, reachable without an account by design; still walked (with a bogus token for
 # personal links) and still checked for leaks.
 PUBLIC = ("/", "/login", "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json")
+# Definitions, accessibility statement and icon: no data at all (app/routes/help.py).
+PUBLIC += ("/aide/chiffres", "/accessibilite", "/favicon.ico")
 PUBLIC_PREFIXES = ("/q/", "/api/v1/questionnaire/")
 BOGUS_TOKEN = "jeton-inconnu-0000000000000000000000000000"
 # Path parameter names (without "_id") -> table whose Creuse ids fill them.

@@ -20,6 +20,7 @@ from pathlib import Path
 
 Box = tuple[float, float, float, float]  # x0, y0, x1, y1 (y grows downwards)
 
+PAD = 0.12  # of the font size: the air kept free around each label
 LINE_HEIGHT = 1.15  # of the font size, between the baselines of a wrapped label
 # Of the font size, above and below the baseline: the line box a browser gives a text
 # (DejaVu Sans), so the rectangles here are those a browser measures.
@@ -145,7 +146,7 @@ class _Placer:
     ) -> None:
         self.xy, self.radius, self.texts, self.size = xy, radius, texts, size
         self.bounds, self.measure = bounds, measure
-        self.pad = size * 0.12  # a little air between two labels
+        self.pad = size * PAD  # a little air between two labels
         self.marks = [
             (xy[n][0] - radius[n], xy[n][1] - radius[n], xy[n][0] + radius[n], xy[n][1] + radius[n])
             for n in (xy if obstacles is None else obstacles)

@@ -11,6 +11,11 @@ Visual cues, none carried by colour alone:
 - dashed link: carried by a single professional (fragile);
 - arrow: the link is named from one side only (arrow towards the structure named);
 - thicker link: more professionals carry it.
+
+Names: up to LABELS_MAX structures, each gets its name next to its mark, placed by
+reports.labels so that no two names overlap and no name covers a mark (a thin line joins a
+name set a little apart); beyond, the LABELS_MANY most connected do, the others show their
+name on hover, keyboard focus and selection.
 """
 
 from __future__ import annotations
@@ -147,6 +152,18 @@ def _leader(x: float, y: float, r: float, spot: labels.Label) -> str:
     d = math.hypot(px - x, py - y) or 1.0
     sx, sy = x + (px - x) * r / d, y + (py - y) * r / d
     return f'<line class="leader" x1="{_fmt(sx)}" y1="{_fmt(sy)}" x2="{_fmt(px)}" y2="{_fmt(py)}"/>'
+
+
+def _hit(spot: labels.Label) -> str:
+    """An invisible rectangle under a placed name, so that the whole name (not only its
+    strokes) opens the structure. Grown by the air `labels.place` keeps around each name,
+    so it never reaches another mark or name."""
+    x0, y0, x1, y1 = spot.box
+    m = LABEL_FONT * labels.PAD
+    return (
+        f'<rect class="hit" x="{_fmt(x0 - m)}" y="{_fmt(y0 - m)}" width="{_fmt(x1 - x0 + 2 * m)}" '
+        f'height="{_fmt(y1 - y0 + 2 * m)}" fill="none" pointer-events="all"/>'
+    )
 
 
 def _node_title(a: dict, degree: int, fam: Family) -> str:
@@ -287,7 +304,7 @@ def render(
             f"{open_tag}<title>{title}</title>"
             f'<path class="mark" d="{shape_path(fam.shape, x, y, r)}" '  # type: ignore[arg-type]
             f'style="--c:{fam.colour}"/>'
-            f"{_leader(x, y, reach[n], spot)}"  # type: ignore[arg-type]
+            f"{_leader(x, y, reach[n], spot)}{_hit(spot) if n in placed else ''}"  # type: ignore[arg-type]
             f'<text class="label" x="{_fmt(spot.x)}" y="{_fmt(spot.y)}" '
             f'text-anchor="{spot.anchor}">{_label_tspans(spot.lines, spot.x)}</text>'
             f"{close_tag}"

@@ -121,6 +121,8 @@ def test_svg_map_of_60_structures_labels_nearly_all_of_them():
     assert len(labelled) >= 55
     # Every structure has its name in the drawing (shown on hover and focus when not placed).
     assert len(_text_boxes(out)) == 60
+    # The whole of each placed name is a click target, not only its strokes.
+    assert out.count('class="hit"') == len(labelled)
     # A label set apart from its mark is joined to it by a line.
     for group in re.findall(r"<a class=\"node[^>]*>.*?</a>", out):
         assert group.count('class="leader"') <= 1

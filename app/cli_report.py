@@ -69,11 +69,13 @@ def report(
             else:
                 data = pdf.build_report(session, campaign, previous, progress=step)
             bar.update(task, description="Terminé", completed=len(pdf.STEPS))
+        # Read while the session is open: storing a closed year's PDF commits, which
+        # expires the loaded rows.
+        compared = f", comparé avec {previous.year}" if previous else ""
     try:
         output.write_bytes(data)
     except OSError as exc:
         _fail(f"Impossible d'écrire « {output} » : {exc.strerror or exc}.")
-    compared = f", comparé avec {previous.year}" if previous else ""
     typer.echo(f"Rapport {year}{compared} écrit dans {output} ({len(data) // 1024} Ko).")
 
 

@@ -16,7 +16,7 @@ from reports.graph import build_graph
 from survey import campaigns, demo
 from survey import french as t
 from survey.campaigns import get_campaign
-from survey.models import DeclaredLink, Professional, Response, ResponseObstacle
+from survey.models import Campaign, DeclaredLink, Professional, Response, ResponseObstacle
 from tests.accounts_helpers import login, make_user
 from tests.conftest import TEST_SECRET
 from tests.factories import build_world
@@ -316,3 +316,24 @@ def test_report_button_for_viewers_not_for_other_territories(session, client):
 
     login(client, "autre@example.org")
     assert client.get("/t/23/rapport/2026.pdf").status_code == 404
+
+
+def test_cli_report_of_a_closed_year_is_stored_and_written_again_the_same(
+    session, carte_report, tmp_path
+):
+    from reports import snapshot
+
+    world = build_world(session)
+    # A 2024 campaign so that the closed 2025 is compared with it.
+    session.add(Campaign(territory_id=world.territory.id, year=2024, status="closed"))
+    snapshot.freeze(session, world.last_year)
+    session.commit()
+    first, second = tmp_path / "a.pdf", tmp_path / "b.pdf"
+    result = carte_report("--territory", "23", "--year", "2025", "--output", str(first))
+    assert result.exit_code == 0, result.output
+    assert "Rapport 2025, comparé avec 2024" in result.output
+    session.expire_all()
+    assert snapshot.stored_pdf(session, world.last_year) == first.read_bytes()
+    result = carte_report("--territory", "23", "--year", "2025", "--output", str(second))
+    assert result.exit_code == 0, result.output
+    assert second.read_bytes() == first.read_bytes()

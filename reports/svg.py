@@ -106,6 +106,10 @@ def line_swatch(kind: str) -> Markup:
     )
 
 
+LABEL_FONT = 15  # user units; keep in step with .map-svg .label in carte.css
+EGO_LABEL_FONT = 20  # the small maps of a structure page and « ma carte » (.ego-map)
+
+
 @dataclass(frozen=True)
 class MapOptions:
     """How a map is drawn. `href(node)` gives the link of a structure (None: a focusable
@@ -120,6 +124,8 @@ class MapOptions:
     # carriers, a structure's invited and respondents) are written « < 3 » and the width of
     # a link does not tell 1 from 2 (reports.privacy).
     people_counts: bool = True
+    # The names' font size in user units: what the page's CSS gives them (.ego-map: 20).
+    label_font: float = LABEL_FONT
 
 
 def _radius(degree: int, top: int) -> float:
@@ -128,9 +134,6 @@ def _radius(degree: int, top: int) -> float:
 
 def _short(name: str, limit: int = 30) -> str:
     return name if len(name) <= limit else name[: limit - 1].rstrip() + "…"
-
-
-LABEL_FONT = 15  # user units; keep in step with .map-svg .label in carte.css
 
 
 def _label_tspans(lines: tuple[str, ...], x: float) -> str:
@@ -154,12 +157,12 @@ def _leader(x: float, y: float, r: float, spot: labels.Label) -> str:
     return f'<line class="leader" x1="{_fmt(sx)}" y1="{_fmt(sy)}" x2="{_fmt(px)}" y2="{_fmt(py)}"/>'
 
 
-def _hit(spot: labels.Label) -> str:
+def _hit(spot: labels.Label, font: float) -> str:
     """An invisible rectangle under a placed name, so that the whole name (not only its
     strokes) opens the structure. Grown by the air `labels.place` keeps around each name,
     so it never reaches another mark or name."""
     x0, y0, x1, y1 = spot.box
-    m = LABEL_FONT * labels.PAD
+    m = font * labels.PAD
     return (
         f'<rect class="hit" x="{_fmt(x0 - m)}" y="{_fmt(y0 - m)}" width="{_fmt(x1 - x0 + 2 * m)}" '
         f'height="{_fmt(y1 - y0 + 2 * m)}" fill="none" pointer-events="all"/>'
@@ -203,7 +206,7 @@ def render(
         xy,
         reach,
         texts,
-        LABEL_FONT,
+        options.label_font,
         (0, 0, SIZE, SIZE),
         limit=limit,
     )
@@ -295,7 +298,7 @@ def render(
             # Shown only on hover, focus or selection: one line under the mark.
             spot = labels.Label(
                 x,  # type: ignore[arg-type]  # x was a Link in the loop above
-                y + r + LABEL_FONT,
+                y + r + options.label_font,
                 "middle",
                 (texts[n],),
                 (0, 0, 0, 0),
@@ -304,7 +307,7 @@ def render(
             f"{open_tag}<title>{title}</title>"
             f'<path class="mark" d="{shape_path(fam.shape, x, y, r)}" '  # type: ignore[arg-type]
             f'style="--c:{fam.colour}"/>'
-            f"{_leader(x, y, reach[n], spot)}{_hit(spot) if n in placed else ''}"  # type: ignore[arg-type]
+            f"{_leader(x, y, reach[n], spot)}{_hit(spot, options.label_font) if n in placed else ''}"  # type: ignore[arg-type]
             f'<text class="label" x="{_fmt(spot.x)}" y="{_fmt(spot.y)}" '
             f'text-anchor="{spot.anchor}">{_label_tspans(spot.lines, spot.x)}</text>'
             f"{close_tag}"

@@ -384,6 +384,7 @@ def structure_page(org_id: str, request: Request, scope: ViewerScope, session: S
                 svg.MapOptions(
                     href=lambda n: f"{base}/structures/{n}?annee={campaign.year}",
                     id_prefix="ego",
+                    label_font=svg.EGO_LABEL_FONT,
                     labels_max=12,
                     highlight=frozenset({oid}),
                     title=f"{org.name} et ses partenaires en {campaign.year}",

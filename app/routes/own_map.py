@@ -53,6 +53,7 @@ def own_map(token: str, request: Request, session: SessionDep):
                 svg.MapOptions(
                     href=None,
                     id_prefix="ma-carte",
+                    label_font=svg.EGO_LABEL_FONT,
                     labels_max=10,
                     highlight=frozenset({oid}),
                     title=f"{ctx['org_name']} et ses partenaires en {previous.year}",

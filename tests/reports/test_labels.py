@@ -137,3 +137,19 @@ def test_svg_map_beyond_60_structures_labels_only_the_top_ones():
     # The labelled ones are among the most connected.
     assert min(int(d) for d in labelled) >= degrees[svg.LABELS_MANY * 3 - 1]
     assert len(_text_boxes(out)) == 90
+
+
+def test_the_small_maps_place_their_names_at_the_size_their_page_shows():
+    """A structure page's and « ma carte »'s map shows names at 20 units (.ego-map in
+    carte.css): the placement must make room for 20, not for the big map's 15."""
+    g = _graph(12, 3)
+    pos = layout.positions(g)
+
+    def hit_heights(font: float) -> list[float]:
+        out = str(svg.render(g, pos, svg.MapOptions(label_font=font)))
+        return sorted(float(h) for h in re.findall(r'class="hit"[^>]*height="([\d.]+)"', out))
+
+    big, small_map = hit_heights(svg.LABEL_FONT), hit_heights(svg.EGO_LABEL_FONT)
+    assert big and small_map
+    # One line of a name: its box grows with the font size.
+    assert small_map[0] >= big[0] * svg.EGO_LABEL_FONT / svg.LABEL_FONT * 0.95

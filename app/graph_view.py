@@ -131,7 +131,10 @@ def evolution_pair(
     neither year is asked for and there is nothing to compare."""
     start = parse_year(request.query_params.get("de"), "de")
     end = parse_year(request.query_params.get("a"), "a")
-    territory_campaigns = campaigns.list_campaigns(session, scope.territory.id)
+    # A draft has no answers yet: it is never a default end of the comparison.
+    territory_campaigns = [
+        c for c in campaigns.list_campaigns(session, scope.territory.id) if c.status != "draft"
+    ]
     if end is None:
         if start is not None:
             later = [c for c in territory_campaigns if c.year > start]

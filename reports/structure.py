@@ -140,7 +140,8 @@ def summary(g: nx.DiGraph, n: Hashable, figs: dict | None = None) -> dict:
         "names_given": sum(1 for r in rows if r["names_it"]),
         "names_received": sum(1 for r in rows if r["named_by"]),
         "status_counts": counts,
-        "reciprocity": observable and counts["mutual"] / observable or None,
+        # 0 % is a figure (nobody cites it back); only no observable link is "n. d.".
+        "reciprocity": counts["mutual"] / observable if observable else None,
         "fragile_links": sum(1 for r in rows if r["fragile"]),
         "fragile_share": frag["share"] if frag else None,
         "hangs_on_one_person": bool(rows) and a.get("link_carriers") == 1,

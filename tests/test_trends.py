@@ -335,3 +335,22 @@ def test_a_closed_years_report_with_its_trend_is_the_same_bytes_every_time(
     text = _pdf_text(first, tmp_path)
     assert "Sur toutes les années, de 2024 à 2026" in text
     assert "(en cours)" not in text
+
+
+def test_evolution_compares_the_latest_campaign_with_answers_not_a_draft(coordinator, world):
+    """A draft 2027 is prepared: by default the comparison is 2025 → 2026, as the report."""
+    html = unescape(coordinator.get("/t/23/evolution").text)
+    assert "2027" not in html.split("Comparer deux années", 1)[1].split("</h2>", 1)[0]
+    data = coordinator.get("/api/v1/t/23/evolution").json()
+    assert data["years"] == [2025, 2026]
+
+
+def test_a_structure_nobody_cites_back_has_a_reciprocity_of_zero_not_unknown(session, world):
+    """MSA (2026) cites the CAF, which answered and does not cite it back: 0 %, not « n. d. »."""
+    from reports import structure as structure_view
+
+    b, (_, _, c26) = world
+    g = cache.graph(session, c26)
+    msa = b.orgs["msa"].id
+    summary = structure_view.summary(g, msa, cache.all_figures(session, c26))
+    assert summary["reciprocity"] == 0

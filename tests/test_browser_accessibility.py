@@ -236,6 +236,7 @@ def test_wide_tables_and_the_erase_checkbox_fit_a_phone(live_server, page, sessi
     ).first()
     token = links.ensure(session, TEST_SECRET, c26, pro)
     session.commit()
+    caf = session.exec(select(Organisation).where(Organisation.name == "CAF de la Creuse")).one()
     sign_in(page, live_server, *COORDINATOR)
     for width in (1280, 390):
         page.set_viewport_size({"width": width, "height": 900})
@@ -245,6 +246,7 @@ def test_wide_tables_and_the_erase_checkbox_fit_a_phone(live_server, page, sessi
             (f"/q/{token}/mes-donnees", "main"),
             ("/aide/chiffres", "main"),
             ("/accessibilite", "main"),
+            (f"/t/23/structures/{caf.id}?annee=2026", ".structure-page table.stack"),
         ):
             page.goto(f"{live_server}{path}")
             m = page.evaluate(OVERFLOW, sel)

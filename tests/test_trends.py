@@ -179,6 +179,7 @@ def test_evolution_page_shows_every_year(coordinator, session, world):
     b, (c24, c25, c26) = world
     html = coordinator.get("/t/23/evolution").text
     assert "Sur toutes les années" in html
+    assert 'href="/aide/chiffres"' in html  # what each figure means, one click away
     # Above the two-year comparison, which stays as it was.
     assert html.index("Sur toutes les années") < html.index("Comparer deux années")
     assert html.index("Comparer deux années") < html.index("Nouveaux liens")

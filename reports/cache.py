@@ -53,6 +53,7 @@ from sqlmodel import Session
 from reports import figures
 from reports.compare import carrier_departures, compare_graphs
 from reports.graph import NO_FILTER, GraphFilter, build_graph
+from reports.snapshot import stored_comparison
 from survey.db import table_of
 from survey.models import Campaign, Invitation, Organisation, Professional, Response
 from survey.snapshots import CampaignSnapshot
@@ -217,12 +218,31 @@ class GraphCache:
     def __init__(self, max_entries: int = MAX_ENTRIES) -> None:
         self.max_entries = max_entries
         self._entries: OrderedDict[tuple, Entry] = OrderedDict()
+        self._comparisons: dict[tuple, dict] = {}
         self._lock = threading.Lock()
         self.builds = 0  # graphs built (for tests and measurements)
 
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+            self._comparisons.clear()
+
+    def frozen_comparison(self, session: Session, before: Campaign, after: Campaign) -> dict | None:
+        """The comparison stored with frozen `after` against `before` as frozen now, parsed
+        once per pair of snapshot versions; None when there is none to read."""
+        key = (before.id, _frozen_at(session, before), after.id, _frozen_at(session, after))
+        if key[1] is None or key[3] is None:
+            return None
+        with self._lock:
+            if key in self._comparisons:
+                return self._comparisons[key]
+        value = stored_comparison(session, before, after)
+        if value is not None:
+            with self._lock:
+                self._comparisons[key] = value
+                while len(self._comparisons) > self.max_entries:
+                    self._comparisons.pop(next(iter(self._comparisons)))
+        return value
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -313,9 +333,21 @@ def compare(
     `versions` = the data versions of (before, after) when the caller has just read them."""
     if before.territory_id != after.territory_id:
         raise ValueError("campaigns of different territories")
+    if flt == NO_FILTER:
+        # Two frozen campaigns: the comparison made when the later one closed, read as it is
+        # (no graph built) while neither has been frozen again.
+        stored = cache_for(session).frozen_comparison(session, before, after)
+        if stored is not None:
+            return stored
     b = entry(session, before, flt, versions[0])
     a = entry(session, after, flt, versions[1])
     return a.derived(
         ("compare", before.id, b.version),
-        lambda g: compare_graphs(b.graph, g, carrier_departures(session, before, after, flt)),
+        lambda g: compare_graphs(
+            b.graph,
+            g,
+            carrier_departures(session, before, after, flt),
+            figures_before=b.stored_figures,
+            figures_after=a.stored_figures,
+        ),
     )

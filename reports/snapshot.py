@@ -18,12 +18,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import networkx as nx
-from sqlalchemy import delete, func, insert, literal, select, union
+from sqlalchemy import delete, func, insert, literal, select, text, union
 from sqlalchemy.sql.selectable import FromClause
 from sqlmodel import Session
 
-from reports import figures
+from reports import compare, figures
 from reports.graph import (
+    COUNTED_LINK_STATUSES,
     NO_FILTER,
     TAG_KINDS,
     Source,
@@ -33,7 +34,16 @@ from reports.graph import (
 from survey import campaigns as campaign_rules
 from survey.campaigns import CampaignRefused
 from survey.db import stored_id, table_of
-from survey.models import Campaign, LinkTag, Response, ResponseObstacle, Service, Territory, utcnow
+from survey.models import (
+    Campaign,
+    DeclaredLink,
+    LinkTag,
+    Response,
+    ResponseObstacle,
+    Service,
+    Territory,
+    utcnow,
+)
 from survey.snapshots import (
     SNAPSHOT_TABLES,
     CampaignSnapshot,
@@ -47,13 +57,10 @@ from survey.snapshots import (
 )
 
 _tag = table_of(LinkTag)
+_link = table_of(DeclaredLink)
 _resp = table_of(Response)
 _obs = table_of(ResponseObstacle)
 _svc = table_of(Service)
-
-
-def _figures_json(g: nx.DiGraph) -> str:
-    return json.dumps(figures.all_figures(g), ensure_ascii=False, sort_keys=False)
 
 
 def discard(session: Session, campaign: Campaign) -> None:
@@ -144,12 +151,23 @@ def freeze(session: Session, campaign: Campaign) -> None:
         )
     )
     sd = table_of(SnapshotDeclaration)
-    frozen_links = select(sd.c.link_id).where(sd.c.campaign_id == cid)
+    # The tags of the campaign's counted links, joined on the live tables (indexed, with
+    # statistics) rather than on the rows just written: a self-tie's tags come along and are
+    # never read (they join no frozen declaration).
     session.execute(
         insert(table_of(SnapshotTag)).from_select(
             ["campaign_id", "link_id", "kind", "code"],
-            select(literal(cid), _tag.c.link_id, _tag.c.kind, _tag.c.code).where(
-                _tag.c.link_id.in_(frozen_links), _tag.c.kind.in_(TAG_KINDS)
+            select(literal(cid), _tag.c.link_id, _tag.c.kind, _tag.c.code)
+            .select_from(
+                _tag.join(_link, _link.c.id == _tag.c.link_id).join(
+                    _resp, _resp.c.id == _link.c.response_id
+                )
+            )
+            .where(
+                _resp.c.campaign_id == cid,
+                _resp.c.status == "submitted",
+                _link.c.status.in_(COUNTED_LINK_STATUSES),
+                _tag.c.kind.in_(TAG_KINDS),
             ),
         )
     )
@@ -183,8 +201,71 @@ def freeze(session: Session, campaign: Campaign) -> None:
             .distinct(),
         )
     )
-    session.add(CampaignSnapshot(campaign_id=cid, figures=_figures_json(g)))
+    figs = figures.all_figures(g)
+    snap = CampaignSnapshot(campaign_id=cid, figures=json.dumps(figs, ensure_ascii=False))
+    session.add(snap)
     session.flush()
+    _analyze(session)
+    snap.comparison = _comparison_json(session, campaign, g, figs)
+    session.add(snap)
+    session.flush()
+
+
+def _analyze(session: Session) -> None:
+    """PostgreSQL plans the next reads of the rows just written with fresh statistics:
+    without them it expects one row per table and nests loops over the declarations
+    (seconds at the scale of a large département until autovacuum comes)."""
+    if session.get_bind().dialect.name == "postgresql":
+        names = ", ".join(table_of(m).name for m in SNAPSHOT_TABLES)
+        session.execute(text(f"ANALYZE {names}"))
+
+
+def _comparison_json(session: Session, campaign: Campaign, g: nx.DiGraph, figs: dict) -> str | None:
+    """Year over year with the previous campaign when it is frozen too (both then never
+    change until one is frozen again); None otherwise."""
+    previous = campaign_rules.previous_campaign(session, campaign)
+    if previous is None or not is_frozen(session, previous):
+        return None
+    before = build_graph(session, previous)
+    result = compare.compare_graphs(
+        before,
+        g,
+        compare.carrier_departures(session, previous, campaign),
+        figures_before=stored_figures(session, previous),
+        figures_after=figs,
+    )
+    return json.dumps(
+        {
+            "before_id": previous.id,
+            "before_version": frozen_version(session, previous),
+            "result": result,
+        },
+        ensure_ascii=False,
+    )
+
+
+def frozen_version(session: Session, campaign: Campaign) -> str | None:
+    """When the campaign was frozen (ISO), None when it is not: the version of its data."""
+    at = session.execute(
+        select(table_of(CampaignSnapshot).c.frozen_at).where(
+            table_of(CampaignSnapshot).c.campaign_id == campaign.id
+        )
+    ).scalar()
+    return None if at is None else at.isoformat()
+
+
+def stored_comparison(session: Session, before: Campaign, after: Campaign) -> dict | None:
+    """The comparison frozen with `after` if it was made with `before` as it is frozen now."""
+    snap = table_of(CampaignSnapshot)
+    raw = session.execute(select(snap.c.comparison).where(snap.c.campaign_id == after.id)).scalar()
+    if raw is None:
+        return None
+    stored = json.loads(raw)
+    if stored["before_id"] != before.id or stored["before_version"] != frozen_version(
+        session, before
+    ):
+        return None
+    return stored["result"]
 
 
 def close(session: Session, campaign: Campaign) -> None:

@@ -33,6 +33,9 @@ class CampaignSnapshot(SQLModel, table=True):
     frozen_at: datetime = Field(default_factory=utcnow)
     # reports.figures.all_figures of the unfiltered graph, as JSON.
     figures: str = Field(sa_column=Column(Text, nullable=False))
+    # Year over year with the previous frozen campaign, computed at close (JSON:
+    # {"before_id", "before_version", "result"}): read as it is while neither is frozen again.
+    comparison: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     # The PDF report, stored the first time it is generated (byte-identical run to run).
     pdf: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
     pdf_at: datetime | None = None

@@ -321,3 +321,33 @@ def test_a_structure_merged_after_the_close_keeps_its_closed_year_page(coordinat
     live = unescape(coordinator.get(f"/t/23/structures/{siao.id}?annee=2026").text)
     assert "ses liens sont comptés avec elle" in live
     assert "SIAO et ses partenaires en 2026" not in live
+
+
+def test_closing_stores_year_over_year_with_the_previous_frozen_campaign(session, world):
+    """Read as stored while neither campaign is frozen again; computed otherwise."""
+    import json
+
+    from reports.compare import carrier_departures, compare_graphs
+
+    b, c25, c26 = world
+    c26.status = "closed"
+    session.add(c26)
+    snapshot.freeze(session, c26)
+    session.commit()
+    stored = snapshot.stored_comparison(session, c25, c26)
+    assert stored is not None and stored["years"] == [2025, 2026]
+    computed = compare_graphs(
+        build_graph(session, c25),
+        build_graph(session, c26),
+        carrier_departures(session, c25, c26),
+    )
+    assert stored == json.loads(json.dumps(computed))
+    cache.cache_for(session).clear()
+    assert cache.compare(session, c25, c26) is cache.compare(session, c25, c26)  # parsed once
+    assert cache.compare(session, c25, c26) == stored
+    # 2025 frozen again (reopened and closed): the stored comparison no longer applies.
+    snapshot.freeze(session, c25)
+    session.commit()
+    assert snapshot.stored_comparison(session, c25, c26) is None
+    fresh = cache.compare(session, c25, c26)
+    assert fresh["counts"] == stored["counts"]

@@ -76,7 +76,7 @@ def territory_rows(session: Session, code: str) -> list[dict[str, object]]:
     """Every frozen campaign of one territory, oldest first (same columns)."""
     snap, camp, terr = table_of(CampaignSnapshot), table_of(Campaign), table_of(Territory)
     q = (
-        select(terr.c.code, terr.c.name, camp.c.year, snap.c.frozen_at, snap.c.figures)
+        select(terr.c.code, terr.c.name, camp.c.year, snap.c.frozen_at, snap.c.summary)
         .select_from(
             snap.join(camp, camp.c.id == snap.c.campaign_id).join(
                 terr, terr.c.id == camp.c.territory_id

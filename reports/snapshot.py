@@ -202,13 +202,27 @@ def freeze(session: Session, campaign: Campaign) -> None:
         )
     )
     figs = figures.all_figures(g)
-    snap = CampaignSnapshot(campaign_id=cid, figures=json.dumps(figs, ensure_ascii=False))
+    snap = CampaignSnapshot(
+        campaign_id=cid,
+        figures=json.dumps(figs, ensure_ascii=False),
+        summary=json.dumps(summary_of(figs), ensure_ascii=False),
+    )
     session.add(snap)
     session.flush()
     _analyze(session)
     snap.comparison = _comparison_json(session, campaign, g, figs)
     session.add(snap)
     session.flush()
+
+
+def summary_of(figs: dict) -> dict:
+    """The parts of `all_figures` a list of territories reads (`TerritoryFigures.row`)."""
+    size, part = figs["size"], figs["participation"]
+    return {
+        "headline": figs["headline"],
+        "size": {k: size[k] for k in ("structures", "links", "density", "components")},
+        "participation": {k: part.get(k) for k in ("invited", "responded", "rate")},
+    }
 
 
 def _analyze(session: Session) -> None:
@@ -337,7 +351,8 @@ def store_pdf(session: Session, campaign: Campaign, pdf: bytes) -> bool:
 
 @dataclass(frozen=True)
 class TerritoryFigures:
-    """The headline of one territory's latest closed campaign, as frozen."""
+    """The headline of one territory's latest closed campaign, as frozen: `figures` holds
+    the parts of its figures a list shows (`summary_of`)."""
 
     code: str
     name: str
@@ -380,7 +395,7 @@ def latest_closed(session: Session, year: int | None = None) -> list[TerritoryFi
     else:
         base = camp
     q = (
-        select(terr.c.code, terr.c.name, camp.c.year, snap.c.frozen_at, snap.c.figures)
+        select(terr.c.code, terr.c.name, camp.c.year, snap.c.frozen_at, snap.c.summary)
         .select_from(
             base.join(snap, snap.c.campaign_id == camp.c.id).join(
                 terr, terr.c.id == camp.c.territory_id

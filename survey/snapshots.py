@@ -33,6 +33,9 @@ class CampaignSnapshot(SQLModel, table=True):
     frozen_at: datetime = Field(default_factory=utcnow)
     # reports.figures.all_figures of the unfiltered graph, as JSON.
     figures: str = Field(sa_column=Column(Text, nullable=False))
+    # The few numbers a list of territories shows (headline, size, participation), as JSON:
+    # `carte figures --all` reads these, not the whole figures.
+    summary: str = Field(default="{}", sa_column=Column(Text, nullable=False, default="{}"))
     # Year over year with the previous frozen campaign, computed at close (JSON:
     # {"before_id", "before_version", "result"}): read as it is while neither is frozen again.
     comparison: str | None = Field(default=None, sa_column=Column(Text, nullable=True))

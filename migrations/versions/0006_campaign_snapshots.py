@@ -31,6 +31,7 @@ def upgrade() -> None:
         sa.Column("campaign_id", sa.Integer(), nullable=False),
         sa.Column("frozen_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
         sa.Column("figures", sa.Text(), nullable=False),
+        sa.Column("summary", sa.Text(), nullable=False),
         sa.Column("comparison", sa.Text(), nullable=True),
         sa.Column("pdf", sa.LargeBinary(), nullable=True),
         sa.Column("pdf_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),

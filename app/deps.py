@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlmodel import Session
 
 from app.db import SessionDep
+from app.params import small_int
 from app.security import (
     AdminUser,
     CoordinatorScope,
@@ -77,6 +78,27 @@ def professional_or_404(session: Session, scope: Scope, pro_id: int) -> Professi
     return or_404(
         pros.get_professional(session, scope.territory.id, pro_id),
         "Cette personne n'existe pas dans ce territoire.",
+    )
+
+
+MAX_CHECKED = 2000  # more than a large département's professionals
+
+
+def checked_people(session: Session, scope: Scope, raw: list[str]) -> list[Professional]:
+    """The professionals checked in a list (`p` fields) for a bulk action, of the scope's
+    territory: 400 when none is checked or an id is not a number, 404 when one is not of
+    this territory (nothing is done then)."""
+    ids = [small_int(v) for v in raw[: MAX_CHECKED + 1]]
+    if not ids:
+        raise HTTPException(
+            status_code=400,
+            detail="Cochez au moins une personne dans la liste, puis recommencez.",
+        )
+    if len(ids) > MAX_CHECKED or any(i is None for i in ids):
+        raise HTTPException(status_code=400, detail="La liste des personnes cochées est illisible.")
+    return or_404(
+        pros.professionals_by_ids(session, scope.territory.id, [i for i in ids if i is not None]),
+        "Une des personnes cochées n'existe pas dans ce territoire : rien n'a été fait.",
     )
 
 

@@ -22,6 +22,7 @@ from app.deps import (
     Scope,
     SessionDep,
     ViewerScope,
+    checked_people,
     commit_audited,
     or_404,
     professional_or_404,
@@ -34,9 +35,8 @@ from app.settings import Settings
 from app.templating import templates
 from reports import snapshot
 from survey import accounts, campaigns, mailing, next_steps, vocab
-from survey import professionals as pros
 from survey.campaigns import CampaignInvalid, CampaignRefused
-from survey.models import Campaign, Professional
+from survey.models import Campaign
 
 router = APIRouter(include_in_schema=False)
 PARIS = ZoneInfo("Europe/Paris")
@@ -413,25 +413,7 @@ def links_csv(
     )
 
 
-MAX_CHECKED = 2000  # more than a large département's professionals in one campaign
 Checked = Annotated[list[str], Query()]
-
-
-def _checked_people(session: Session, scope: Scope, raw: list[str]) -> list[Professional]:
-    """The checked professionals (`p` fields) of the scope's territory: 400 when none is
-    checked or an id is not a number, 404 when one is not of this territory."""
-    ids = [small_int(v) for v in raw[: MAX_CHECKED + 1]]
-    if not ids:
-        raise HTTPException(
-            status_code=400,
-            detail="Cochez au moins une personne dans la liste, puis recommencez.",
-        )
-    if len(ids) > MAX_CHECKED or any(i is None for i in ids):
-        raise HTTPException(status_code=400, detail="La liste des personnes cochées est illisible.")
-    return or_404(
-        pros.professionals_by_ids(session, scope.territory.id, [i for i in ids if i is not None]),
-        "Une des personnes cochées n'existe pas dans ce territoire : rien n'a été fait.",
-    )
 
 
 def _renew_many_page(
@@ -461,7 +443,7 @@ def renew_many_confirm(
     p: Checked = [],  # noqa: B006 (FastAPI copies the default)
 ):
     campaign = _campaign_or_404(session, scope, year)
-    people = _checked_people(session, scope, p)
+    people = checked_people(session, scope, p)
     if campaign.status == "closed":
         raise HTTPException(
             status_code=409,
@@ -480,7 +462,7 @@ def renew_many_do(
     _: None = CsrfChecked,
 ):
     campaign = _campaign_or_404(session, scope, year)
-    people = _checked_people(session, scope, p)
+    people = checked_people(session, scope, p)
     try:
         renewed = campaigns.renew_links(session, campaign, people, request.app.state.secret)
     except CampaignRefused as exc:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from functools import partial
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse
 
 from app import tabular_io
@@ -14,8 +14,8 @@ from app.deps import (
     CoordinatorScope,
     CsrfChecked,
     SessionDep,
+    checked_people,
     commit_audited,
-    or_404,
     professional_or_404,
     see_other,
     workspace_page,
@@ -78,26 +78,6 @@ def professional_list(
 # --- several people leave at once (before /{pro_id}, which would read « departs » as an id) --
 
 
-MAX_CHECKED = 2000  # more than a large département's professionals
-
-
-def _checked_people(session, scope, raw: list[str]) -> list[Professional]:
-    """The checked professionals (`p` fields) of the scope's territory: 400 when none is
-    checked or an id is not a number, 404 when one is not of this territory."""
-    ids = [small_int(v) for v in raw[: MAX_CHECKED + 1]]
-    if not ids:
-        raise HTTPException(
-            status_code=400,
-            detail="Cochez au moins une personne dans la liste, puis recommencez.",
-        )
-    if len(ids) > MAX_CHECKED or any(i is None for i in ids):
-        raise HTTPException(status_code=400, detail="La liste des personnes cochées est illisible.")
-    return or_404(
-        p.professionals_by_ids(session, scope.territory.id, [i for i in ids if i is not None]),
-        "Une des personnes cochées n'existe pas dans ce territoire : rien n'a été fait.",
-    )
-
-
 def _structure_names(session, scope) -> dict[int, str]:
     return {o.id: o.name for o in p.organisation_choices(session, scope.territory.id)}
 
@@ -109,7 +89,7 @@ def leave_many_confirm(
     session: SessionDep,
     p_: Annotated[list[str], Query(alias="p")] = [],  # noqa: B006 (FastAPI copies the default)
 ):
-    people = _checked_people(session, scope, p_)
+    people = checked_people(session, scope, p_)
     leaving = [x for x in people if x.active]
     gone = [x for x in people if not x.active]
     return _render(
@@ -131,12 +111,12 @@ def leave_many_do(
     p_: Annotated[list[str], Form(alias="p")] = [],  # noqa: B006 (FastAPI copies the default)
     _: None = CsrfChecked,
 ):
-    people = _checked_people(session, scope, p_)
+    people = checked_people(session, scope, p_)
     try:
         p.deactivate_many(session, people)
     except d.Refused as exc:
         session.rollback()
-        people = _checked_people(session, scope, p_)
+        people = checked_people(session, scope, p_)
         return _render(
             request,
             "professionals/leave_many.html",

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 from sqlmodel import Session, SQLModel
 
 from app.main import create_app
@@ -29,6 +30,25 @@ CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 
 def _postgres_url() -> str | None:
     return os.environ.get("TEST_DATABASE_URL") or None
+
+
+def pytest_configure(config) -> None:
+    """Under pytest-xdist (`-n 2`, what .ci/run uses), each worker gets a PostgreSQL
+    database of its own next to TEST_DATABASE_URL's (`test_gw0`…): the tests drop and
+    recreate the public schema, which two workers cannot share. Every test reading
+    TEST_DATABASE_URL then sees the worker's database."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    base = _postgres_url()
+    if not worker or not base or base.startswith("sqlite"):
+        return
+    url = make_url(base)
+    name = f"{url.database}_{worker}"
+    admin = make_engine(base).execution_options(isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    os.environ["TEST_DATABASE_URL"] = url.set(database=name).render_as_string(hide_password=False)
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])

@@ -65,6 +65,16 @@ def commit_audited(
     )
 
 
+def commit_audited_each(
+    session: Session, scope: Scope, action: str, events: list[tuple[str, str]]
+) -> None:
+    """Commit a bulk action with one audit event per (target, detail), as the single action
+    writes them: the changes and their traces together."""
+    for target, detail in events:
+        accounts.audit(session, scope.user, action, target, detail, territory_id=scope.territory.id)
+    session.commit()
+
+
 def or_404(row: T | None, detail: str) -> T:
     """`row`, or a 404 with a French `detail` when there is none. Lookups in a territory
     answer None for another territory's rows too, so both look the same from outside."""

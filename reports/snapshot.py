@@ -117,37 +117,14 @@ def freeze(session: Session, campaign: Campaign) -> None:
             ],
         )
 
-    decl_cols = [
-        "campaign_id",
-        "link_id",
-        "response_id",
-        "professional_id",
-        "position",
-        "src",
-        "dst",
-        "src_service",
-        "dst_service",
-        "nature",
-        "frequency",
-        "quality",
-    ]
+    # The declarations CTE's columns, stored under the same names (its `pro` is the
+    # professional's id).
+    same = ["link_id", "response_id", "position", "src", "dst", "src_service", "dst_service",
+            "nature", "frequency", "quality"]  # fmt: skip
     session.execute(
         insert(table_of(SnapshotDeclaration)).from_select(
-            decl_cols,
-            select(
-                literal(cid),
-                d.c.link_id,
-                d.c.response_id,
-                d.c.pro,
-                d.c.position,
-                d.c.src,
-                d.c.dst,
-                d.c.src_service,
-                d.c.dst_service,
-                d.c.nature,
-                d.c.frequency,
-                d.c.quality,
-            ),
+            ["campaign_id", "professional_id", *same],
+            select(literal(cid), d.c.pro, *(d.c[name] for name in same)),
         )
     )
     sd = table_of(SnapshotDeclaration)

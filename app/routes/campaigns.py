@@ -24,6 +24,7 @@ from app.deps import (
     ViewerScope,
     checked_people,
     commit_audited,
+    commit_audited_each,
     or_404,
     professional_or_404,
     see_other,
@@ -34,7 +35,7 @@ from app.params import small_int
 from app.settings import Settings
 from app.templating import templates
 from reports import snapshot
-from survey import accounts, campaigns, mailing, next_steps, vocab
+from survey import campaigns, mailing, next_steps, vocab
 from survey.campaigns import CampaignInvalid, CampaignRefused
 from survey.models import Campaign
 
@@ -469,23 +470,14 @@ def renew_many_do(
         session.rollback()
         return _campaign_page(request, session, scope, campaign, 409, refusal=exc.message)
     base_url = _settings(request).base_url
-    # One audit row per person, as the single action writes, committed with the links.
-    for pro, _token in renewed[:-1]:
-        accounts.audit(
-            session,
-            scope.user,
-            "link.renew",
-            _target(scope, campaign),
-            f"professionnel #{pro.id} (renouvellement groupé)",
-            territory_id=scope.territory.id,
-        )
-    last = renewed[-1][0]
-    commit_audited(
+    commit_audited_each(
         session,
         scope,
         "link.renew",
-        _target(scope, campaign),
-        f"professionnel #{last.id} (renouvellement groupé)",
+        [
+            (_target(scope, campaign), f"professionnel #{pro.id} (renouvellement groupé)")
+            for pro, _token in renewed
+        ],
     )
     links = [(pro, campaigns.link_url(base_url, token)) for pro, token in renewed]
     return _renew_many_page(request, scope, campaign, [], links)

@@ -394,42 +394,46 @@ def structure_page(org_id: str, request: Request, scope: ViewerScope, session: S
     return templates.TemplateResponse(request, "graph/structure.html", ctx)
 
 
+def _trend_view(
+    rows: list[dict], minimum: int, title: str, figs: tuple, series: tuple, chart_id: str, **size
+) -> dict | None:
+    """The chart and the table of trend `rows`, from `minimum` campaigns; None before."""
+    if len(rows) < minimum:
+        return None
+    years = [r["year"] for r in rows]
+    title = f"{title} de {years[0]} à {years[-1]}"
+    return {
+        "table": trends.table(rows, figs),
+        "chart": linechart.line_chart(years, trends.series(rows, series), title, chart_id, **size),
+        "title": title,
+    }
+
+
 def territory_trend_view(session: Session, scope: Scope, flt: GraphFilter) -> dict | None:
     """« Sur toutes les années »: the chart and the table of reports.trends, from three
     campaigns that are not drafts; None before."""
-    rows = trends.territory_trend(session, scope.territory.id, flt, _audience(scope))
-    if len(rows) < trends.MIN_TERRITORY_YEARS:
-        return None
-    years = [r["year"] for r in rows]
-    title = f"Chiffres clés de {years[0]} à {years[-1]}"
-    return {
-        "table": trends.table(rows, trends.TERRITORY_FIGURES),
-        "chart": linechart.line_chart(
-            years, trends.series(rows, trends.TERRITORY_SERIES), title, "tendance"
-        ),
-        "title": title,
-    }
+    return _trend_view(
+        trends.territory_trend(session, scope.territory.id, flt, _audience(scope)),
+        trends.MIN_TERRITORY_YEARS,
+        "Chiffres clés",
+        trends.TERRITORY_FIGURES,
+        trends.TERRITORY_SERIES,
+        "tendance",
+    )
 
 
 def structure_trend_view(session: Session, scope: Scope, org_id: int) -> dict | None:
     """A structure's own figures over the years, from two campaigns; None before."""
-    rows = trends.structure_trend(session, scope.territory.id, org_id, _audience(scope))
-    if len(rows) < trends.MIN_STRUCTURE_YEARS:
-        return None
-    years = [r["year"] for r in rows]
-    title = f"Ses partenaires de {years[0]} à {years[-1]}"
-    return {
-        "table": trends.table(rows, trends.STRUCTURE_FIGURES),
-        "chart": linechart.line_chart(
-            years,
-            trends.series(rows, trends.STRUCTURE_SERIES),
-            title,
-            "tendance-structure",
-            width=640,
-            height=240,
-        ),
-        "title": title,
-    }
+    return _trend_view(
+        trends.structure_trend(session, scope.territory.id, org_id, _audience(scope)),
+        trends.MIN_STRUCTURE_YEARS,
+        "Ses partenaires",
+        trends.STRUCTURE_FIGURES,
+        trends.STRUCTURE_SERIES,
+        "tendance-structure",
+        width=640,
+        height=240,
+    )
 
 
 @router.get("/t/{code}/evolution", response_class=HTMLResponse)

@@ -16,13 +16,13 @@ from app.deps import (
     SessionDep,
     checked_people,
     commit_audited,
+    commit_audited_each,
     professional_or_404,
     see_other,
     workspace_page,
     workspace_url,
 )
 from app.params import small_int
-from survey import accounts
 from survey import directory as d
 from survey import professionals as p
 from survey.models import Professional
@@ -127,18 +127,11 @@ def leave_many_do(
             structures=_structure_names(session, scope),
             refusal=exc.message,
         )
-    # One audit row per person, as the single action writes, committed with the change.
-    for pro in people[:-1]:
-        accounts.audit(
-            session,
-            scope.user,
-            "professional.deactivate",
-            f"professionnel {pro.id}",
-            "départ groupé",
-            territory_id=scope.territory.id,
-        )
-    commit_audited(
-        session, scope, "professional.deactivate", f"professionnel {people[-1].id}", "départ groupé"
+    commit_audited_each(
+        session,
+        scope,
+        "professional.deactivate",
+        [(f"professionnel {pro.id}", "départ groupé") for pro in people],
     )
     return see_other(f"{workspace_url(scope, 'professionnels')}?fait=partis")
 

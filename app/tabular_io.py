@@ -172,6 +172,10 @@ class ImportFlow:
     export_rows: Callable[[Session, int], tuple[list[str], list[list[str]]]]
     export_name: str  # the download is "{export_name}-{territory code}.csv" (or .xlsx)
     export_sheet: str
+    # For imports other than structures and professionals, whose wording the template has:
+    # the hints under the column list, and the sentence counting what a correct file does.
+    hints: Sequence[str] = ()
+    summary: Callable[[ImportPreview], str] | None = None
 
     def base(self, scope: Scope) -> str:
         return self.path.format(code=scope.territory.code)
@@ -189,6 +193,8 @@ class ImportFlow:
             action=f"{self.base(scope)}/import",
             back=self.base(scope),
             columns=self.columns,
+            hints=self.hints,
+            summary=self.summary,
             **context,
         )
 

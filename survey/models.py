@@ -68,6 +68,10 @@ class Organisation(SQLModel, table=True):
     # No foreign key: professional -> organisation already points the other way, and a
     # cycle would make table creation order ambiguous. Cleared when a person is erased.
     proposed_by_id: int | None = None
+    # The zone a coordinator placed the structure in by hand; None: the zone of its commune
+    # (`survey.zones`). No foreign key: adding one to this table would make SQLite rebuild
+    # it, which the tables pointing at it forbid; survey.zones clears it when a zone goes.
+    zone_id: int | None = Field(default=None, index=True)
     created_at: datetime = Field(default_factory=utcnow)
 
 
@@ -118,13 +122,74 @@ class Invitation(SQLModel, table=True):
 
 
 class Body(SQLModel, table=True):
-    """An instance: a commission or coordination meeting where several structures sit."""
+    """An instance: a commission or coordination meeting where several structures sit.
+
+    Its official members (`BodyMember`) are recorded by coordinators; who takes part is what
+    respondents declare (`ResponseBody`). `active` False: archived."""
 
     id: int | None = Field(default=None, primary_key=True)
     territory_id: int = Field(foreign_key="territory.id", index=True)
     name: str = Field(max_length=200)
     description: str = Field(default="", max_length=500)
     active: bool = True
+    kind: str = Field(default="commission", max_length=20)  # vocab.BODY_KINDS
+    # An organisation id. No foreign key, for the reason given at Organisation.zone_id;
+    # structures are archived or merged, never deleted, and readers follow merges.
+    convener_id: int | None = Field(default=None, index=True)
+    frequency: str = Field(default="", max_length=12)  # vocab.BODY_FREQUENCIES, "" unknown
+    # Codes of vocab.THEMATIQUES separated by ",".
+    thematiques: str = Field(default="", max_length=1000)
+
+
+class BodyMember(SQLModel, table=True):
+    """An official member structure of an instance."""
+
+    body_id: int = Field(foreign_key="body.id", primary_key=True, ondelete="CASCADE")
+    organisation_id: int = Field(foreign_key="organisation.id", primary_key=True, index=True)
+
+
+class Zone(SQLModel, table=True):
+    """A sub-territory (UTAS, EPCI, bassin de vie…): a set of communes. The zones of a
+    territory form one partition: a commune is in at most one zone."""
+
+    __table_args__ = (UniqueConstraint("territory_id", "name", name="uq_zone_territory_name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    territory_id: int = Field(foreign_key="territory.id", index=True)
+    name: str = Field(max_length=120)
+    kind: str = Field(default="autre", max_length=20)  # vocab.ZONE_KINDS
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class ZoneCommune(SQLModel, table=True):
+    """A commune of a zone. `key` is the folded name (`survey.directory.normalize_name`) that
+    structures' communes are matched on; unique in the territory (checked by survey.zones)."""
+
+    zone_id: int = Field(foreign_key="zone.id", primary_key=True, ondelete="CASCADE")
+    key: str = Field(max_length=120, primary_key=True)
+    commune: str = Field(max_length=120)
+
+
+class Convention(SQLModel, table=True):
+    """An official partnership signed between structures (convention, protocole, charte).
+    `active` False: archived (kept for past years' comparisons)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    territory_id: int = Field(foreign_key="territory.id", index=True)
+    kind: str = Field(default="convention", max_length=20)  # vocab.CONVENTION_KINDS
+    title: str = Field(default="", max_length=200)
+    reference: str = Field(default="", max_length=120)
+    starts_on: date
+    ends_on: date | None = None
+    active: bool = True
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class ConventionParty(SQLModel, table=True):
+    """A structure that signed a convention."""
+
+    convention_id: int = Field(foreign_key="convention.id", primary_key=True, ondelete="CASCADE")
+    organisation_id: int = Field(foreign_key="organisation.id", primary_key=True, index=True)
 
 
 class Response(SQLModel, table=True):

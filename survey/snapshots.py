@@ -42,6 +42,9 @@ class CampaignSnapshot(SQLModel, table=True):
     # The PDF report, stored the first time it is generated (byte-identical run to run).
     pdf: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
     pdf_at: datetime | None = None
+    # reports.coordination.coordination at close (instances, official vs declared, zones,
+    # quality and frames), as JSON.
+    coordination: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
 
 
 class SnapshotStructure(SQLModel, table=True):
@@ -53,6 +56,7 @@ class SnapshotStructure(SQLModel, table=True):
     type: str = Field(max_length=60)
     type_label: str = Field(max_length=200)
     commune: str = Field(default="", max_length=120)
+    zone: str = Field(default="", max_length=120)  # the zone's name at close, "" none
     status: str = Field(max_length=10)
     invited: int = 0
     responded: int = 0

@@ -72,6 +72,37 @@ OBSTACLES: dict[str, str] = {
     "other": "Autre",
 }
 
+# Instances (bodies), official partnerships and zones, as coordinators record them.
+BODY_KINDS: dict[str, str] = {
+    "commission": "Commission",
+    "coordination": "Instance de coordination",
+    "reseau": "Réseau",
+    "groupe_travail": "Groupe de travail",
+    "autre": "Autre",
+}
+
+BODY_FREQUENCIES: dict[str, str] = {
+    "weekly": "Chaque semaine",
+    "monthly": "Chaque mois",
+    "quarterly": "Chaque trimestre",
+    "yearly": "Chaque année",
+    "occasional": "Ponctuellement",
+}
+
+CONVENTION_KINDS: dict[str, str] = {
+    "convention": "Convention",
+    "protocole": "Protocole",
+    "charte": "Charte",
+    "autre": "Autre accord",
+}
+
+ZONE_KINDS: dict[str, str] = {
+    "utas": "UTAS",
+    "epci": "EPCI",
+    "bassin": "Bassin de vie",
+    "autre": "Autre",
+}
+
 YEARS_IN_POST: dict[str, str] = {
     "lt1": "Moins d'un an",
     "1to3": "De 1 à 3 ans",

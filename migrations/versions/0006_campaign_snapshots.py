@@ -1,8 +1,10 @@
 """campaign snapshots: a closed campaign never moves
 
-The tables of survey/snapshots.py, then every campaign already closed is frozen from the
-answers and the directory as they are at upgrade time (reports.snapshot.freeze_missing):
-from then on, directory edits no longer change it.
+The tables of survey/snapshots.py. Every campaign already closed is then frozen from the
+answers and the directory as they are at upgrade time by `carte db upgrade`, once the
+database is at head (reports.snapshot.freeze_missing): from then on, directory edits no
+longer change it. Not here: the freezing code writes today's tables, which a later
+revision may have changed.
 
 Revision ID: 0006
 Revises: 0005
@@ -128,17 +130,6 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("campaign_id", "src", "dst"),
     )
     # ### end Alembic commands ###
-    _freeze_closed_campaigns()
-
-
-def _freeze_closed_campaigns() -> None:
-    from sqlmodel import Session
-
-    from reports.snapshot import freeze_missing
-
-    with Session(bind=op.get_bind()) as session:
-        freeze_missing(session)
-        session.flush()
 
 
 def downgrade() -> None:

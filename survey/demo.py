@@ -28,7 +28,10 @@ from survey import links, vocab
 from survey.db import stored_id
 from survey.models import (
     Body,
+    BodyMember,
     Campaign,
+    Convention,
+    ConventionParty,
     DeclaredLink,
     Invitation,
     LinkTag,
@@ -39,8 +42,11 @@ from survey.models import (
     ResponseObstacle,
     Service,
     Territory,
+    Zone,
+    ZoneCommune,
 )
 from survey.questionnaire import years_in_post_later
+from survey.zones import commune_key
 
 TERRITORY_CODE = "23"
 TERRITORY_NAME = "Creuse"
@@ -289,6 +295,53 @@ BODIES: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
      ("cd", "caf", "ccas_gueret", "ccas_aubusson", "udaf")),
     ("enfance", "Réunion enfance en danger", "UTAS : situations d'enfants en danger.",
      ("cd", "pjj", "cio", "ch", "caf")),
+)  # fmt: skip
+
+# What coordinators recorded about each instance: kind, convening structure, frequency,
+# thématiques. Official members are the BODIES lists above.
+BODY_DETAILS: dict[str, tuple[str, str, str, tuple[str, ...]]] = {
+    "siao": ("commission", "siao", "weekly", ("logement-hebergement",)),
+    "ml_ft": ("commission", "ml", "monthly", ("trouver-un-emploi", "choisir-un-metier")),
+    "msa": ("coordination", "msa", "monthly", ("difficultes-financieres", "sante")),
+    "logement": ("commission", "cd", "monthly", ("logement-hebergement",)),
+    "aides": ("commission", "cd", "monthly", ("difficultes-financieres",)),
+    "enfance": ("coordination", "cd", "monthly", ("famille",)),
+}
+# Instances no respondent of the demo sits in (they are not offered to the generator, so
+# the answers stay as they were): the CCAPEX shares most of its members with the
+# commission logement — the « commissions qui se recoupent » the coordination page shows.
+EXTRA_BODIES: tuple[tuple[str, str, str, str, str, str, tuple[str, ...]], ...] = (
+    ("ccapex", "CCAPEX de la Creuse",
+     "Commission de coordination des actions de prévention des expulsions locatives.",
+     "commission", "ddt", "quarterly", ("cd", "ddt", "creusalis", "udaf", "caf")),
+)  # fmt: skip
+
+# Zones: the four UTAS of the Département, as sets of communes (fictitious but plausible).
+ZONES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("UTAS de Guéret", "utas",
+     ("Guéret", "Ahun", "Saint-Vaury", "Sainte-Feyre", "Jarnages", "Gouzon", "Boussac",
+      "Chambon-sur-Voueize", "Évaux-les-Bains")),
+    ("UTAS d'Aubusson", "utas",
+     ("Aubusson", "Felletin", "Auzances", "Crocq", "Bellegarde-en-Marche")),
+    ("UTAS de La Souterraine", "utas",
+     ("La Souterraine", "Dun-le-Palestel", "Bénévent-l'Abbaye", "Grand-Bourg")),
+    ("UTAS de Bourganeuf", "utas", ("Bourganeuf", "Royère-de-Vassivière", "Pontarion")),
+)  # fmt: skip
+
+# Official partnerships the Département recorded: (kind, title, reference, start, end,
+# parties). The charter between the CIDFF and the hospital names two structures whose
+# professionals declare no tie (a « convention sans vie »); the one with the garage ended.
+CONVENTIONS: tuple[tuple[str, str, str, date, date | None, tuple[str, ...]], ...] = (
+    ("convention", "Aides financières aux familles", "CD23-CAF-2022-04", date(2022, 1, 1),
+     None, ("cd", "caf")),
+    ("protocole", "Prévention des expulsions locatives", "PDALHPD 2023-2028", date(2023, 1, 1),
+     date(2028, 12, 31), ("cd", "ddt", "caf", "creusalis", "udaf")),
+    ("convention", "Accompagnement des jeunes vers l'emploi", "", date(2023, 9, 1), None,
+     ("ml", "ft")),
+    ("charte", "Repérage des violences intrafamiliales à l'hôpital", "", date(2024, 3, 1),
+     None, ("cidff", "ch")),
+    ("convention", "Mobilité des demandeurs d'emploi", "", date(2021, 1, 1),
+     date(2023, 12, 31), ("mobilite", "ft")),
 )  # fmt: skip
 
 # How likely two kinds of structures are to work together (symmetric); others get BASE.
@@ -803,10 +856,15 @@ def _build(session: Session, secret: str) -> None:
     }
     session.add_all(services.values())
     bodies = {
-        key: Body(territory_id=stored_id(territory), name=name, description=description)
+        key: Body(
+            territory_id=stored_id(territory), name=name, description=description,
+            kind=BODY_DETAILS[key][0], convener_id=orgs[BODY_DETAILS[key][1]].id,
+            frequency=BODY_DETAILS[key][2], thematiques=",".join(BODY_DETAILS[key][3]),
+        )
         for key, name, description, _ in BODIES
-    }
+    }  # fmt: skip
     session.add_all(bodies.values())
+    _add_coordination(session, stored_id(territory), orgs, bodies)
     campaigns = {
         year: Campaign(
             territory_id=stored_id(territory), year=year, status=status,
@@ -902,6 +960,50 @@ def _build(session: Session, secret: str) -> None:
                 )
     session.execute(insert(Invitation), invitations)
     session.flush()
+
+
+def _add_coordination(
+    session: Session, territory_id: int, orgs: dict[str, Organisation], bodies: dict[str, Body]
+) -> None:
+    """Instances' official members, the extra instances, the zones and the conventions."""
+    extra = {
+        key: Body(
+            territory_id=territory_id, name=name, description=description, kind=kind,
+            convener_id=orgs[convener].id, frequency=frequency,
+        )
+        for key, name, description, kind, convener, frequency, _ in EXTRA_BODIES
+    }  # fmt: skip
+    session.add_all(extra.values())
+    zones = [Zone(territory_id=territory_id, name=name, kind=kind) for name, kind, _ in ZONES]
+    session.add_all(zones)
+    conventions = [
+        Convention(
+            territory_id=territory_id, kind=kind, title=title, reference=reference,
+            starts_on=starts_on, ends_on=ends_on,
+        )
+        for kind, title, reference, starts_on, ends_on, _ in CONVENTIONS
+    ]  # fmt: skip
+    session.add_all(conventions)
+    session.flush()
+    members = [(bodies[key], m) for key, _, _, ms in BODIES for m in ms]
+    members += [(extra[e[0]], m) for e in EXTRA_BODIES for m in e[-1]]
+    session.add_all(
+        [BodyMember(body_id=stored_id(b), organisation_id=stored_id(orgs[m])) for b, m in members]
+    )
+    session.add_all(
+        [
+            ZoneCommune(zone_id=stored_id(z), key=commune_key(commune), commune=commune)
+            for z, (_, _, communes) in zip(zones, ZONES, strict=True)
+            for commune in communes
+        ]
+    )
+    session.add_all(
+        [
+            ConventionParty(convention_id=stored_id(c), organisation_id=stored_id(orgs[p]))
+            for c, spec in zip(conventions, CONVENTIONS, strict=True)
+            for p in spec[-1]
+        ]
+    )
 
 
 CAMPAIGNS: tuple[tuple[int, str, date, str], ...] = (

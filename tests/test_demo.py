@@ -94,7 +94,7 @@ def test_sizes_are_those_of_a_small_departement(session):
     ) == {"115", "Centre de jour"}
     utas = session.exec(select(Service.name).where(col(Service.name).startswith("UTAS"))).all()
     assert len(utas) == 4
-    assert count(session, Body) == 6
+    assert count(session, Body) == 7  # six instances respondents sit in, and the CCAPEX
 
     pros = session.exec(select(Professional)).all()
     assert 75 <= len(pros) <= 90
@@ -571,3 +571,46 @@ def test_demo_is_deterministic(session, tmp_path):
             assert count(other, DeclaredLink) == count(session, DeclaredLink)
     finally:
         engine.dispose()
+
+
+def test_the_demo_has_zones_instances_members_and_conventions(session):
+    """Zones hold the communes the source names and every structure of the demo falls in
+    one; each instance has official members; the conventions include one in force whose
+    parties no professional declares a tie between, and one that has ended."""
+    from reports.graph import build_graph
+    from survey.models import BodyMember, Convention, ConventionParty, Zone
+    from survey.zones import structure_zones
+
+    assert demo.load(session, TEST_SECRET) is True
+    territory = session.exec(select(Territory)).one()
+    zones = structure_zones(session, territory.id)
+    orgs = session.exec(select(Organisation)).all()
+    assert all(o.id in zones for o in orgs)
+    assert {name for _, name in zones.values()} == {name for name, _, _ in demo.ZONES}
+    assert count(session, Zone) == 4
+    for commune in ("Guéret", "Aubusson", "La Souterraine", "Bourganeuf", "Felletin",
+                    "Boussac", "Évaux-les-Bains"):  # fmt: skip
+        assert any(commune in communes for _, _, communes in demo.ZONES)
+    members = session.exec(select(BodyMember.body_id)).all()
+    assert set(members) == set(session.exec(select(Body.id)).all())
+    by_name = {o.name: o.id for o in orgs}
+    siao = session.exec(select(Body).where(Body.name == "Commission SIAO")).one()
+    siao_members = set(
+        session.exec(select(BodyMember.organisation_id).where(BodyMember.body_id == siao.id))
+    )
+    assert by_name["CAF de la Creuse"] not in siao_members
+    assert by_name["CPAM de la Creuse"] not in siao_members
+
+    current = session.exec(select(Campaign).where(Campaign.year == demo.CURRENT_YEAR)).one()
+    ties = build_graph(session, current).to_undirected()
+    lifeless = []
+    for c in session.exec(select(Convention)).all():
+        parties = session.exec(
+            select(ConventionParty.organisation_id).where(ConventionParty.convention_id == c.id)
+        ).all()
+        in_force = c.ends_on is None or c.ends_on.year >= demo.CURRENT_YEAR
+        if in_force and not any(ties.has_edge(a, b) for a in parties for b in parties if a < b):
+            lifeless.append(c.title)
+    assert lifeless == ["Repérage des violences intrafamiliales à l'hôpital"]
+    assert any(c.ends_on and c.ends_on.year < demo.CURRENT_YEAR
+               for c in session.exec(select(Convention)).all())  # fmt: skip

@@ -4,6 +4,7 @@ filters), the campaign asked for, and the filtered graph with its figures and po
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import networkx as nx
 from fastapi import HTTPException, Request
@@ -12,10 +13,10 @@ from sqlmodel import Session, col, select
 
 from app.deps import or_404
 from app.security import Scope
-from reports import cache, figures, layout
-from reports.graph import NO_FILTER, GraphFilter
+from reports import cache, coordination, figures, layout, privacy
+from reports.graph import NO_FILTER, GraphFilter, is_frozen
 from survey import campaigns, vocab
-from survey.models import Campaign
+from survey.models import Body, Campaign
 from survey.models import Response as Answer
 
 NATURE_FILTERS = {"formal": "Formel (ou les deux)", "informal": "Informel (ou les deux)"}
@@ -43,8 +44,12 @@ def parse_id(raw: str, what: str = "structure") -> int:
     return int(raw)
 
 
+ZONE_MAX = 120  # characters of a zone name (survey.models.Zone.name)
+
+
 def parse_filter(request: Request) -> GraphFilter:
-    """type (repeatable), nature, thematique, frequence: 400 in French on an unknown value."""
+    """type (repeatable), nature, thematique, frequence, zone: 400 in French on an unknown
+    value. A zone is only known with its campaign: `graph_view` checks it (`check_zone`)."""
     q = request.query_params
     types = frozenset(t for t in q.getlist("type") if t)
     unknown = sorted(t for t in types if t not in vocab.ORG_TYPES)
@@ -65,14 +70,69 @@ def parse_filter(request: Request) -> GraphFilter:
             + ", ".join(vocab.FREQUENCIES)
             + ")."
         )
-    return GraphFilter(org_types=types, nature=nature, thematique=thematique, frequency=frequency)
+    zone = (q.get("zone") or "").strip() or None
+    if zone and len(zone) > ZONE_MAX:
+        raise bad_request(f"Zone inconnue : « {zone[:60]}… ».")
+    return GraphFilter(
+        org_types=types, nature=nature, thematique=thematique, frequency=frequency, zone=zone
+    )
+
+
+def check_zone(session: Session, campaign: Campaign, flt: GraphFilter) -> None:
+    """400 in French when `flt.zone` is not a zone of the campaign (its live zones, or the
+    zones frozen with a closed campaign)."""
+    if flt.zone and flt.zone not in zone_choices(session, campaign):
+        raise bad_request(
+            f"Zone inconnue : « {flt.zone[:60]} » n'est pas une zone du territoire en "
+            f"{campaign.year}."
+        )
+
+
+def zone_choices(session: Session, campaign: Campaign) -> list[str]:
+    """The zone names a filter offers for `campaign` (reports.coordination.zone_names)."""
+    return coordination.zone_names(session, campaign)
+
+
+def instance_choices(session: Session, campaign: Campaign) -> list[tuple[int, str]]:
+    """(id, name) of the instances whose members the map can highlight: the active ones of
+    the territory, or for a frozen campaign those frozen with it, by name."""
+    if is_frozen(session, campaign):
+        items = coordination.coordination(session, campaign)["instances"]["items"]
+        rows = [(int(i["id"]), str(i["name"])) for i in items if i.get("active", True)]
+    else:
+        rows = [
+            (int(b.id), b.name)  # type: ignore[arg-type]  # stored rows have an id
+            for b in session.exec(
+                select(Body).where(Body.territory_id == campaign.territory_id, Body.active)
+            )
+        ]
+    return sorted(rows, key=lambda r: (r[1].lower(), r[0]))
+
+
+def parse_instance(raw: str | None) -> int | None:
+    """The `instance` parameter of the map: None when absent, 400 in French when not an id."""
+    if raw is None or raw.strip() == "":
+        return None
+    raw = raw.strip()
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 12:
+        raise bad_request(f"Instance inconnue : « {raw[:20]} ».")
+    return int(raw)
+
+
+def instance_members(session: Session, campaign: Campaign, body_id: int) -> frozenset[int]:
+    """The canonical member structures of instance `body_id` in `campaign`; 400 in French
+    when it is not an instance of the campaign's territory."""
+    members = coordination.instance_members(session, campaign, body_id)
+    if members is None:
+        raise bad_request(f"Instance inconnue : aucune instance n° {body_id} sur ce territoire.")
+    return frozenset(members)
 
 
 def filter_query(flt: GraphFilter) -> list[tuple[str, str]]:
     """The query parameters that reproduce `flt` (for links that keep the filters)."""
     pairs = [("type", t) for t in sorted(flt.org_types)]
     for key, value in (("nature", flt.nature), ("thematique", flt.thematique),
-                       ("frequence", flt.frequency)):  # fmt: skip
+                       ("frequence", flt.frequency), ("zone", flt.zone)):  # fmt: skip
         if value:
             pairs.append((key, value))
     return pairs
@@ -88,6 +148,8 @@ def filter_labels(flt: GraphFilter) -> list[str]:
         out.append("thématique : " + vocab.THEMATIQUES[flt.thematique])
     if flt.frequency:
         out.append("fréquence : " + vocab.FREQUENCIES[flt.frequency].lower())
+    if flt.zone:
+        out.append("zone : " + flt.zone + " (liens déclarés depuis ses structures)")
     return out
 
 
@@ -202,7 +264,9 @@ def graph_view(
 ) -> GraphView:
     """The filtered graph and its figures (all of them, or only `map_figures`), with the
     positions of the unfiltered graph (only built when needed for the layout). Graph and
-    figures are cached per campaign data version (reports.cache): never stale."""
+    figures are cached per campaign data version (reports.cache): never stale. An unknown
+    zone is a 400 (`check_zone`)."""
+    check_zone(session, campaign, flt)
     e = cache.entry(session, campaign, flt)
     g = e.graph
     pos = layout.map_positions(session, campaign, g if flt == NO_FILTER else None, e.version)
@@ -216,3 +280,30 @@ def map_figures_of(e: cache.Entry) -> dict:
     if done is not None:
         return {k: done[k] for k in ("headline", "size", "participation", "fragility")}
     return e.derived("map_figures", map_figures)
+
+
+# --- the coordination figures as the pages show them ----------------------------------------
+
+
+def coordination_figures(session: Session, scope: Scope, campaign: Campaign) -> dict:
+    """The coordination figures of `campaign` as this scope may read them: exact for a
+    coordinator, the « < 3 » copy for a viewer."""
+    # The campaign's unfiltered graph from the cache, shared with the map: not built again.
+    d = coordination.coordination(session, campaign, cache.graph(session, campaign))
+    return d if scope.can_write else privacy.suppress_coordination(d)
+
+
+def _sortable(v: Any) -> float:
+    """A count or a share as a sort key: « < 3 » between 0 and 3, None last."""
+    if v is None:
+        return -1.0
+    if isinstance(v, str):
+        return 1.5
+    return float(v)
+
+
+def quality_rows(quality: dict) -> list[dict]:
+    """The pairs of families with at least one answer, the hardest first (share, then
+    answers); a withheld share after the known ones."""
+    rows = [r for r in quality.get("pairs", []) if r.get("answers")]
+    return sorted(rows, key=lambda r: (-_sortable(r.get("share")), -_sortable(r.get("answers"))))

@@ -13,11 +13,15 @@ from app.routes import (
     api_docs,
     auth,
     campaigns,
+    conventions,
+    coordination,
+    coordination_api,
     directory,
     graph,
     graph_api,
     help,
     home,
+    instances,
     own_map,
     professionals,
     questionnaire,
@@ -28,6 +32,7 @@ from app.routes import (
     rgpd,
     viewers,
     workspace,
+    zones,
 )
 
 ROUTERS: list[APIRouter] = [
@@ -40,14 +45,19 @@ ROUTERS: list[APIRouter] = [
     workspace.router,
     campaigns.router,
     directory.router,
+    instances.router,  # commissions and their official members
     professionals.router,
     respondent_directory.router,
     graph.router,
     graph_api.router,
+    coordination_api.router,  # /api/v1/t/{code}/instances|zones|officiels/{year}
     own_map.router,
     report.router,
     rgpd.router,
     api_docs.router,
     help.router,  # /aide/chiffres, /accessibilite, /favicon.ico
     viewers.router,  # viewer accounts managed by coordinators
+    coordination.router,  # /t/{code}/coordination: instances, conventions, zones, quality
+    conventions.router,  # official partnerships
+    zones.router,  # sub-territories as sets of communes
 ]

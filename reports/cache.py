@@ -17,9 +17,13 @@ What the version covers (see `build_graph`):
   `submitted_at`, sum of structure ids): a submission, a re-saved answer (the questionnaire
   rewrites the links and their tags and always bumps `updated_at`);
 - invitations of the campaign (count, highest id, revoked count, last revocation);
-- the territory's structures, by content (id, name, type, commune, status, merged into):
-  a rename, a type change, an archive, a confirmation, a merge (which also re-points
-  responses, links and services), a write-in proposed by a respondent;
+- the territory's structures, by content (id, name, type, commune, status, merged into, zone
+  set by hand): a rename, a type change, an archive, a confirmation, a merge (which also
+  re-points responses, links and services), a write-in proposed by a respondent, a structure
+  placed in a zone by hand;
+- the territory's zones, by content (id, name) and their communes (zone, key): a zone
+  created, renamed or deleted, a commune import (nodes carry their zone's name and the zone
+  filter reads it);
 - the territory's professionals, by content (id, structure, active): a move, leaving the
   post, a new professional, an erasure that deactivates;
 - the campaign row itself (year, status): a campaign closed or reopened.
@@ -28,6 +32,9 @@ hashed (a few hundred structures, a few thousand professionals per territory: a 
 this is broader than needed (any edit of a structure's name invalidates every filter of
 every campaign of the territory) but exact. Code that changes declared links outside the
 questionnaire must keep one of these signals moving (merges do, through `merged_into_id`).
+
+Instances, their members and conventions are not read by the graph: the coordination
+figures that read them (`reports.coordination`) are computed on each call, never cached here.
 
 Cached graphs are frozen (`networkx.freeze`): adding or removing nodes or edges raises.
 Their attribute dicts are shared with every caller: reports/ and app/ only read them
@@ -55,7 +62,15 @@ from reports.compare import carrier_departures, compare_graphs
 from reports.graph import NO_FILTER, GraphFilter, build_graph
 from reports.snapshot import stored_comparison
 from survey.db import table_of
-from survey.models import Campaign, Invitation, Organisation, Professional, Response
+from survey.models import (
+    Campaign,
+    Invitation,
+    Organisation,
+    Professional,
+    Response,
+    Zone,
+    ZoneCommune,
+)
 from survey.snapshots import CampaignSnapshot
 
 T = TypeVar("T")
@@ -68,6 +83,8 @@ _org = table_of(Organisation)
 _pro = table_of(Professional)
 _camp = table_of(Campaign)
 _snap = table_of(CampaignSnapshot)
+_zone = table_of(Zone)
+_zc = table_of(ZoneCommune)
 _SEP = ";"
 FROZEN = "frozen:"  # prefix of a frozen campaign's data version
 
@@ -112,14 +129,26 @@ def _version_query(session: Session, campaign: Campaign):
     org_piece = (
         _text(o.c.id) + "," + _text(func.length(o.c.name)) + "," + o.c.name + ","
         + _text(func.length(o.c.commune)) + "," + o.c.commune + "," + o.c.type + ","
-        + o.c.status + "," + _text(o.c.merged_into_id)
+        + o.c.status + "," + _text(o.c.merged_into_id) + "," + _text(o.c.zone_id)
     )  # fmt: skip
     orgs = _joined(session, org_piece, o.c.territory_id == campaign.territory_id, o.c.id)
+    z, zc = _zone, _zc
+    zone_piece = _text(z.c.id) + "," + _text(func.length(z.c.name)) + "," + z.c.name
+    zones = _joined(session, zone_piece, z.c.territory_id == campaign.territory_id, z.c.id)
+    # A commune is one key of one zone; the keys of the territory's zones, in order.
+    commune_piece = _text(zc.c.zone_id) + "," + _text(func.length(zc.c.key)) + "," + zc.c.key
+    communes = _joined(
+        session,
+        commune_piece,
+        zc.c.zone_id.in_(select(z.c.id).where(z.c.territory_id == campaign.territory_id)),
+        commune_piece,
+    )
     active = func.coalesce(cast(p.c.active, String), "")
     pro_piece = _text(p.c.id) + "," + _text(p.c.organisation_id) + "," + active
     pros = _joined(session, pro_piece, p.c.territory_id == campaign.territory_id, p.c.id)
     camp = select(c.c.year, c.c.status, c.c.territory_id).where(c.c.id == campaign.id).subquery()
     o_sub, p_sub = orgs.subquery("o"), pros.subquery("p")
+    z_sub, zc_sub = zones.subquery("z"), communes.subquery("zc")
     return select(
         camp.c.year,
         camp.c.status,
@@ -128,11 +157,15 @@ def _version_query(session: Session, campaign: Campaign):
         *invitations.c,
         o_sub.c.s.label("orgs_s"),
         p_sub.c.s.label("pros_s"),
+        z_sub.c.s.label("zones_s"),
+        zc_sub.c.s.label("communes_s"),
     ).select_from(
         camp.join(responses, true())
         .join(invitations, true())
         .join(o_sub, true())
         .join(p_sub, true())
+        .join(z_sub, true())
+        .join(zc_sub, true())
     )
 
 

@@ -4,6 +4,11 @@ A small rules engine: each rule looks at the figures and proposes zero or more c
 findings with a score in [0, 1] (how much it should worry or interest a decision maker);
 the summary keeps the best three, at most one per kind, so the three sentences say three
 different things. Rules only read structure-level figures: no sentence can name a person.
+
+The coordination figures (reports.coordination, read in their public copy: the « < 3 »
+rule already applied) give sentences of their own, one function per analysis
+(`instance_findings`, `official_findings`, `zone_findings`, `quality_findings`): the PDF
+prints them in its coordination sections, and the summary may pick the strongest one.
 """
 
 from __future__ import annotations
@@ -34,6 +39,8 @@ class Facts:
     obstacles: dict  # reports.figures.obstacles
     comparison: dict | None  # reports.compare.compare, None without a previous year
     previous_year: int | None
+    # reports.privacy.suppress_coordination(reports.coordination.coordination(...)), or None
+    coordination: dict | None = None
 
 
 Rule = Callable[[Facts], list[Finding]]
@@ -197,6 +204,193 @@ def _top_obstacle(f: Facts) -> list[Finding]:
     return [Finding("obstacle", 0.3 + 0.4 * row["responses"] / max(respondents, 1), sentence)]
 
 
+# --- coordination: instances, official partnerships, zones, quality ------------------------
+
+
+def _count(n: int | str | None) -> str:
+    """A count of professionals from the public copy: « < 3 » stays « < 3 »."""
+    if isinstance(n, str):
+        return privacy.SMALL
+    return privacy.people(n)
+
+
+def _lower_first(label: str) -> str:
+    """« Caisses de protection sociale » → « caisses de protection sociale » (acronyms kept)."""
+    return label[:1].lower() + label[1:]
+
+
+def _names(refs: list[dict], limit: int = 3) -> str:
+    """« A », « B » et « C » (then « et N autres »)."""
+    names = [t.quote(r["name"]) for r in refs[:limit]]
+    if len(refs) > limit:
+        return ", ".join(names) + f" et {t.plural(len(refs) - limit, 'autre')}"
+    if len(names) == 1:
+        return names[0]
+    return ", ".join(names[:-1]) + " et " + names[-1]
+
+
+def absent_sentence(instance: dict) -> str | None:
+    """« « Commission SIAO » ne compte ni « CAF » ni « CPAM » parmi ses membres, alors que
+    leurs professionnels sont liés à 3 de ses 4 membres. » — the two most tied absent
+    members by name, the others counted; None without absent member."""
+    absent = instance.get("absent") or []
+    if not absent:
+        return None
+    name = t.quote(instance["name"])
+    members = t.integer(absent[0]["members"])
+    first, rest = absent[:2], absent[2:]
+    tied = [a["tied_members"] for a in first]
+    if len(first) == 1:
+        who = f"ne compte pas {t.quote(first[0]['name'])}"
+        whose = "ses professionnels sont liés"
+    else:
+        who = f"ne compte ni {t.quote(first[0]['name'])} ni {t.quote(first[1]['name'])}"
+        whose = "leurs professionnels sont liés"
+    if len(set(tied)) == 1 and tied[0] == absent[0]["members"]:
+        how_many = f"à chacun de ses {members} membres"
+    elif len(set(tied)) == 1:
+        how_many = f"à {t.integer(tied[0])} de ses {members} membres"
+    else:
+        how_many = (
+            f"respectivement à {t.integer(tied[0])} et {t.integer(tied[1])} de ses "
+            f"{members} membres"
+        )
+    sentence = f"{name} {who} parmi ses membres, alors que {whose} {how_many}"
+    if rest:
+        n = len(rest)
+        sentence += (
+            f" ; {t.plural(n, 'autre structure', 'autres structures')} {'est liée' if n == 1 else 'sont liées'} à "
+            f"au moins {t.integer(min(a['tied_members'] for a in rest))} de ses membres"
+        )
+    return sentence + "."
+
+
+def instance_findings(d: dict) -> list[Finding]:
+    """Absent members (one sentence per instance), instances that overlap, structures in
+    no instance."""
+    inst = d["instances"]
+    out = []
+    for i in inst["items"]:
+        sentence = absent_sentence(i) if i.get("active", True) else None
+        if sentence:
+            share = max(a["tied_members"] / max(a["members"], 1) for a in i["absent"])
+            out.append(Finding("instances", 0.5 + 0.1 * share + 0.02 * len(i["absent"]), sentence))
+    for p in inst["similar"]:
+        out.append(
+            Finding(
+                "instances",
+                0.3 + 0.2 * p["jaccard"],
+                f"{t.quote(p['a']['name'])} et {t.quote(p['b']['name'])} réunissent presque les "
+                f"mêmes structures ({t.plural(p['shared'], 'membre')} en commun) : les mêmes "
+                "personnes se déplacent deux fois.",
+            )
+        )
+    n = len(inst["outside"])
+    if n and any(i.get("active", True) for i in inst["items"]):
+        out.append(
+            Finding(
+                "instances",
+                0.25 + min(n, 20) * 0.005,
+                f"{t.plural(n, 'structure')} du réseau "
+                f"{'n’est membre' if n == 1 else 'ne sont membres'} d'aucune instance, et "
+                f"aucun de {'ses' if n == 1 else 'leurs'} professionnels ne dit participer à "
+                "l'une d'elles.",
+            )
+        )
+    return out
+
+
+def official_findings(d: dict) -> list[Finding]:
+    """Conventions without life, then frequent partnerships without any frame."""
+    out = []
+    for c in d["official"]["without_life"]:
+        out.append(
+            Finding(
+                "official",
+                0.5,
+                f"L'accord {t.quote(c['title'])} ({c['kind_label'].lower()}), signé par "
+                f"{_names(c['parties'])}, est en vigueur, mais aucun professionnel ne déclare "
+                "de lien entre ses signataires.",
+            )
+        )
+    for p in d["official"]["without_frame"][:5]:
+        carriers = p["carriers"]
+        weight = 3 if isinstance(carriers, str) else carriers
+        out.append(
+            Finding(
+                "official",
+                0.35 + min(weight, 10) * 0.02,
+                f"{t.quote(p['a']['name'])} et {t.quote(p['b']['name'])} travaillent ensemble "
+                f"chaque semaine ou chaque mois ({_count(carriers)} professionnels le "
+                "déclarent) sans convention, sans instance commune et sans cadre déclaré.",
+            )
+        )
+    return out
+
+
+def zone_findings(d: dict) -> list[Finding]:
+    """One sentence per zone with white families."""
+    by_zone: dict[str, list[str]] = {}
+    for w in d["zones"]["white"]:
+        by_zone.setdefault(w["zone"], []).append(w["family_label"])
+    out = []
+    for zone, families in by_zone.items():
+        labels = [t.quote(_lower_first(f)) for f in families]
+        listed = labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " ni " + labels[-1]
+        out.append(
+            Finding(
+                "zones",
+                0.4 + 0.03 * min(len(families), 5),
+                f"Dans la zone {t.quote(zone)}, aucun des professionnels qui y travaillent et "
+                f"ont répondu ne déclare de lien avec une structure de la famille {listed}.",
+            )
+        )
+    return out
+
+
+def quality_findings(d: dict) -> list[Finding]:
+    """The pairs of families where at least a third of the quality answers say « difficile »
+    or « à améliorer » (shares withheld by the « < 3 » rule are never read)."""
+    out = []
+    for p in d["quality"]["pairs"]:
+        share = p.get("share")
+        if share is None or share < 1 / 3:
+            continue
+        a, b = t.quote(_lower_first(p["a_label"])), t.quote(_lower_first(p["b_label"]))
+        between = f"entre structures {a}" if p["a"] == p["b"] else f"entre {a} et {b}"
+        out.append(
+            Finding(
+                "quality",
+                0.3 + 0.4 * share,
+                f"{t.percent(share)} des réponses sur la qualité des liens {between} le disent "
+                f"difficile ou à améliorer ({_count(p['difficult'])} sur {_count(p['answers'])}).",
+            )
+        )
+    return out
+
+
+def best_first(found: list[Finding]) -> list[Finding]:
+    """`found` by score, best first (ties broken by sentence, for a stable order)."""
+    return sorted(found, key=lambda x: (-x.score, x.sentence))
+
+
+def coordination_findings(d: dict) -> list[Finding]:
+    """Every coordination sentence, best first."""
+    return best_first(
+        [*instance_findings(d), *official_findings(d), *zone_findings(d), *quality_findings(d)]
+    )
+
+
+def _coordination(f: Facts) -> list[Finding]:
+    """The strongest coordination sentence competes for the summary as one kind: the summary
+    keeps room for the network's own findings."""
+    if not f.coordination:
+        return []
+    return [
+        Finding("coordination", x.score, x.sentence) for x in coordination_findings(f.coordination)
+    ]
+
+
 RULES: tuple[Rule, ...] = (
     _fragile_links,
     _hanging_structures,
@@ -207,6 +401,7 @@ RULES: tuple[Rule, ...] = (
     _isolated,
     _change,
     _top_obstacle,
+    _coordination,
 )
 
 

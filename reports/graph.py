@@ -19,6 +19,7 @@ the unfiltered structure graph is read as stored, without aggregation.
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -48,6 +49,7 @@ from survey.snapshots import (
     SnapshotTag,
     SnapshotTie,
 )
+from survey.zones import structure_zones
 
 COUNTED_LINK_STATUSES = ("new", "confirmed")
 NATURE_CODES = tuple(vocab.NATURES)  # formal, informal, both
@@ -83,14 +85,16 @@ class GraphFilter:
 
     org_types keeps structures of those types (and ties between them); nature "formal" keeps
     declarations answered formal or both, "informal" those answered informal or both;
-    thematique and frequency keep declarations tagged with / answered at that value.
-    Structures stay in the graph when a link filter removes their ties.
+    thematique and frequency keep declarations tagged with / answered at that value; zone (a
+    zone's name) keeps the declarations whose respondent's structure is in that zone.
+    Structures stay in the graph when a link filter (all but org_types) removes their ties.
     """
 
     org_types: frozenset[str] = field(default_factory=frozenset)
     nature: str | None = None
     thematique: str | None = None
     frequency: str | None = None
+    zone: str | None = None
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -98,7 +102,12 @@ class GraphFilter:
             "nature": self.nature,
             "thematique": self.thematique,
             "frequency": self.frequency,
+            "zone": self.zone,
         }
+
+    def filters_links(self) -> bool:
+        """True when the filter drops declarations but keeps every structure."""
+        return bool(self.nature or self.thematique or self.frequency or self.zone)
 
 
 NO_FILTER = GraphFilter()
@@ -119,10 +128,18 @@ def canonical_cte(territory_id: int) -> CTE:
     )
 
 
-def declarations_cte(campaign: Campaign, flt: GraphFilter, canon: CTE) -> CTE:
+def declarations_cte(
+    campaign: Campaign,
+    flt: GraphFilter,
+    canon: CTE,
+    zone_members: Collection[int] | None = None,
+) -> CTE:
     """One row per counted declaration: link_id, response_id, position, pro, src, dst
     (canonical structures),
-    src_service, dst_service, nature, frequency, quality. Self-ties are dropped."""
+    src_service, dst_service, nature, frequency, quality. Self-ties are dropped.
+
+    With `flt.zone`, `zone_members` are the structures of that zone (a commune's zone is
+    matched on its folded name, which SQL cannot compute: the caller resolves it)."""
     co = canon.alias("co")
     cp = canon.alias("cp")
     q = (
@@ -172,6 +189,8 @@ def declarations_cte(campaign: Campaign, flt: GraphFilter, canon: CTE) -> CTE:
                 _tag.c.code == flt.thematique,
             )
         )
+    if flt.zone:
+        q = q.where(co.c.root.in_(sorted(zone_members or ())))
     return q.cte("decl")
 
 
@@ -301,6 +320,7 @@ def _structures(session: Session, campaign: Campaign) -> dict[int, dict[str, obj
     is not "active" for it (it still shows if that year's answers involve it). This is
     what freezing a campaign closed before snapshots existed relies on."""
     until = campaign.closes_on if campaign.status == "closed" else None
+    zones = structure_zones(session, campaign.territory_id)
     rows = session.execute(
         select(
             _org.c.id, _org.c.name, _org.c.type, _org.c.commune, _org.c.status, _org.c.created_at
@@ -318,6 +338,7 @@ def _structures(session: Session, campaign: Campaign) -> dict[int, dict[str, obj
             "type": r.type,
             "type_label": vocab.org_type_label(r.type),
             "commune": r.commune or "",
+            "zone": zones[r.id][1] if r.id in zones else "",
             "status": status(r),
             "proposed": r.status == "proposed",
         }
@@ -388,6 +409,11 @@ def _frozen_declarations(campaign: Campaign, flt: GraphFilter) -> CTE:
                 _s_tag.c.code == flt.thematique,
             )
         )
+    if flt.zone:
+        sz = _s_org.alias("src_zone")
+        q = q.join(
+            sz, (sz.c.campaign_id == d.c.campaign_id) & (sz.c.organisation_id == d.c.src)
+        ).where(sz.c.zone == flt.zone)
     return q.cte("decl")
 
 
@@ -401,6 +427,7 @@ def _frozen_structures(session: Session, campaign: Campaign) -> dict[int, dict[s
             "type": r.type,
             "type_label": r.type_label,
             "commune": r.commune,
+            "zone": r.zone,
             "status": r.status,
             "proposed": r.status == "proposed",
         }
@@ -415,6 +442,8 @@ class Source:
 
     campaign: Campaign
     frozen: bool
+    # Needed only to resolve a zone filter on the live tables (`zone_members`).
+    session: Session | None = field(default=None, compare=False, repr=False)
 
     def canon(self) -> CTE:
         """(id, root): a structure id as answers store it → the graph's node."""
@@ -425,7 +454,16 @@ class Source:
     def declarations(self, flt: GraphFilter, canon: CTE) -> CTE:
         if self.frozen:
             return _frozen_declarations(self.campaign, flt)
-        return declarations_cte(self.campaign, flt, canon)
+        return declarations_cte(self.campaign, flt, canon, self.zone_members(flt.zone))
+
+    def zone_members(self, zone: str | None) -> frozenset[int] | None:
+        """The live structures of the territory in the zone named `zone` (None: no zone)."""
+        if not zone:
+            return None
+        if self.session is None:
+            raise ValueError("a zone filter on live answers needs Source.session")
+        zones = structure_zones(self.session, self.campaign.territory_id)
+        return frozenset(oid for oid, (_, name) in zones.items() if name == zone)
 
     def tags(self) -> FromClause:
         """(link_id, kind, code) of the counted declarations."""
@@ -465,7 +503,7 @@ class Source:
 
 
 def source_of(session: Session, campaign: Campaign) -> Source:
-    return Source(campaign, is_frozen(session, campaign))
+    return Source(campaign, is_frozen(session, campaign), session)
 
 
 def _stored_graph(session: Session, campaign: Campaign, g: nx.DiGraph) -> nx.DiGraph:
@@ -479,6 +517,7 @@ def _stored_graph(session: Session, campaign: Campaign, g: nx.DiGraph) -> nx.DiG
             type=r.type,
             type_label=r.type_label,
             commune=r.commune,
+            zone=r.zone,
             proposed=r.status == "proposed",
             invited=r.invited,
             responded=r.responded,
@@ -497,9 +536,9 @@ def _stored_graph(session: Session, campaign: Campaign, g: nx.DiGraph) -> nx.DiG
 def build_graph(session: Session, campaign: Campaign, flt: GraphFilter = NO_FILTER) -> nx.DiGraph:
     """Structure-level graph of a campaign.
 
-    Node attributes: name, type, type_label, commune, proposed, invited, responded,
-    answered, link_carriers (distinct professionals carrying at least one of its ties, in
-    either direction). Edge attributes: carriers, declarations, formal, informal, both,
+    Node attributes: name, type, type_label, commune, zone (its zone's name, "" none),
+    proposed, invited, responded, answered, link_carriers (distinct professionals carrying
+    at least one of its ties, in either direction). Edge attributes: carriers, declarations, formal, informal, both,
     frequencies {code: n}, practices {code: n}, thematiques {code: n}, quality_mean.
     """
     g = nx.DiGraph(
@@ -544,7 +583,7 @@ def _aggregated_graph(
 
     # The node set does not depend on link filters: a structure stays when its ties are hidden.
     named = set(link_carriers)
-    if flt.nature or flt.thematique or flt.frequency:
+    if flt.filters_links():
         full = source.declarations(NO_FILTER, canon)
         named = set(session.scalars(select(full.c.src).union(select(full.c.dst))).all())
     shown = {

@@ -12,12 +12,13 @@ free comments and contact names are never read.
 The same rule holds wherever figures leave the coordination (docs/rgpd.md, « Règle des
 petits effectifs »): every export of the graph (`reports.exports`, CLI and web), the figures
 and graph API and the viewer's pages. `small_count`, `small_rate`, `suppress_graph` and
-`suppress_figures` below are the one place it is written; the PDF prints through `people` and
+`suppress_figures` (and `suppress_coordination`) below are the one place it is written; the PDF prints through `people` and
 `rate`. Coordinators' own pages keep exact counts: they already see the names.
 """
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import networkx as nx
@@ -256,3 +257,60 @@ def audience_of(can_write: bool) -> str:
 def node_people(attrs: dict[str, Any]) -> dict[str, Any]:
     """One structure's attributes with its counts of people as data (« < 3 »)."""
     return {k: small_count(v) if k in NODE_PEOPLE else v for k, v in attrs.items()}
+
+
+def _people_keys(row: dict, keys: tuple[str, ...]) -> dict:
+    return row | {k: small_count(row[k]) for k in keys if k in row}
+
+
+def suppress_coordination(d: dict) -> dict:
+    """The public copy of `reports.coordination.coordination` (a deep copy; `d` is left as
+    it is): every count of professionals or of their declarations reads « < 3 » for 1 and 2
+    — instance participants' respondents, « membres absents »' carriers, zones' invited and
+    responded, white zones' respondents, quality answers and difficult, declarations per
+    frame and formal declarations, « partenariats sans cadre »' carriers, declarations and
+    frequent ones — and the rates built on them are withheld (None): a zone's participation
+    when its invited or responded is 1 or 2, a quality share when fewer than 3 answers or
+    1 or 2 difficult ones. Counts of structures, pairs and instances are kept."""
+    out = copy.deepcopy(d)
+    inst = out.get("instances") or {}
+    for item in inst.get("items", []):
+        item["participants"] = [_people_keys(p, ("respondents",)) for p in item["participants"]]
+        item["absent"] = [_people_keys(a, ("carriers",)) for a in item["absent"]]
+    official = out.get("official") or {}
+    if "without_frame" in official:
+        official["without_frame"] = [
+            _people_keys(r, ("carriers", "declarations", "frequent"))
+            for r in official["without_frame"]
+        ]
+    zones = out.get("zones") or {}
+    if "items" in zones:
+        zones["items"] = [
+            _people_keys(z, ("invited", "responded"))
+            | {
+                "participation": None
+                if is_small(z.get("invited")) or is_small(z.get("responded"))
+                else z.get("participation")
+            }
+            for z in zones["items"]
+        ]
+    if isinstance(zones.get("unzoned"), dict):
+        zones["unzoned"] = _people_keys(zones["unzoned"], ("invited", "responded"))
+    if "white" in zones:
+        zones["white"] = [_people_keys(w, ("respondents",)) for w in zones["white"]]
+    quality = out.get("quality") or {}
+    if "pairs" in quality:
+        quality["pairs"] = [
+            _people_keys(q, ("answers", "difficult"))
+            | {
+                "share": None
+                if (q.get("answers") or 0) < THRESHOLD or is_small(q.get("difficult"))
+                else q.get("share")
+            }
+            for q in quality["pairs"]
+        ]
+    if "frames" in quality:
+        quality["frames"] = [_people_keys(f, ("declarations",)) for f in quality["frames"]]
+    if "formal_declarations" in quality:
+        quality["formal_declarations"] = small_count(quality["formal_declarations"])
+    return out

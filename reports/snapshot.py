@@ -8,7 +8,9 @@ goes through `reports.graph.Source`, which reads the frozen rows once they exist
 
 The heavy parts are copied by the database itself (INSERT … SELECT: declarations, tags,
 people, services, obstacles); Python only writes the aggregated graph (a few hundred
-structures, a few thousand ties) and the figures computed from it.
+structures, a few thousand ties) and the figures computed from it, including the
+coordination figures (`reports.coordination`: instances, conventions and zones as they
+stand at close).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from sqlalchemy import delete, func, insert, literal, select, text, union
 from sqlalchemy.sql.selectable import FromClause
 from sqlmodel import Session
 
-from reports import compare, figures
+from reports import compare, coordination, figures
 from reports.graph import (
     COUNTED_LINK_STATUSES,
     NO_FILTER,
@@ -30,6 +32,7 @@ from reports.graph import (
     Source,
     build_graph,
     is_frozen,
+    source_of,
 )
 from survey import campaigns as campaign_rules
 from survey.campaigns import CampaignRefused
@@ -61,6 +64,7 @@ _link = table_of(DeclaredLink)
 _resp = table_of(Response)
 _obs = table_of(ResponseObstacle)
 _svc = table_of(Service)
+FROZEN_TAG_KINDS = (*TAG_KINDS, coordination.FRAME_TAG)
 
 
 def discard(session: Session, campaign: Campaign) -> None:
@@ -94,6 +98,7 @@ def freeze(session: Session, campaign: Campaign) -> None:
                     "type": a["type"],
                     "type_label": a["type_label"],
                     "commune": a["commune"],
+                    "zone": a["zone"],
                     "status": "proposed" if a["proposed"] else "active",
                     "invited": a["invited"],
                     "responded": a["responded"],
@@ -130,7 +135,8 @@ def freeze(session: Session, campaign: Campaign) -> None:
     sd = table_of(SnapshotDeclaration)
     # The tags of the campaign's counted links, joined on the live tables (indexed, with
     # statistics) rather than on the rows just written: a self-tie's tags come along and are
-    # never read (they join no frozen declaration).
+    # never read (they join no frozen declaration). Frames too: the coordination figures
+    # read them.
     session.execute(
         insert(table_of(SnapshotTag)).from_select(
             ["campaign_id", "link_id", "kind", "code"],
@@ -144,7 +150,7 @@ def freeze(session: Session, campaign: Campaign) -> None:
                 _resp.c.campaign_id == cid,
                 _resp.c.status == "submitted",
                 _link.c.status.in_(COUNTED_LINK_STATUSES),
-                _tag.c.kind.in_(TAG_KINDS),
+                _tag.c.kind.in_(FROZEN_TAG_KINDS),
             ),
         )
     )
@@ -179,10 +185,13 @@ def freeze(session: Session, campaign: Campaign) -> None:
         )
     )
     figs = figures.all_figures(g)
+    # Instances, conventions and zones as they stand now, with the answers as they stand.
+    coord = coordination.compute(session, Source(campaign, frozen=False, session=session), g)
     snap = CampaignSnapshot(
         campaign_id=cid,
         figures=json.dumps(figs, ensure_ascii=False),
         summary=json.dumps(summary_of(figs), ensure_ascii=False),
+        coordination=_coordination_json(coord),
     )
     session.add(snap)
     session.flush()
@@ -190,6 +199,10 @@ def freeze(session: Session, campaign: Campaign) -> None:
     snap.comparison = _comparison_json(session, campaign, g, figs)
     session.add(snap)
     session.flush()
+
+
+def _coordination_json(d: dict) -> str:
+    return json.dumps(d, ensure_ascii=False, sort_keys=True)
 
 
 def summary_of(figs: dict) -> dict:
@@ -285,7 +298,10 @@ def reopen(session: Session, campaign: Campaign, secret: str) -> int:
 
 def freeze_missing(session: Session) -> int:
     """Freeze every closed campaign without a snapshot (closed before snapshots existed, or
-    written closed by a script); returns how many. Flushes, does not commit."""
+    written closed by a script); returns how many. A snapshot written before the
+    coordination figures existed gets them (from its frozen answers and the instances,
+    conventions and zones as they are now); those are not counted. Flushes, does not
+    commit."""
     snap = table_of(CampaignSnapshot)
     camp = table_of(Campaign)
     ids = session.scalars(
@@ -297,6 +313,16 @@ def freeze_missing(session: Session) -> int:
         c = session.get(Campaign, cid)
         if c is not None:
             freeze(session, c)
+    for cid in session.scalars(
+        select(snap.c.campaign_id).where(snap.c.coordination.is_(None)).order_by(snap.c.campaign_id)
+    ).all():
+        c = session.get(Campaign, cid)
+        row = session.get(CampaignSnapshot, cid)
+        if c is not None and row is not None:
+            d = coordination.compute(session, source_of(session, c))
+            row.coordination = _coordination_json(d)
+            session.add(row)
+    session.flush()
     return len(ids)
 
 

@@ -16,6 +16,7 @@ import csv
 import io
 import re
 import zipfile
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -28,7 +29,17 @@ from app.cli import cli
 from app.settings import get_settings
 from reports import snapshot
 from survey import cells
-from survey.models import Organisation, Professional, Service
+from survey.models import (
+    Body,
+    BodyMember,
+    Convention,
+    ConventionParty,
+    Organisation,
+    Professional,
+    Service,
+    Zone,
+    ZoneCommune,
+)
 from survey.tabular import write_csv, write_xlsx
 from tests.accounts_helpers import login, make_user
 from tests.conftest import TEST_SECRET
@@ -53,6 +64,12 @@ DOWNLOADS = {
     ],
     "/t/{code}/exports/{year}/{fmt}": ["/t/23/exports/2025/csv"],  # gexf, graphml, json: XML
     "/admin/chiffres.csv": ["/admin/chiffres.csv"],  # fetched by an administrator
+    **{
+        f"/t/{{code}}/{page}/export": [
+            f"/t/23/{page}/export?format={f}" for f in ("csv", "csv-excel", "xlsx")
+        ]
+        for page in ("instances", "conventions", "zones")
+    },
 }
 NOT_TABLES = {"/t/{code}/exports"}  # the HTML page listing the graph exports
 _DOWNLOAD_PATH = re.compile(r"export|\.csv|xlsx|tableur", re.IGNORECASE)
@@ -130,6 +147,23 @@ def poisoned(session):
             organisation_id=world.orgs["msa"].id,
             service_id=None,
         )
+    )
+    # An instance, a zone and a convention, whose own names look like formulas too.
+    body = Body(territory_id=world.territory.id, name=FORMULAS[4], description=FORMULAS[5])
+    zone = Zone(territory_id=world.territory.id, name=FORMULAS[1])
+    convention = Convention(
+        territory_id=world.territory.id, title=FORMULAS[2], reference=FORMULAS[3],
+        starts_on=date(2024, 1, 1),
+    )  # fmt: skip
+    session.add_all([body, zone, convention])
+    session.flush()
+    session.add_all(
+        [
+            BodyMember(body_id=body.id, organisation_id=orgs[0].id),
+            ZoneCommune(zone_id=zone.id, key="formule", commune=FORMULAS[0]),
+            ConventionParty(convention_id=convention.id, organisation_id=orgs[0].id),
+            ConventionParty(convention_id=convention.id, organisation_id=orgs[1].id),
+        ]
     )
     session.commit()
     return world

@@ -120,7 +120,7 @@ def test_each_figure_has_a_plain_title_how_to_read_and_a_linked_technical_name(
     # Each section (h2 with an id) reads: plain title, « Comment lire », technical name linked.
     sections = re.split(r'<h2 id="', html)[1:]
     figures = [s for s in sections if not s.startswith("filters-title")]
-    assert len(figures) == 9
+    assert len(figures) == 10
     for s in figures:
         name = s.split('"', 1)[0]
         assert "Comment lire :" in s, name

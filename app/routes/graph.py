@@ -23,15 +23,22 @@ from app.graph_view import (
     GraphView,
     bad_request,
     campaign_or_404,
+    check_zone,
     chosen_campaign,
+    coordination_figures,
     default_campaign,
     evolution_pair,
     filter_labels,
     filter_query,
     graph_view,
+    instance_choices,
+    instance_members,
     parse_filter,
     parse_id,
+    parse_instance,
     parse_year,
+    quality_rows,
+    zone_choices,
 )
 from app.templating import templates
 from reports import cache, exports, figures, layout, linechart, privacy, svg, trends
@@ -83,6 +90,7 @@ def _context(request: Request, session: Session, scope: Scope, view: GraphView, 
         "year_qs": urlencode([("annee", view.campaign.year), *query]),
         "types": types_present(session, scope.territory.id),
         "nature_filters": NATURE_FILTERS,
+        "zones": zone_choices(session, view.campaign),
         "headline": figs["headline"],
         "size": figs["size"],
         "participation": figs["participation"],
@@ -102,6 +110,7 @@ def _no_campaign(request: Request, scope: Scope) -> HTMLResponse:
 @router.get("/t/{code}/carte", response_class=HTMLResponse)
 def map_page(request: Request, scope: ViewerScope, session: SessionDep):
     flt = parse_filter(request)
+    instance_id = parse_instance(request.query_params.get("instance"))
     campaign = chosen_campaign(session, scope, request.query_params.get("annee"))
     if campaign is None:
         return _no_campaign(request, scope)
@@ -114,6 +123,9 @@ def map_page(request: Request, scope: ViewerScope, session: SessionDep):
             (n for n, a in view.graph.nodes(data=True) if needle in str(a["name"]).lower()),
             key=lambda n: str(view.graph.nodes[n]["name"]).lower(),
         )
+    instances = instance_choices(session, campaign)
+    members = instance_members(session, campaign, instance_id) if instance_id else frozenset()
+    marked = frozenset(found) | members
     base = workspace_url(scope)
     year = campaign.year
 
@@ -123,7 +135,7 @@ def map_page(request: Request, scope: ViewerScope, session: SessionDep):
             view.positions,
             svg.MapOptions(
                 href=lambda n: f"{base}/structures/{n}?annee={year}",
-                highlight=frozenset(found),
+                highlight=marked,
                 title=(
                     f"Carte des partenariats {year} : {g.number_of_nodes()} structures, "
                     f"{view.figures['size']['links']} liens"
@@ -134,15 +146,28 @@ def map_page(request: Request, scope: ViewerScope, session: SessionDep):
         )
 
     # The drawing depends on the graph (the entry), the positions (which also follow the
-    # earlier years' data) and the address; searches highlight, so they are drawn afresh.
+    # earlier years' data) and the address; searches and instances highlight, so they are
+    # drawn afresh.
     map_svg = (
         draw(view.graph)
-        if found
+        if marked
         else view.entry.derived(
             ("svg", base, scope.can_write, layout.positions_digest(view.positions)), draw
         )
     )
     names = sorted(str(a["name"]) for _, a in view.graph.nodes(data=True))
+    highlighted = None
+    if instance_id:
+        shown = sorted(
+            (n for n in members if n in view.graph),
+            key=lambda n: str(view.graph.nodes[n]["name"]).lower(),
+        )
+        highlighted = {
+            "id": instance_id,
+            "name": dict(instances).get(instance_id, f"n° {instance_id}"),
+            "members": [(n, view.graph.nodes[n]["name"]) for n in shown],
+            "hidden": len(members) - len(shown),
+        }
     return templates.TemplateResponse(
         request,
         "graph/map.html",
@@ -158,6 +183,9 @@ def map_page(request: Request, scope: ViewerScope, session: SessionDep):
             search=search,
             found=[(n, view.graph.nodes[n]["name"]) for n in found],
             names=names,
+            instances=instances,
+            instance_id=instance_id,
+            highlighted=highlighted,
             page="carte",
         ),
     )
@@ -321,6 +349,8 @@ def figures_page(year: str, request: Request, scope: ViewerScope, session: Sessi
     view = graph_view(session, campaign, flt)
     obstacles = figures.obstacles(session, campaign, flt.org_types)
     figs = privacy.suppress_figures({**view.figures, "obstacles": obstacles}, _audience(scope))
+    # « Qualité et cadres », the same figures as on the coordination page (all declarations).
+    coordination = coordination_figures(session, scope, campaign)
     return templates.TemplateResponse(
         request,
         "graph/figures.html",
@@ -332,6 +362,8 @@ def figures_page(year: str, request: Request, scope: ViewerScope, session: Sessi
             f=figs,
             obstacles=figs["obstacles"],
             obstacle_codes=[c for c in vocab.OBSTACLES],
+            coordination=coordination,
+            quality=quality_rows(coordination["quality"]),
             page="figures",
         ),
     )
@@ -450,6 +482,7 @@ def evolution_page(request: Request, scope: ViewerScope, session: SessionDep):
     if pair is None:
         return templates.TemplateResponse(request, "graph/evolution.html", ctx)
     before, after = pair
+    check_zone(session, after, flt)
     cmp = privacy.suppress_comparison(cache.compare(session, before, after, flt), _audience(scope))
     ctx.update(before=before, after=after, cmp=cmp)
     ctx["trend"] = territory_trend_view(session, scope, flt)
@@ -484,6 +517,7 @@ def export_download(year: str, fmt: str, request: Request, scope: ViewerScope, s
         raise HTTPException(status_code=404, detail="Ce format d'export n'existe pas.")
     flt = parse_filter(request)
     campaign = campaign_or_404(session, scope.territory.id, y)
+    check_zone(session, campaign, flt)
     g = cache.graph(session, campaign, flt)
     name = f"carte-{scope.territory.code}-{y}"
     with tempfile.TemporaryDirectory(prefix="carte-export-") as tmp:

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 import networkx as nx
 from sqlmodel import Session
 
-from reports import cache, compare, figures, findings, layout, privacy, trends
+from reports import cache, compare, coordination, figures, findings, layout, privacy, trends
 from reports.pdf.progress import STEPS, Progress
 from survey.models import Campaign, Territory
 
@@ -27,6 +27,8 @@ class ReportData:
     issued_on: date
     # reports.trends.territory_trend up to this campaign's year, as the département reads it
     trend: list[dict] = field(default_factory=list)
+    # reports.coordination.coordination in its public copy (the « < 3 » rule applied)
+    coordination: dict | None = None
 
 
 def issue_date(campaign: Campaign, today: date | None = None) -> date:
@@ -65,8 +67,9 @@ def collect(
             compare.carrier_departures(session, previous, campaign),
             figures_after=all_figures,
         )
+    official = privacy.suppress_coordination(coordination.coordination(session, campaign, g))
     facts = findings.Facts(
-        g, all_figures, obstacles, comparison, previous.year if previous else None
+        g, all_figures, obstacles, comparison, previous.year if previous else None, official
     )
     return ReportData(
         territory=territory,  # type: ignore[arg-type]  # the campaign's territory exists
@@ -88,4 +91,5 @@ def collect(
             until=campaign.year,
             betweenness_k=k,
         ),
+        coordination=official,
     )

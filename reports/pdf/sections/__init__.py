@@ -13,6 +13,7 @@ from reports.pdf.context import Context
 from reports.pdf.sections import (
     annex,
     contents,
+    coordination,
     cover,
     evolution,
     fragility,
@@ -39,5 +40,6 @@ SECTIONS: tuple[Section, ...] = (
     evolution.section,
     trend.section,
     obstacles.section,
+    coordination.section,
     annex.section,
 )

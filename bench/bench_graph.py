@@ -4,7 +4,8 @@
     .venv/bin/python -m bench.bench_graph --url postgresql+psycopg://postgres@127.0.0.1/carte_bench --all-territories
 
 Per campaign measured (latest year of the first territory unless told): build_graph, every
-graph figure (all_figures), obstacles (SQL), the year-over-year comparison and the layout.
+graph figure (all_figures), obstacles (SQL), the coordination figures, the year-over-year
+comparison and the layout.
 Time is the best of --repeat runs without tracing (with that run's CPU time); peak memory is Python's (tracemalloc) in
 one more run, plus the process's maximum resident size. Not a test: numbers for
 docs/performance.md.
@@ -23,7 +24,7 @@ from pathlib import Path
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from reports import compare, figures, layout
+from reports import compare, coordination, figures, layout
 from reports.graph import build_graph
 from survey.db import make_engine
 from survey.models import Campaign, DeclaredLink, Territory
@@ -81,6 +82,12 @@ def bench_one(
         lambda: figures.centrality(g, betweenness_k=k), repeat, "betweenness"
     )
     out["obstacles_s"], _ = _best(lambda: figures.obstacles(session, campaign), repeat, "obstacles")
+    # The coordination page's figures (instances, conventions, zones, quality), given the
+    # graph as the page gives it from the cache.
+    out["coordination_s"], _ = _best(
+        lambda: coordination.coordination(session, campaign, g), repeat, "coordination"
+    )
+    out["coordination_cpu_s"] = _cpu["coordination"]
     out["graph_plus_figures_s"] = out["graph_s"] + out["figures_s"] + out["obstacles_s"]
     out["graph_plus_figures_cpu_s"] = _cpu["graph"] + _cpu["figures"] + _cpu["obstacles"]
     out["peak_mb"] = _peak_mb(

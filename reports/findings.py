@@ -265,16 +265,33 @@ def absent_sentence(instance: dict) -> str | None:
     return sentence + "."
 
 
+ABSENT_NAMED = 3  # instances whose absent members the findings name, the others counted
+
+
 def instance_findings(d: dict) -> list[Finding]:
     """Absent members (one sentence per instance), instances that overlap, structures in
     no instance."""
     inst = d["instances"]
-    out = []
+    absent = []
     for i in inst["items"]:
         sentence = absent_sentence(i) if i.get("active", True) else None
         if sentence:
             share = max(a["tied_members"] / max(a["members"], 1) for a in i["absent"])
-            out.append(Finding("instances", 0.5 + 0.1 * share + 0.02 * len(i["absent"]), sentence))
+            absent.append(
+                Finding("instances", 0.5 + 0.1 * share + 0.02 * len(i["absent"]), sentence)
+            )
+    # A director reads the few instances that miss the most; the table lists the others.
+    out = best_first(absent)[:ABSENT_NAMED]
+    if len(absent) > ABSENT_NAMED:
+        more = len(absent) - ABSENT_NAMED
+        out.append(
+            Finding(
+                "instances",
+                min(f.score for f in out) - 0.001,
+                f"{t.plural(more, 'autre instance', 'autres instances')} "
+                f"{'a' if more == 1 else 'ont'} aussi des membres absents : le tableau les nomme.",
+            )
+        )
     for p in inst["similar"]:
         out.append(
             Finding(

@@ -76,6 +76,26 @@ def test_absent_members_sentence_names_them_and_counts_members():
     assert findings.absent_sentence(inst | {"absent": []}) is None
 
 
+def test_the_findings_name_the_three_instances_missing_most_and_count_the_others():
+    # Five instances each missing one structure; instance k's is tied to k of its 5 members,
+    # so the score grows with k: instances 5, 4 and 3 are named, 1 and 2 counted.
+    items = [
+        {"id": k, "name": f"Instance {k}", "active": True,
+         "absent": [absent(10 + k, f"S{k}", k, members=5)]}
+        for k in range(1, 6)
+    ]  # fmt: skip
+    said = [f.sentence for f in findings.instance_findings(figures(instances={"items": items}))]
+    named = [re.search(r"« (Instance \d) »", t.text(x).replace("\u00a0", " ")) for x in said]
+    assert [m.group(1) for m in named if m] == ["Instance 5", "Instance 4", "Instance 3"]
+    assert (
+        said[3] == "2\u00a0autres instances ont aussi des membres absents : le tableau les nomme."
+    )
+    assert len(said) == 4
+    # Three or fewer: each named, nothing counted.
+    said = [f.sentence for f in findings.instance_findings(figures(instances={"items": items[:3]}))]
+    assert len(said) == 3 and not any("autres instances" in x for x in said)
+
+
 def test_withheld_counts_stay_withheld_in_sentences():
     d = figures(
         official={

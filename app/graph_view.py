@@ -97,7 +97,7 @@ def instance_choices(session: Session, campaign: Campaign) -> list[tuple[int, st
     """(id, name) of the instances whose members the map can highlight: the active ones of
     the territory, or for a frozen campaign those frozen with it, by name."""
     if is_frozen(session, campaign):
-        items = coordination.coordination(session, campaign)["instances"]["items"]
+        items = cache.coordination_figures(session, campaign)["instances"]["items"]
         rows = [(int(i["id"]), str(i["name"])) for i in items if i.get("active", True)]
     else:
         rows = [
@@ -288,8 +288,8 @@ def map_figures_of(e: cache.Entry) -> dict:
 def coordination_figures(session: Session, scope: Scope, campaign: Campaign) -> dict:
     """The coordination figures of `campaign` as this scope may read them: exact for a
     coordinator, the « < 3 » copy for a viewer."""
-    # The campaign's unfiltered graph from the cache, shared with the map: not built again.
-    d = coordination.coordination(session, campaign, cache.graph(session, campaign))
+    # Cached with the campaign's unfiltered graph, shared with the map: not built again.
+    d = cache.coordination_figures(session, campaign)
     return d if scope.can_write else privacy.suppress_coordination(d)
 
 

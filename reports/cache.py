@@ -57,13 +57,17 @@ from sqlalchemy import Connection, Engine, String, cast, func, literal, select, 
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlmodel import Session
 
-from reports import figures
+from reports import coordination, figures
 from reports.compare import carrier_departures, compare_graphs
 from reports.graph import NO_FILTER, GraphFilter, build_graph
 from reports.snapshot import stored_comparison
 from survey.db import table_of
 from survey.models import (
+    Body,
+    BodyMember,
     Campaign,
+    Convention,
+    ConventionParty,
     Invitation,
     Organisation,
     Professional,
@@ -85,6 +89,10 @@ _camp = table_of(Campaign)
 _snap = table_of(CampaignSnapshot)
 _zone = table_of(Zone)
 _zc = table_of(ZoneCommune)
+_body = table_of(Body)
+_member = table_of(BodyMember)
+_conv = table_of(Convention)
+_party = table_of(ConventionParty)
 _SEP = ";"
 FROZEN = "frozen:"  # prefix of a frozen campaign's data version
 
@@ -196,6 +204,58 @@ def _stored_figures(session: Session, campaign: Campaign) -> dict | None:
         select(_snap.c.figures).where(_snap.c.campaign_id == campaign.id)
     ).scalar()
     return None if raw is None else json.loads(raw)
+
+
+def _coordination_version(session: Session, campaign: Campaign) -> str:
+    """A digest of what coordinators recorded that the coordination figures read besides the
+    graph: instances (with members), conventions (with parties). Zones are in the graph's
+    data version already; participation in instances comes with the responses."""
+    b, m, c, cp = _body, _member, _conv, _party
+    t = campaign.territory_id
+    body_piece = (
+        _text(b.c.id) + "," + _text(func.length(b.c.name)) + "," + b.c.name + "," + b.c.kind
+        + "," + _text(b.c.convener_id) + "," + b.c.frequency + "," + b.c.thematiques + ","
+        + _text(cast(b.c.active, String))
+    )  # fmt: skip
+    member_piece = _text(m.c.body_id) + "," + _text(m.c.organisation_id)
+    conv_piece = (
+        _text(c.c.id) + "," + c.c.kind + "," + _text(func.length(c.c.title)) + "," + c.c.title
+        + "," + _text(func.length(c.c.reference)) + "," + c.c.reference + ","
+        + _text(c.c.starts_on) + "," + _text(c.c.ends_on) + "," + _text(cast(c.c.active, String))
+    )  # fmt: skip
+    party_piece = _text(cp.c.convention_id) + "," + _text(cp.c.organisation_id)
+    bodies = select(b.c.id).where(b.c.territory_id == t)
+    convs = select(c.c.id).where(c.c.territory_id == t)
+    parts = (
+        _joined(session, body_piece, b.c.territory_id == t, b.c.id),
+        _joined(session, member_piece, m.c.body_id.in_(bodies), member_piece),
+        _joined(session, conv_piece, c.c.territory_id == t, c.c.id),
+        _joined(session, party_piece, cp.c.convention_id.in_(convs), party_piece),
+    )
+    subs = [q.subquery(f"c{i}") for i, q in enumerate(parts)]
+    row = session.execute(
+        select(*(q.c.s for q in subs)).select_from(
+            subs[0].join(subs[1], true()).join(subs[2], true()).join(subs[3], true())
+        )
+    ).one()
+    h = hashlib.sha256(b"coordination")
+    for value in row:
+        h.update(b"\x1f")
+        h.update(str(value).encode())
+    return h.hexdigest()
+
+
+def coordination_figures(session: Session, campaign: Campaign) -> dict:
+    """`reports.coordination.coordination` of `campaign`, cached with its unfiltered graph
+    while neither the answers, the directory, the zones nor what coordinators recorded
+    (instances, members, conventions, parties) change. Shared: do not modify."""
+    e = entry(session, campaign)
+    if e.version.startswith(FROZEN):  # the figures stored at close
+        return e.derived("coordination", lambda g: coordination.coordination(session, campaign, g))
+    version = _coordination_version(session, campaign)
+    return e.derived(
+        ("coordination", version), lambda g: coordination.coordination(session, campaign, g)
+    )
 
 
 # --- the cache -----------------------------------------------------------------------------

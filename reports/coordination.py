@@ -39,7 +39,7 @@ from datetime import date
 from typing import Any
 
 import networkx as nx
-from sqlalchemy import distinct, func, select, union_all
+from sqlalchemy import Integer, column, distinct, func, select, union_all, values
 from sqlmodel import Session
 
 from reports.graph import (
@@ -174,20 +174,32 @@ def _directed(session: Session, source: Source) -> dict[Pair, _Counts]:
 
 
 def _carriers_with(
-    session: Session, source: Source, members: set[int], outsiders: Iterable[int]
-) -> dict[int, int]:
-    """For each outsider X: distinct professionals declaring a tie between X and `members`
-    (X's respondents naming a member, members' respondents naming X)."""
-    xs, ms = sorted(outsiders), sorted(members)
-    if not xs:
+    session: Session, source: Source, wanted: dict[int, tuple[set[int], Iterable[int]]]
+) -> dict[tuple[int, int], int]:
+    """For each instance (body id -> (members, outsiders)) and each of its outsiders X: the
+    distinct professionals declaring a tie between X and the members (X's respondents naming
+    a member, members' respondents naming X). One query for every instance."""
+    cands = [(b, x) for b, (_, xs) in wanted.items() for x in xs]
+    if not cands:
         return {}
+    mems = [(b, m) for b, (ms, _) in wanted.items() for m in ms]
+    cand = values(column("body", Integer), column("x", Integer), name="cand").data(cands).cte()
+    mem = values(column("body", Integer), column("m", Integer), name="mem").data(mems).cte()
     d = source.declarations(NO_FILTER, source.canon())
-    u = union_all(
-        select(d.c.src.label("x"), d.c.pro).where(d.c.src.in_(xs), d.c.dst.in_(ms)),
-        select(d.c.dst.label("x"), d.c.pro).where(d.c.dst.in_(xs), d.c.src.in_(ms)),
+    both = union_all(
+        select(cand.c.body, cand.c.x, d.c.pro)
+        .select_from(cand.join(mem, mem.c.body == cand.c.body))
+        .join(d, (d.c.src == cand.c.x) & (d.c.dst == mem.c.m)),
+        select(cand.c.body, cand.c.x, d.c.pro)
+        .select_from(cand.join(mem, mem.c.body == cand.c.body))
+        .join(d, (d.c.dst == cand.c.x) & (d.c.src == mem.c.m)),
     ).subquery()
-    rows = session.execute(select(u.c.x, func.count(distinct(u.c.pro))).group_by(u.c.x))
-    return {int(x): int(n) for x, n in rows}
+    rows = session.execute(
+        select(both.c.body, both.c.x, func.count(distinct(both.c.pro))).group_by(
+            both.c.body, both.c.x
+        )
+    )
+    return {(int(b), int(x)): int(n) for b, x, n in rows}
 
 
 def _roots(session: Session, territory_id: int) -> dict[int, int]:
@@ -329,15 +341,16 @@ def _read_instances(world: _World) -> list[_Instance]:
     return sorted(out, key=lambda i: (not i.body.active, i.body.name.lower(), i.body.id))
 
 
-def _absent(world: _World, inst: _Instance) -> list[dict[str, Any]]:
-    """Structures strongly tied to at least max(2, ⌈|M|/2⌉) members that are not members.
+def _absent_found(world: _World, inst: _Instance) -> dict[int, int]:
+    """Structures strongly tied to at least max(2, ⌈|M|/2⌉) members that are not members,
+    with how many members they are strongly tied to.
 
     Strongly: a tie alone would list most structures of a dense territory (on the demo,
     15 to 20 per instance); one carried by two professionals or lived weekly or monthly
     is what an instance would miss (3 to 10)."""
     m = inst.members
     if len(m) < 2:
-        return []
+        return {}
     need = max(2, math.ceil(len(m) / 2))
     candidates = {x for member in m for x in world.neighbours.get(member, ())}
     tied = {
@@ -345,16 +358,25 @@ def _absent(world: _World, inst: _Instance) -> list[dict[str, Any]]:
         for x in candidates
         if x not in m and x != inst.convener and world.listed(x)
     }
-    found = {x: n for x, n in tied.items() if n >= need}
-    carriers = _carriers_with(world.session, world.source, m, found)
+    return {x: n for x, n in tied.items() if n >= need}
+
+
+def _absent(
+    world: _World, inst: _Instance, found: dict[int, int], carriers: dict[tuple[int, int], int]
+) -> list[dict[str, Any]]:
     rows = [
-        world.ref(x) | {"tied_members": n, "members": len(m), "carriers": carriers.get(x, 0)}
+        world.ref(x)
+        | {
+            "tied_members": n,
+            "members": len(inst.members),
+            "carriers": carriers.get((inst.body.id, x), 0),
+        }
         for x, n in found.items()
     ]
     return sorted(rows, key=lambda r: (-r["tied_members"], -r["carriers"], r["name"].lower()))
 
 
-def _instance_item(world: _World, inst: _Instance) -> dict[str, Any]:
+def _instance_item(world: _World, inst: _Instance, absent: list[dict[str, Any]]) -> dict[str, Any]:
     b = inst.body
     codes = [c for c in (b.thematiques or "").split(",") if c]
     participants = sorted(inst.participants.items(), key=lambda p: (-p[1], *world.key(p[0])))
@@ -372,7 +394,7 @@ def _instance_item(world: _World, inst: _Instance) -> dict[str, Any]:
         "participants": [world.ref(o) | {"respondents": n} for o, n in participants],
         "members_not_declaring": world.refs(inst.members - set(inst.participants)),
         "participants_not_members": world.refs(set(inst.participants) - inst.members),
-        "absent": _absent(world, inst),
+        "absent": absent,
     }
 
 
@@ -408,8 +430,17 @@ def _instances(world: _World, instances: list[_Instance]) -> dict[str, Any]:
         for n, a in world.nodes.items()
         if world.listed(n) and (world.neighbours.get(n) or a.get("responded")) and n not in inside
     ]
+    found = {i.body.id: _absent_found(world, i) for i in instances}
+    carriers = _carriers_with(
+        world.session,
+        world.source,
+        {i.body.id: (i.members, found[i.body.id]) for i in instances if found[i.body.id]},
+    )
     return {
-        "items": [_instance_item(world, i) for i in instances],
+        "items": [
+            _instance_item(world, i, _absent(world, i, found[i.body.id], carriers))
+            for i in instances
+        ],
         "similar": _similar(instances),
         "outside": world.refs(outside),
     }

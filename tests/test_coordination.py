@@ -628,3 +628,41 @@ def test_the_frozen_zone_filter_equals_the_live_one(session, world):
         frozen = build_graph(session, c, f)
         assert list(frozen.nodes(data=True)) == list(g.nodes(data=True)), f
         assert list(frozen.edges(data=True)) == list(g.edges(data=True)), f
+
+
+def test_cached_figures_follow_what_coordinators_record(session, world):
+    """The page's figures are computed once per state: read twice, one dict; a member added,
+    a convention's party added, an instance renamed each give new figures."""
+    c = world.campaign
+    first = cache.coordination_figures(session, c)
+    assert cache.coordination_figures(session, c) is first
+    assert first == coordination.coordination(session, c)
+
+    # CPAM joins the Commission SIAO: it is a member now.
+    session.add(BodyMember(body_id=world.bodies["commission"].id, organisation_id=world.id("cpam")))
+    session.commit()
+    second = cache.coordination_figures(session, c)
+    assert second is not first
+    assert "CPAM" in world.names(item(second, "Commission SIAO")["members"])
+
+    # Convention F (SIAO alone: no pair) gains CHRS: one pair, alive (SIAO–CHRS tied).
+    session.add(
+        ConventionParty(convention_id=world.conventions["F"].id, organisation_id=world.id("chrs"))
+    )
+    session.commit()
+    third = cache.coordination_figures(session, c)
+    assert third is not second
+
+    def f(d: dict) -> tuple[int, int]:
+        x = next(x for x in d["official"]["in_force"] if x["title"] == "F")
+        return x["pairs"], x["alive_pairs"]
+
+    assert (f(second), f(third)) == ((0, 0), (1, 1))
+
+    body = world.bodies["insertion"]
+    body.name = "Groupe insertion et emploi"
+    session.add(body)
+    session.commit()
+    assert "Groupe insertion et emploi" in [
+        i["name"] for i in cache.coordination_figures(session, c)["instances"]["items"]
+    ]

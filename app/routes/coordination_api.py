@@ -14,7 +14,7 @@ from fastapi import APIRouter, HTTPException
 
 from app.deps import Scope, SessionDep, ViewerScope
 from app.graph_view import campaign_or_404, parse_year
-from reports import cache, coordination, privacy
+from reports import cache, privacy
 
 router = APIRouter(prefix="/api/v1/t/{code}", tags=["coordination"])
 
@@ -31,7 +31,7 @@ def _figures(session: SessionDep, scope: Scope, year: str) -> dict:
     if y is None:
         raise HTTPException(status_code=404, detail="Aucune campagne pour cette année.")
     campaign = campaign_or_404(session, scope.territory.id, y)
-    d = coordination.coordination(session, campaign, cache.graph(session, campaign))
+    d = cache.coordination_figures(session, campaign)
     return d if scope.can_write else privacy.suppress_coordination(d)
 
 

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 import networkx as nx
 from sqlmodel import Session
 
-from reports import cache, compare, coordination, figures, findings, layout, privacy, trends
+from reports import cache, compare, figures, findings, layout, privacy, trends
 from reports.pdf.progress import STEPS, Progress
 from survey.models import Campaign, Territory
 
@@ -67,7 +67,7 @@ def collect(
             compare.carrier_departures(session, previous, campaign),
             figures_after=all_figures,
         )
-    official = privacy.suppress_coordination(coordination.coordination(session, campaign, g))
+    official = privacy.suppress_coordination(cache.coordination_figures(session, campaign))
     facts = findings.Facts(
         g, all_figures, obstacles, comparison, previous.year if previous else None, official
     )

@@ -130,6 +130,17 @@ def zone_create(
 # --- import and export ---------------------------------------------------------------------
 
 
+ZONE_IMPORT_HINTS = (
+    "« commune » et « zone » sont obligatoires : une ligne par commune.",
+    "« type » (facultatif) : UTAS, EPCI, Bassin de vie ou Autre ; vide = « Autre ». Il sert à "
+    "créer une zone qui n'existe pas encore.",
+    "Une commune n'appartient qu'à une zone : une commune déjà dans une autre zone est refusée "
+    "(chevauchement). Une commune déjà dans la même zone est « déjà là ».",
+    "L'import ajoute des communes, il n'en retire jamais : le bouton « Retirer » de la page "
+    "d'une zone le fait.",
+)
+
+
 def _import_page(request: Request, scope: Scope, status: int = 200, **context: Any) -> Response:
     context.setdefault("preview", None)
     context.setdefault("upload_error", "")
@@ -139,10 +150,14 @@ def _import_page(request: Request, scope: Scope, status: int = 200, **context: A
         "zones/import.html",
         scope,
         status,
+        kind="zones",
+        title="Importer des zones",
         action=f"{_base(scope)}/import",
+        back=_base(scope),
         columns=z.ZONE_COLUMNS,
         accept_label=z.ACCEPT_UNKNOWN_LABEL,
         summary=z.zone_import_summary,
+        hints=ZONE_IMPORT_HINTS,
         **context,
     )
 

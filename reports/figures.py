@@ -9,9 +9,14 @@ respondents, not attributes of ties).
 
 from __future__ import annotations
 
+import functools
+import math
+import random
+import threading
 from collections.abc import Hashable
-from typing import Any
+from typing import Any, Protocol
 
+import igraph
 import networkx as nx
 from sqlalchemy import distinct, func, select
 from sqlmodel import Session
@@ -270,67 +275,140 @@ def degree_centralisation(u: nx.Graph) -> float | None:
     return sum(top - d for d in degrees) / ((n - 1) * (n - 2))
 
 
-def betweenness_dense(u: nx.Graph) -> dict[Hashable, float]:
-    """Exact normalised betweenness of an unweighted undirected graph, as networkx computes
-    it, with Brandes' algorithm run for all sources at once on dense numpy matrices (one
-    matrix product per distance level). O(n² memory): for graphs up to DENSE_MAX nodes."""
-    import numpy as np
+class Engine(Protocol):
+    """The graph algorithms behind centrality and communities, on the undirected link
+    graph `u` (undirected(g))."""
 
-    nodes = list(u)
-    n = len(nodes)
-    if n < 3:
-        return dict.fromkeys(nodes, 0.0)
-    index = {v: i for i, v in enumerate(nodes)}
-    adj = np.zeros((n, n))
-    for a, b in u.edges():
-        if a != b:
-            adj[index[a], index[b]] = adj[index[b], index[a]] = 1.0
-    dist = np.full((n, n), -1, dtype=np.int32)
-    np.fill_diagonal(dist, 0)
-    sigma = np.eye(n)  # sigma[s, v]: number of shortest paths from s to v
-    frontier = np.eye(n)
-    depth = 0
-    while True:
-        reach = frontier @ adj
-        new = (reach > 0) & (dist < 0)
-        if not new.any():
-            break
-        depth += 1
-        dist[new] = depth
-        frontier = np.where(new, reach, 0.0)
-        sigma += frontier
-    delta = np.zeros((n, n))
-    for d in range(depth, 0, -1):
-        level = dist == d
-        coef = np.zeros((n, n))
-        coef[level] = (1.0 + delta[level]) / sigma[level]
-        parents = dist == d - 1
-        delta[parents] += (sigma * (coef @ adj))[parents]
-    np.fill_diagonal(delta, 0.0)
-    scores = delta.sum(axis=0) / ((n - 1) * (n - 2))
-    return {v: float(scores[i]) for v, i in index.items()}
+    u: nx.Graph
+
+    def __init__(self, u: nx.Graph) -> None: ...
+
+    def betweenness(self, k: int | None) -> dict[Hashable, float]:
+        """Normalised betweenness (networkx's); from k sampled sources (seeded) when k is
+        given."""
+        ...
+
+    def louvain(self) -> tuple[list[set], float | None]:
+        """Louvain communities (weight = carriers, seeded) of the linked structures and their
+        modularity; ([], None) without links."""
+        ...
 
 
-DENSE_MAX = 1500  # above this many structures, networkx (optionally sampled) is used
+class NetworkxEngine:
+    """The reference algorithms, in pure networkx, on the undirected link graph `u`: the
+    tests compare every figure of all_figures against them (all_figures_networkx)."""
+
+    def __init__(self, u: nx.Graph):
+        self.u = u
+
+    def betweenness(self, k: int | None) -> dict[Hashable, float]:
+        return nx.betweenness_centrality(self.u, k=k, normalized=True, seed=BETWEENNESS_SEED)
+
+    def louvain(self) -> tuple[list[set], float | None]:
+        u = self.u
+        # A plain graph, not a subgraph view, so Louvain's many neighbour walks do not go
+        # through the view's filters. Built in the order networkx's copy of the view would
+        # have (the view's node order; a linked node's neighbours are all linked, in u's
+        # order), so the seeded result is the same.
+        order = list(u.subgraph([n for n in u if u.degree(n) > 0]))
+        linked = nx.Graph()
+        linked.add_nodes_from((n, u.nodes[n]) for n in order)
+        adj = u.adj
+        linked.add_edges_from((a, b, d) for a in order for b, d in adj[a].items())
+        if linked.number_of_edges() == 0:
+            return [], None
+        parts = nx.community.louvain_communities(linked, weight="weight", seed=LOUVAIN_SEED)
+        return parts, nx.community.modularity(linked, parts, weight="weight")
+
+
+# igraph draws its random numbers from one process-wide generator; seeding it is a swap of
+# that global, so concurrent figure computations (the web serves from a thread pool) take
+# turns, or one would draw from the other's generator and lose determinism.
+_IGRAPH_RNG = threading.Lock()
+
+
+class IgraphEngine:
+    """The same figures computed by igraph (compiled): `u` is converted once, on first use,
+    and reused by every figure of an all_figures call. Betweenness equals networkx's (same
+    sampled sources, same normalisation); communities come from igraph's Louvain, seeded,
+    and can differ from networkx's (both are local optima of the modularity)."""
+
+    def __init__(self, u: nx.Graph):
+        self.u = u
+
+    @functools.cached_property
+    def _graph(self) -> tuple[list[Hashable], igraph.Graph]:
+        nodes = list(self.u)
+        index = {n: i for i, n in enumerate(nodes)}
+        edges = [(index[a], index[b], d.get("weight", 1)) for a, b, d in self.u.edges(data=True)]
+        graph = igraph.Graph(n=len(nodes), edges=[(a, b) for a, b, _ in edges])
+        graph.es["weight"] = [w for _, _, w in edges]
+        return nodes, graph
+
+    def betweenness(self, k: int | None) -> dict[Hashable, float]:
+        nodes, graph = self._graph
+        n = len(nodes)
+        if n < 3:
+            return dict.fromkeys(nodes, 0.0)
+        if k is None or k >= n:
+            # igraph counts each unordered pair {s, t} once; networkx normalises the count
+            # over ordered pairs by (n-1)(n-2), i.e. the unordered one by (n-1)(n-2)/2.
+            raw = graph.betweenness(directed=False)
+            return {v: 2 * raw[i] / ((n - 1) * (n - 2)) for i, v in enumerate(nodes)}
+        # networkx's estimate: the sources it draws with the same seed, its paths from them
+        # (igraph's subset count is half networkx's sum over ordered (s, t)), and its scale,
+        # which divides a sampled source by k - 1 as it never counts itself (NaN for k = 1).
+        sources = set(random.Random(BETWEENNESS_SEED).sample(nodes, k))
+        index = {v: i for i, v in enumerate(nodes)}
+        raw = graph.betweenness(directed=False, sources=sorted(index[s] for s in sources))
+        scale_source = 2 / ((k - 1) * (n - 2)) if k > 1 else math.nan
+        scale_other = 2 / (k * (n - 2))
+        return {
+            v: raw[i] * (scale_source if v in sources else scale_other) for i, v in enumerate(nodes)
+        }
+
+    def louvain(self) -> tuple[list[set], float | None]:
+        nodes, graph = self._graph
+        if graph.ecount() == 0:
+            return [], None
+        with _IGRAPH_RNG:
+            igraph.set_random_number_generator(random.Random(LOUVAIN_SEED))
+            try:
+                membership = graph.community_multilevel(weights="weight").membership
+            finally:
+                igraph.set_random_number_generator(random)
+        # Isolated structures are singletons igraph leaves alone: they weigh nothing in the
+        # modularity and are listed apart, so only groups of linked structures are kept.
+        degree = graph.degree()
+        groups: dict[int, set] = {}
+        for i, c in enumerate(membership):
+            if degree[i]:
+                groups.setdefault(c, set()).add(nodes[i])
+        return list(groups.values()), graph.modularity(membership, weights="weight")
+
+
+EXACT_MAX = 1500  # above this many structures, betweenness may be estimated (betweenness_k)
 
 
 def centrality(
-    g: nx.DiGraph, top: int = 10, betweenness_k: int | None = None, u: nx.Graph | None = None
+    g: nx.DiGraph,
+    top: int = 10,
+    betweenness_k: int | None = None,
+    engine: Engine | None = None,
 ) -> dict:
     """Degree (distinct partners), names given and received, betweenness (normalised, on the
     undirected graph of links) and Freeman degree centralisation.
 
-    Betweenness is exact (dense numpy Brandes) up to DENSE_MAX structures; above, networkx
-    computes it, exactly or, with betweenness_k, from k sampled pivots (seeded). `u` is
-    undirected(g) when the caller already has it."""
-    u = undirected(g) if u is None else u
+    Betweenness is exact up to EXACT_MAX structures; above, it is estimated from
+    betweenness_k sampled sources (seeded) when betweenness_k is given. `engine` computes it
+    (an IgraphEngine of undirected(g) unless the caller has one)."""
+    engine = IgraphEngine(undirected(g)) if engine is None else engine
+    u = engine.u
     n = u.number_of_nodes()
     k = None
-    if n <= DENSE_MAX:
-        btw = betweenness_dense(u)
-    else:
-        k = betweenness_k if betweenness_k and betweenness_k < n else None
-        btw = nx.betweenness_centrality(u, k=k, normalized=True, seed=BETWEENNESS_SEED)
+    if n > EXACT_MAX and betweenness_k and betweenness_k < n:
+        k = betweenness_k
+    btw = engine.betweenness(k)
     rows = [
         {
             "id": n,
@@ -343,9 +421,11 @@ def centrality(
         for n in g.nodes
     ]
     by_degree = sorted(rows, key=lambda r: (-r["degree"], -r["in_degree"], r["name"].lower()))
+    # Equal betweenness computed in another order can differ in the last bits: rounded, such
+    # ties are broken by name whatever the engine.
     brokers = sorted(
         (r for r in rows if r["betweenness"] > 0),
-        key=lambda r: (-r["betweenness"], r["name"].lower()),
+        key=lambda r: (-round(r["betweenness"], 12), r["name"].lower()),
     )
     return {
         "structures": by_degree,
@@ -359,25 +439,13 @@ def centrality(
 # --- communities ---------------------------------------------------------------------------
 
 
-def communities(g: nx.DiGraph, u: nx.Graph | None = None) -> dict:
+def communities(g: nx.DiGraph, engine: Engine | None = None) -> dict:
     """Louvain communities (seed 42, weight = carriers) of structures having at least one
-    link; isolated structures are listed apart. `u` is undirected(g) when already built."""
-    u = undirected(g) if u is None else u
-    # A plain graph, not a subgraph view, so Louvain's many neighbour walks do not go
-    # through the view's filters. Built in the order networkx's copy of the view would have
-    # (the view's node order; a linked node's neighbours are all linked, in u's order), so
-    # the seeded result is the same.
-    order = list(u.subgraph([n for n in u if u.degree(n) > 0]))
-    linked = nx.Graph()
-    linked.add_nodes_from((n, u.nodes[n]) for n in order)
-    adj = u.adj
-    linked.add_edges_from((a, b, d) for a in order for b, d in adj[a].items())
-    if linked.number_of_edges() == 0:
-        parts: list[set] = []
-        modularity = None
-    else:
-        parts = nx.community.louvain_communities(linked, weight="weight", seed=LOUVAIN_SEED)
-        modularity = nx.community.modularity(linked, parts, weight="weight")
+    link, numbered from the largest; isolated structures are listed apart. `engine` finds
+    them (an IgraphEngine of undirected(g) unless the caller has one)."""
+    engine = IgraphEngine(undirected(g)) if engine is None else engine
+    u = engine.u
+    parts, modularity = engine.louvain()
     groups: list[dict[str, Any]] = [
         {
             "size": len(p),
@@ -540,20 +608,23 @@ def headline(g: nx.DiGraph, pairs: list[Link] | None = None) -> dict:
     }
 
 
-def all_figures(g: nx.DiGraph, betweenness_k: int | None = None) -> dict:
+def all_figures(
+    g: nx.DiGraph, betweenness_k: int | None = None, engine: type[Engine] | None = None
+) -> dict:
     """Every graph figure at once (what a figures page or the API serves); the headline is
-    taken from the figures computed here rather than computed twice, and the links and the
-    undirected graph are built once for all the figures."""
+    taken from the figures computed here rather than computed twice, and the links, the
+    undirected graph and its igraph conversion are built once for all the figures.
+    `engine` is IgraphEngine unless told (all_figures_networkx)."""
     pairs = links(g)
-    u = undirected(g, pairs)
+    algorithms = (engine or IgraphEngine)(undirected(g, pairs))
     out = {
         "participation": participation(g),
         "size": size(g, pairs),
         "reciprocity": reciprocity(g, pairs),
         "formal_share": formal_share(g, pairs),
         "built_together": built_together(g),
-        "centrality": centrality(g, betweenness_k=betweenness_k, u=u),
-        "communities": communities(g, u),
+        "centrality": centrality(g, betweenness_k=betweenness_k, engine=algorithms),
+        "communities": communities(g, algorithms),
         "fragility": fragility(g, pairs),
     }
     out["headline"] = {
@@ -564,3 +635,9 @@ def all_figures(g: nx.DiGraph, betweenness_k: int | None = None) -> dict:
         "fragile_share": out["fragility"]["share"],
     }
     return out
+
+
+def all_figures_networkx(g: nx.DiGraph, betweenness_k: int | None = None) -> dict:
+    """all_figures computed by networkx alone: the tests' reference. Equal to all_figures
+    except for the communities (another Louvain, another local optimum of the modularity)."""
+    return all_figures(g, betweenness_k, NetworkxEngine)

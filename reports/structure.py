@@ -115,7 +115,10 @@ def summary(g: nx.DiGraph, n: Hashable, figs: dict | None = None) -> dict:
     ranked = figs["centrality"]["structures"]
     rank = next((i for i, r in enumerate(ranked, start=1) if r["id"] == n), None)
     frag = next((r for r in figs["fragility"]["structures"] if r["id"] == n), None)
-    community = figures.community_of(g).get(n)
+    # From the figures given (a closed year's are those stored at close), not recomputed.
+    community = next(
+        (c["number"] for c in figs["communities"]["communities"] if n in c["members"]), None
+    )
     counts = {s: sum(1 for r in rows if r["status"] == s) for s in STATUS_LABELS}
     observable = counts["mutual"] + counts["out"] + counts["in"]
     practices: dict[str, int] = {}

@@ -113,11 +113,13 @@ def test_centrality_star_and_bridge():
     assert figures.degree_centralisation(nx.path_graph(2)) is None  # undefined below 3 nodes
 
 
-def test_betweenness_approximation_is_flagged(monkeypatch):
-    monkeypatch.setattr(figures, "DENSE_MAX", 0)  # force the networkx path
-    c = figures.centrality(two_triangles(), betweenness_k=3)
+@pytest.mark.parametrize("engine", [figures.IgraphEngine, figures.NetworkxEngine])
+def test_betweenness_approximation_is_flagged(monkeypatch, engine):
+    monkeypatch.setattr(figures, "EXACT_MAX", 0)  # allow sampling on a small graph
+    u = figures.undirected(two_triangles())
+    c = figures.centrality(two_triangles(), betweenness_k=3, engine=engine(u))
     assert c["betweenness_exact"] is False
-    exact = figures.centrality(two_triangles(), betweenness_k=100)
+    exact = figures.centrality(two_triangles(), betweenness_k=100, engine=engine(u))
     assert exact["betweenness_exact"] is True
     assert {r["name"]: round(r["betweenness"], 6) for r in exact["brokers"]} == {
         "S3": 0.6,
@@ -126,14 +128,16 @@ def test_betweenness_approximation_is_flagged(monkeypatch):
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
-def test_dense_betweenness_matches_networkx(seed):
-    # Independent check of the numpy Brandes against networkx on random graphs, including
-    # disconnected ones and multiple shortest paths.
+@pytest.mark.parametrize("k", [None, 1, 2, 7, 41])
+def test_igraph_betweenness_matches_networkx(seed, k):
+    # igraph against networkx on random graphs, including disconnected ones and multiple
+    # shortest paths, exact and from k sampled sources (the same sources, the same scale).
     u = nx.gnp_random_graph(40, 0.08 * seed, seed=seed)
     u.add_nodes_from([100, 101])  # isolated
-    expected = nx.betweenness_centrality(u, normalized=True)
-    got = figures.betweenness_dense(u)
-    assert got == pytest.approx(expected, abs=1e-9)
+    expected = nx.betweenness_centrality(u, k=k, normalized=True, seed=figures.BETWEENNESS_SEED)
+    got = figures.IgraphEngine(u).betweenness(k)
+    assert list(got) == list(u)
+    assert got == pytest.approx(expected, abs=1e-9, nan_ok=True)
 
 
 def test_communities_five():

@@ -3,7 +3,8 @@
     .venv/bin/python -m bench.bench_graph --url sqlite:////tmp/carte_bench/large.sqlite3
     .venv/bin/python -m bench.bench_graph --url postgresql+psycopg://postgres@127.0.0.1/carte_bench --all-territories
 
-Per campaign measured (latest year of the first territory unless told): build_graph, every
+Per campaign measured (latest year of the first territory unless told): build_graph (and,
+for a live campaign, the same graph with its tags counted from the tag rows), every
 graph figure (all_figures), obstacles (SQL), the coordination figures, the year-over-year
 comparison and the layout.
 Time is the best of --repeat runs without tracing (with that run's CPU time); peak memory is Python's (tracemalloc) in
@@ -25,7 +26,7 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from reports import compare, coordination, figures, layout
-from reports.graph import build_graph
+from reports.graph import build_graph, build_graph_from_tag_rows, is_frozen
 from survey.db import make_engine
 from survey.models import Campaign, DeclaredLink, Territory
 
@@ -75,6 +76,10 @@ def bench_one(
     out["links_in_database"] = links
     t, g = _best(lambda: build_graph(session, campaign), repeat, "graph")
     out["graph_s"] = t
+    if not is_frozen(session, campaign):  # the same graph, its tags counted from the tag rows
+        out["graph_tag_rows_s"], _ = _best(
+            lambda: build_graph_from_tag_rows(session, campaign), repeat, "graph_tag_rows"
+        )
     out["structures"] = g.number_of_nodes()
     out["ties"] = g.number_of_edges()
     out["figures_s"], _ = _best(lambda: figures.all_figures(g, betweenness_k=k), repeat, "figures")

@@ -25,7 +25,7 @@ import numpy as np
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from survey import migrate, vocab
+from survey import migrate, tagbits, vocab
 from survey.db import make_engine
 
 
@@ -68,7 +68,7 @@ COLUMNS = {
                  "created_at", "updated_at", "submitted_at"],
     "responseobstacle": ["response_id", "code"],
     "declaredlink": ["id", "response_id", "position", "partner_organisation_id", "status", "nature",
-                     "frequency", "practice_other", "contact_name", "contact_consent", "quality"],
+                     "frequency", "practice_other", "contact_name", "contact_consent", "quality", "tag_bits"],
     "linktag": ["link_id", "kind", "code"],
 }  # fmt: skip
 
@@ -143,6 +143,7 @@ def territory_rows(ti: int, scale: Scale, ids: Ids, seed: int) -> dict[str, list
                                      "Travailleur social", int(org_ids[pro_org[j]]), bool(active[j]), STAMP))  # fmt: skip
 
     patterns = _tag_patterns(rng)
+    pattern_bits = [tagbits.tag_bits(p) for p in patterns]  # written with the tags, as the app does
     for cid in campaign_ids:
         inv_ids = ids.take("invitation", n_pro)
         for k, (iid, pid) in enumerate(zip(inv_ids, pro_ids, strict=True)):
@@ -177,7 +178,7 @@ def territory_rows(ti: int, scale: Scale, ids: Ids, seed: int) -> dict[str, list
             lid = int(link_ids[n])
             rows["declaredlink"].append((lid, int(resp_ids[owner[n]]), n, int(org_ids[partners[n]]), status,
                                          str(natures[n]), str(freqs[n]), "", "", False,
-                                         int(quality[n]) or None))  # fmt: skip
+                                         int(quality[n]) or None, pattern_bits[pattern[n]]))  # fmt: skip
             for kind, code in patterns[pattern[n]]:
                 rows["linktag"].append((lid, kind, code))
     return rows

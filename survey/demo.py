@@ -24,7 +24,7 @@ from typing import Any, TypeVar, cast
 from sqlalchemy import case, func, insert
 from sqlmodel import Session, col, select
 
-from survey import links, vocab
+from survey import links, tagbits, vocab
 from survey.db import stored_id
 from survey.models import (
     Body,
@@ -1136,6 +1136,7 @@ def _write_year(
                 contact_name=lk.contact_name, contact_consent=lk.contact_consent,
                 quality=lk.quality,
                 carried_from_id=stored_id(lk.carried_from.row) if lk.carried_from else None,
+                tag_bits=tagbits.tag_bits_of(lk),  # the tags written below, as bits
             )  # fmt: skip
     session.add_all([lk.row for plan in plans for lk in plan.links])
     session.flush()

@@ -807,6 +807,8 @@ def _collapse_duplicate_links(session: Session, target_id: int) -> int:
         kept, dropped = session.get(DeclaredLink, kept_id), session.get(DeclaredLink, dropped_id)
         assert kept is not None and dropped is not None  # found by the query above
         _fold_link(kept, dropped)
+        # The tag rows are united in SQL below: their bits are united here.
+        kept.tag_bits |= dropped.tag_bits
     session.flush()
     params = [{"dropped": d, "kept": k} for d, k in pairs]
     lt = table_of(LinkTag)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from sqlalchemy import Column, Index, Text, UniqueConstraint, text
+from sqlalchemy import BigInteger, Column, Index, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from survey import fields
@@ -247,6 +247,10 @@ class DeclaredLink(SQLModel, table=True):
     # Indexed: deleting a link looks for the links carried from it (ON DELETE SET NULL).
     carried_from_id: int | None = Field(
         default=None, foreign_key="declaredlink.id", ondelete="SET NULL", index=True
+    )
+    # The tags the graph counts, one bit each (`survey.tagbits`): written with the tag rows.
+    tag_bits: int = Field(
+        default=0, sa_column=Column(BigInteger, nullable=False, server_default=text("0"))
     )
 
 

@@ -25,7 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
-from survey import fields, vocab
+from survey import fields, tagbits, vocab
 from survey.db import insert_rows, stored_id, table_of
 from survey.links import hash_token, well_formed
 from survey.messages import CHOICES, not_a_choice
@@ -771,10 +771,12 @@ def _write(
             "contact_name": a.contact_name if named else "",
             "contact_consent": bool(named and a.contact_name and a.contact_consent),
             "carried_from_id": a.carried_from_id if a.carried_from_id in carried_ok else None,
+            # Written with the tag rows below, from the same lists.
+            "tag_bits": tagbits.tag_bits_of(a),
         }
         rows.append(row)
         stored: dict[str, Any] = {
-            **{k: v for k, v in row.items() if k not in ("response_id", "position")},
+            **{k: v for k, v in row.items() if k not in ("response_id", "position", "tag_bits")},
             "write_in": None,
             **{name: sorted(getattr(a, name)) for name in _TAG_FIELDS.values()},
         }

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 
 from sqlmodel import Session
 
-from survey import links
+from survey import links, tagbits
 from survey.models import (
     Body,
     Campaign,
@@ -101,11 +101,14 @@ def build_world(session: Session) -> World:
                     function="Conseillère", years_in_post="1to3", declared_partner_count=2)  # fmt: skip
     session.add(resp)
     session.flush()
+    # tag_bits: the practices tagged below (survey.tagbits), as the questionnaire writes them.
     caf_link = DeclaredLink(response_id=resp.id, position=0, partner_organisation_id=orgs["caf"].id,
-                            status="new", nature="formal", frequency="monthly", quality=3)  # fmt: skip
+                            status="new", nature="formal", frequency="monthly", quality=3,
+                            tag_bits=tagbits.tag_bits([("practice", "rights_access")]))  # fmt: skip
     siao_link = DeclaredLink(response_id=resp.id, position=1, partner_organisation_id=orgs["siao"].id,
                              partner_service_id=services["siao115"].id, status="new",
-                             nature="informal", frequency="weekly")  # fmt: skip
+                             nature="informal", frequency="weekly",
+                             tag_bits=tagbits.tag_bits([("practice", "referral")]))  # fmt: skip
     msa_link = DeclaredLink(response_id=resp.id, position=2, partner_organisation_id=orgs["msa"].id,
                             status="ended", nature="informal", frequency="occasional")  # fmt: skip
     session.add_all([caf_link, siao_link, msa_link])

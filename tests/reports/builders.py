@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from sqlmodel import Session
 
-from survey import links
+from survey import links, tagbits
 from survey.models import (
     Campaign,
     DeclaredLink,
@@ -125,6 +125,12 @@ class Builder:
                 nature=spec.get("nature"),
                 frequency=spec.get("frequency"),
                 quality=spec.get("quality"),
+                # The tags written below, as bits: what the questionnaire writes.
+                tag_bits=tagbits.tag_bits(
+                    (kind, code)
+                    for kind in ("practice", "thematique", "frame", "channel")
+                    for code in spec.get(kind + "s", ())
+                ),
             )
             self.session.add(link)
             self.session.flush()

@@ -7,6 +7,13 @@ scaled into [0, 1]² with the same factor on both axes, so shapes are not distor
 `map_positions` chains the years (each campaign's layout starts from the one before) and is
 what both maps read: the web map (reports.svg) and the PDF's (reports.mapdraw), each drawing
 `spread` of it.
+
+An open campaign's answers change all the time, and each change used to lay out the whole map
+again. `update_positions` instead starts from the positions this process computed for the
+campaign's previous data version and moves only the structures whose ties changed (and places
+the new ones near their partners), a few dozen numpy iterations: the others stay exactly
+where they were. A closed campaign is always laid out in full from the year before (its map
+and its PDF must not depend on what a process saw while the campaign was open).
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ import random
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
+from dataclasses import dataclass
 
 import networkx as nx
 from sqlmodel import Session, col, select
@@ -101,6 +109,127 @@ def positions(
         # brought back to the border rather than rescaling everybody.
         return {n: (_clip(x), _clip(y)) for n, (x, y) in pos.items()}
     return _unit_square(pos)
+
+
+Ties = dict[tuple[Hashable, Hashable], int]  # {(a, b): carriers}, one entry per link
+
+UPDATE_ITERATIONS = 30  # force steps of an update (a full layout from last year runs 15 on all)
+UPDATE_STEP = 0.04  # largest move of a structure in the first step, in [0, 1]² units
+
+
+def ties_of(g: nx.DiGraph) -> Ties:
+    """What the layout reads of a graph: its structures' links and their carriers."""
+    return {(x.a, x.b): x.carriers for x in figures.links(g)}
+
+
+def changed_structures(before: Ties, after: Ties) -> set[Hashable]:
+    """The structures with a link added, removed or carried by another number of people."""
+    out: set[Hashable] = set()
+    for pair in before.keys() | after.keys():
+        if before.get(pair) != after.get(pair):
+            out.update(pair)
+    return out
+
+
+def _jitter(n: Hashable) -> Position:
+    """A small offset of its own for structure `n`, the same in every process and whatever
+    the order structures are seen in (a hash, not a shared random generator)."""
+    d = hashlib.sha256(f"layout {n!r}".encode()).digest()
+    return (
+        (int.from_bytes(d[:4], "big") / 2**32 - 0.5) * 0.04,
+        (int.from_bytes(d[4:8], "big") / 2**32 - 0.5) * 0.04,
+    )
+
+
+def _forces(np, moving, others, weights, k: float):  # type: ignore[no-untyped-def]
+    """Fruchterman–Reingold forces (as networkx's spring_layout computes them) on the
+    `moving` points from the `others`: repulsion k²/d from every structure, attraction
+    w·d²/k along each link of weight w (`weights`, rows = moving, columns = others)."""
+    delta = moving[:, None, :] - others[None, :, :]
+    dist = np.maximum(np.sqrt((delta**2).sum(axis=2)), 0.01)
+    return np.einsum("ijk,ij->ik", delta, k * k / dist**2 - weights * dist / k)
+
+
+def update_positions(
+    g: nx.DiGraph, old: dict[Hashable, Position], before: Ties, after: Ties | None = None
+) -> dict[Hashable, Position]:
+    """The positions of `g` moved from `old`, the positions of a graph whose ties were
+    `before`: only the structures whose ties changed move, and a new structure starts at
+    the centre of its placed partners. Same inputs → same positions.
+
+    `old` is taken as the balance point: a structure moves by the CHANGE of the forces on
+    it (the forces of `g` at its current place minus those of the old graph at its old
+    place), so a partner that lost one link of forty drifts a little, one that lost its only
+    link goes far, and one whose ties did not change does not move at all."""
+    import numpy as np
+
+    after = ties_of(g) if after is None else after
+    nodes = sorted(g.nodes, key=str)
+    if len(nodes) < 2:
+        return positions(g)
+    moving = sorted(
+        (changed_structures(before, after) & set(nodes)) | {n for n in nodes if n not in old},
+        key=str,
+    )
+    pos = {n: old[n] for n in nodes if n in old}
+    if not moving:
+        return pos
+    neighbours: dict[Hashable, list[Hashable]] = {}
+    for a, b in after:
+        neighbours.setdefault(a, []).append(b)
+        neighbours.setdefault(b, []).append(a)
+    for n in moving:  # new structures, in a fixed order: near those already placed
+        if n in pos:
+            continue
+        placed = [pos[m] for m in sorted(neighbours.get(n, []), key=str) if m in pos]
+        cx, cy = (
+            (sum(p[0] for p in placed) / len(placed), sum(p[1] for p in placed) / len(placed))
+            if placed
+            else (0.5, 0.5)
+        )
+        jx, jy = _jitter(n)
+        pos[n] = (cx + jx, cy + jy)
+
+    index = {n: i for i, n in enumerate(nodes)}
+    rows = {n: i for i, n in enumerate(moving)}
+    xy = np.array([pos[n] for n in nodes], dtype=float)
+    weights = np.zeros((len(moving), len(nodes)))
+    for (a, b), w in after.items():
+        if a in rows and b in index:
+            weights[rows[a], index[b]] += w
+        if b in rows and a in index:
+            weights[rows[b], index[a]] += w
+    # The same k as spring_layout's on the unit square, from the size of the old drawing.
+    k = math.sqrt(1.0 / len(nodes))
+    # What held each staying structure where it was: the old graph's forces at the old places.
+    old_nodes = sorted(old, key=str)
+    old_index = {n: i for i, n in enumerate(old_nodes)}
+    staying = [n for n in moving if n in old]
+    residual = np.zeros((len(moving), 2))
+    if staying:
+        old_xy = np.array([old[n] for n in old_nodes], dtype=float)
+        old_w = np.zeros((len(staying), len(old_nodes)))
+        srow = {n: i for i, n in enumerate(staying)}
+        for (a, b), w in before.items():
+            if a in srow and b in old_index:
+                old_w[srow[a], old_index[b]] += w
+            if b in srow and a in old_index:
+                old_w[srow[b], old_index[a]] += w
+        here = np.array([old[n] for n in staying], dtype=float)
+        residual[[rows[n] for n in staying]] = _forces(np, here, old_xy, old_w, k)
+
+    move_idx = np.array([index[n] for n in moving])
+    step = UPDATE_STEP
+    for _ in range(UPDATE_ITERATIONS):
+        disp = _forces(np, xy[move_idx], xy, weights, k) - residual
+        length = np.maximum(np.sqrt((disp**2).sum(axis=1)), 1e-9)
+        xy[move_idx] += disp * (np.minimum(length, step) / length)[:, None]
+        step -= UPDATE_STEP / (UPDATE_ITERATIONS + 1)
+    out = dict(pos)
+    for n in moving:
+        x, y = xy[index[n]]
+        out[n] = (_clip(float(x)), _clip(float(y)))
+    return out
 
 
 def _clip(v: float, margin: float = 0.03) -> float:
@@ -215,6 +344,50 @@ def cached_positions(g: nx.DiGraph, previous: dict | None = None) -> dict[Hashab
     return _by_structure.get(_fingerprint(g, previous), lambda: positions(g, previous))
 
 
+@dataclass(frozen=True)
+class _Drawn:
+    """The positions computed for a campaign at one data version, with the ties they were
+    computed for: where the next version's update starts."""
+
+    version: str
+    ties: Ties
+    positions: dict[Hashable, Position]
+
+
+class _Latest:
+    """The latest `_Drawn` per (campaign, previous year's layout), a small thread-safe LRU."""
+
+    def __init__(self, size: int = 32) -> None:
+        self._values: OrderedDict[Hashable, _Drawn] = OrderedDict()
+        self._lock = threading.Lock()
+        self._size = size
+
+    def get(self, key: Hashable) -> _Drawn | None:
+        with self._lock:
+            return self._values.get(key)
+
+    def put(self, key: Hashable, value: _Drawn) -> None:
+        with self._lock:
+            self._values[key] = value
+            self._values.move_to_end(key)
+            if len(self._values) > self._size:
+                self._values.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._values.clear()
+
+
+_latest = _Latest()
+
+
+def _updatable(campaign: Campaign, version: str) -> bool:
+    """Only an open campaign's map moves by updates. A closed one is laid out in full, from
+    the year before only, so its map (and the PDF stored with it) is the same in every
+    process whatever that process saw while the campaign was open."""
+    return campaign.status == "open" and not version.startswith(cache.FROZEN)
+
+
 def _year_positions(
     session: Session,
     campaign: Campaign,
@@ -223,14 +396,27 @@ def _year_positions(
     version: str | None = None,
 ) -> dict:
     """`version` (the campaign's data version, reports.cache) may be given when the caller
-    just read it."""
+    just read it. An open campaign whose positions this process computed at an earlier data
+    version is updated from them (`update_positions`); otherwise laid out in full."""
     version = version or cache.data_version(session, campaign)
+    anchor = (campaign.id, positions_digest(previous))
 
     def compute() -> dict:
         graph = g if g is not None else cache.entry(session, campaign, version=version).graph
-        return cached_positions(graph, previous)
+        if not _updatable(campaign, version):
+            return cached_positions(graph, previous)
+        ties = ties_of(graph)
+        last = _latest.get(anchor)
+        if last is None:
+            pos = cached_positions(graph, previous)
+        elif last.version == version:
+            pos = last.positions
+        else:
+            pos = update_positions(graph, last.positions, last.ties, ties)
+        _latest.put(anchor, _Drawn(version, ties, pos))
+        return pos
 
-    return _by_version.get((campaign.id, version, positions_digest(previous)), compute)
+    return _by_version.get((*anchor, version), compute)
 
 
 def earlier_campaigns(session: Session, campaign: Campaign) -> list[Campaign]:

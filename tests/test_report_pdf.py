@@ -337,3 +337,26 @@ def test_cli_report_of_a_closed_year_is_stored_and_written_again_the_same(
     result = carte_report("--territory", "23", "--year", "2025", "--output", str(second))
     assert result.exit_code == 0, result.output
     assert second.read_bytes() == first.read_bytes()
+
+
+def test_the_annex_prints_the_first_rows_of_a_long_list_and_points_to_the_export(
+    session, monkeypatch
+):
+    """A list longer than ANNEX_LIST_MAX is cut in the annex (a large territory has
+    ~10,000 one-sided links: 200 pages), with its full count in the title and the export
+    named; below the limit it is printed whole, with no such sentence."""
+    from reports.pdf.sections import annex
+
+    demo.load(session, TEST_SECRET)
+    campaign = get_campaign(session, demo.TERRITORY_CODE, demo.CURRENT_YEAR)
+    _, whole = pdf_text(pdf.build_report(session, campaign))
+    whole_text = plain("\n".join(whole))
+    titles = re.findall(r"Liens cités d'un seul côté \((\d+)\)", whole_text)
+    assert titles, "the demo's one-sided links are long enough for the annex"
+    assert "premiers ; la liste entière est dans l'export" not in whole_text
+    monkeypatch.setattr(annex, "ANNEX_LIST_MAX", 4)
+    _, cut = pdf_text(pdf.build_report(session, campaign))
+    cut_text = plain("\n".join(cut))
+    assert re.findall(r"Liens cités d'un seul côté \((\d+)\)", cut_text) == titles
+    assert "Les 4 premiers ; la liste entière est dans l'export des liens" in cut_text
+    assert len(cut) < len(whole)

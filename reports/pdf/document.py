@@ -52,8 +52,8 @@ def render(d: ReportData, progress: Progress | None = None) -> bytes:
     pairs = figures.links(d.graph)
     # The first map shares its page with its key: drawn at about the size it is printed,
     # its numbers and legend keep a readable size.
-    full = mapdraw.draw_map(d.graph, d.positions, width_cm=MAP_W_CM, all_links=pairs)
-    formal = mapdraw.draw_map(d.graph, d.positions, True, width_cm=16, all_links=pairs)
+    # The formal map is the same figure with the informal links taken out (mapdraw.draw_maps).
+    full, formal = mapdraw.draw_maps(d.graph, d.positions, MAP_W_CM, 16, all_links=pairs)
     step(STEPS[4])
     ctx = Context(d, st, full, formal)
     story: list[Flowable] = []

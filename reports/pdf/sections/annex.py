@@ -102,8 +102,15 @@ def _list_title(st: Styles) -> ParagraphStyle:
     return ParagraphStyle("H3list", parent=st["H3"], keepWithNext=0)
 
 
+# Rows of one list printed in the annex (about four pages side by side): a large territory
+# has ~10,000 one-sided links, 200 pages nobody reads on paper and a minute to typeset; the
+# graph exports (CSV, linked from the sentence) hold every row.
+ANNEX_LIST_MAX = 300
+
+
 def _full_lists(ctx: Context) -> list[Flowable]:
-    """The lists of pairs that the body cut to their first rows, here in full."""
+    """The lists of pairs that the body cut to their first rows, here in full up to
+    ANNEX_LIST_MAX rows each, the rest in the exports."""
     d, st = ctx.data, ctx.styles
     lists: list[tuple[str, list[tuple[str, str]], tuple[str, str]]] = [
         ("Liens cités d'un seul côté", reciprocity.one_sided_rows(
@@ -124,7 +131,16 @@ def _full_lists(ctx: Context) -> list[Flowable]:
         # for a few rows, not for the whole table (keepWithNext would move it all).
         out.append(CondPageBreak(3 * cm))
         out.append(para(f"{title} ({t.integer(len(rows))})", _list_title(st)))
-        out += pairs(rows, heads, st, side_by_side=True)
+        if len(rows) > ANNEX_LIST_MAX:
+            out.append(
+                para(
+                    f"Les {t.integer(ANNEX_LIST_MAX)} premiers ; la liste entière est dans "
+                    "l'export des liens de la campagne (tableur CSV, page « Exports » de "
+                    "l'espace du territoire).",
+                    st["body"],
+                )
+            )
+        out += pairs(rows[:ANNEX_LIST_MAX], heads, st, side_by_side=True)
     return out
 
 

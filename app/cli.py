@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import socket
 import sys
-from inspect import signature
 from typing import Annotated
 
 import click
 import typer
-import uvicorn
 from sqlmodel import Session
 from typer.core import TyperGroup
 
-from app import cli_admin, cli_ops, cli_report, cli_reports
+from app import cli_admin, cli_ops, cli_report, cli_reports, serving
 from app.settings import get_settings
 from survey import campaigns, cells, migrate
 from survey.db import make_engine
@@ -146,23 +143,6 @@ def demo_link(
     typer.echo(campaigns.link_url(settings.base_url, token))
 
 
-class TcpConfig(uvicorn.Config):
-    """uvicorn's settings, with a listening socket that keeps TCP_NODELAY on.
-
-    With several workers uvicorn binds the shared socket itself as `socket(family)`, protocol
-    0, and asyncio only sets TCP_NODELAY on connections accepted from a socket whose protocol
-    is TCP: every request after the first on a kept-alive connection then waited ~40 ms
-    (Nagle against delayed ACKs; found with bench/load.py, docs/performance.md)."""
-
-    def bind_socket(self) -> socket.socket:
-        sock = super().bind_socket()
-        if sock.family not in (socket.AF_INET, socket.AF_INET6):
-            return sock
-        tcp = socket.socket(sock.family, sock.type, socket.IPPROTO_TCP, fileno=sock.detach())
-        tcp.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        return tcp
-
-
 @cli.command()
 def serve(
     host: Annotated[str, typer.Option(help="Adresse d'écoute.")] = "127.0.0.1",
@@ -177,25 +157,8 @@ def serve(
             "Avec SQLite, un seul processus est possible : utilisez PostgreSQL pour --workers > 1."
         )
 
-    config = TcpConfig(
-        "app.main:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        proxy_headers=True,
-    )
-    server = uvicorn.Server(config)
-    if workers > 1:  # what uvicorn.run does, with our socket
-        from uvicorn.supervisors import Multiprocess
-
-        # Older uvicorn releases take the entry point of the workers; newer ones build it.
-        target = {"target": server.run} if "target" in signature(Multiprocess).parameters else {}
-        Multiprocess(config, sockets=[config.bind_socket()], **target).run()
-    else:
-        server.run()
-        if not server.started:
-            raise typer.Exit(3)
+    if not serving.run(host, port, workers):
+        raise typer.Exit(3)
 
 
 @cli.command()

@@ -30,6 +30,7 @@ import http.client
 import json
 import os
 import random
+import secrets
 import signal
 import socket
 import statistics
@@ -49,11 +50,12 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, select
 
-from survey import links, migrate, vocab
-from survey.db import insert_rows, make_engine
+from survey import links, migrate, tagbits, vocab
+from survey.db import insert_rows, make_engine, stored_id, table_of
 from survey.models import (
     Campaign,
     DeclaredLink,
+    Invitation,
     LinkTag,
     Organisation,
     Professional,
@@ -142,13 +144,38 @@ def prepare(
         ]
         s.add_all(pros)
         s.flush()
-        jobs = [Job(p.id, p.organisation_id, links.issue(s, secret, campaign, p)) for p in pros]
+        jobs = _issue_links(s, secret, stored_id(campaign), pros)
         org_ids = [o.id for o in orgs]
         previous_id = None
         if carried:
             previous_id = _previous_campaign(s, territory.id, jobs, org_ids, carried)
         s.commit()
         return LoadWorld(campaign.id, org_ids, jobs, carried, previous_id)
+
+
+def _issue_links(s: Session, secret: str, campaign_id: int, pros: list[Professional]) -> list[Job]:
+    """A personal link for each professional, as `links.issue` makes them (nonce, token, its
+    hash), in one INSERT: the campaign is new, so there is no earlier link to revoke, and one
+    `links.issue` per professional (a query and a flush each) took 40 s for 9,000."""
+    nonces = [secrets.token_urlsafe(24) for _ in pros]
+    tokens = [links.derive_token(secret, nonce) for nonce in nonces]
+    insert_rows(
+        s,
+        table_of(Invitation),
+        [
+            {
+                "campaign_id": campaign_id,
+                "professional_id": stored_id(p),
+                "nonce": nonce,
+                "token_hash": links.hash_token(token),
+                "created_at": datetime.now(UTC),
+            }
+            for p, nonce, token in zip(pros, nonces, tokens, strict=True)
+        ],
+    )
+    return [
+        Job(stored_id(p), p.organisation_id, token) for p, token in zip(pros, tokens, strict=True)
+    ]
 
 
 def _previous_campaign(
@@ -211,6 +238,10 @@ def _previous_campaign(
                     "contact_consent": False,
                     "quality": lk["quality"],
                     "carried_from_id": None,
+                    # The graph reads the counted tags from the mask (survey/tagbits.py).
+                    "tag_bits": tagbits.tag_bits(
+                        (kind, code) for kind, key in TAG_KINDS for code in lk[key]
+                    ),
                 }
             )
             link_answers.append(lk)
@@ -900,11 +931,15 @@ def host_speed() -> float:
     return best * 1000
 
 
-def cpu_by_group(server_pgid: int) -> dict[str, float]:
+def cpu_by_group(server_pgid: int, database: str | None = None) -> dict[str, float]:
     """CPU seconds (user + system) used so far by the server's process group and by the
     PostgreSQL server's processes of this machine (Linux /proc; empty elsewhere). The
-    PostgreSQL figure includes other clients of the same server, if any."""
+    PostgreSQL figure includes other clients of the same server, if any; with `database`,
+    "pg_this_db" counts only the backends connected to it (the app's pooled connections
+    live through the run, so none is missed), which other jobs on the machine leave alone."""
     out = {"server": 0.0, "postgresql": 0.0}
+    if database is not None:
+        out["pg_this_db"] = sum(database_backends_cpu(database).values())
     hz = os.sysconf("SC_CLK_TCK")
     try:
         pids = [p for p in os.listdir("/proc") if p.isdigit()]
@@ -924,6 +959,42 @@ def cpu_by_group(server_pgid: int) -> dict[str, float]:
         elif name.startswith("postgres"):
             out["postgresql"] += ticks / hz
     return out
+
+
+def database_backends_cpu(database: str) -> dict[int, float]:
+    """CPU seconds used so far by each PostgreSQL backend connected to `database`, by process
+    id (Linux /proc: a backend's command line reads "postgres: … user database host(port) …").
+    A backend's time is lost once it exits: sample while its client runs (bench/limit.sh)."""
+    hz = os.sysconf("SC_CLK_TCK")
+    out: dict[int, float] = {}
+    try:
+        pids = [p for p in os.listdir("/proc") if p.isdigit()]
+    except OSError:
+        return out
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                words = f.read().replace(b"\0", b" ").split()
+            if not words or words[0] != b"postgres:" or database.encode() not in words[1:4]:
+                continue
+            with open(f"/proc/{pid}/stat") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()
+        out[int(pid)] = (int(fields[11]) + int(fields[12])) / hz
+    return out
+
+
+def sample_database_cpu(database: str, until: Path, every: float = 0.2) -> float:
+    """CPU seconds used by the backends of `database` from now until the file `until`
+    exists, backends that exit meanwhile included (their last sample)."""
+    start = database_backends_cpu(database)
+    last = dict(start)
+    while not until.exists():
+        time.sleep(every)
+        last.update(database_backends_cpu(database))
+    return sum(last.values()) - sum(start.values())
 
 
 # --- checking --------------------------------------------------------------------------
@@ -1152,6 +1223,7 @@ def main(argv: list[str] | None = None) -> int:
         args.url, secret, args.workers, kind=args.server, probe_token=territory.jobs[0].token
     )
     backend = make_url(args.url).get_backend_name()
+    database = make_url(args.url).database if backend == "postgresql" else None
     review: dict = {}
     try:
         # Warm every worker (imports, connection pools, templates) with reads before measuring.
@@ -1165,7 +1237,7 @@ def main(argv: list[str] | None = None) -> int:
             if gzipped is not None:
                 packed = f"{gzipped:,} gzip-compressed ({gzipped / plain:.0%})"
             print(f"review page of {args.carried} carried partners: {plain:,} bytes, {packed}")
-            cpu_before = cpu_by_group(server.process.pid)
+            cpu_before = cpu_by_group(server.process.pid, database)
             reads = asyncio.run(
                 drive(
                     server.base_url,
@@ -1179,7 +1251,9 @@ def main(argv: list[str] | None = None) -> int:
                     gzip=args.gzip,
                 )
             )
-            cpu = _cpu_delta(cpu_before, cpu_by_group(server.process.pid), reads.client_cpu)
+            cpu = _cpu_delta(
+                cpu_before, cpu_by_group(server.process.pid, database), reads.client_cpu
+            )
             print(
                 f"\nreview pages alone ({'gzip' if args.gzip else 'uncompressed'}), "
                 f"each respondent's page read once, concurrency {args.concurrency}:"
@@ -1190,7 +1264,7 @@ def main(argv: list[str] | None = None) -> int:
                 review["cpu_ms_per_page"] = {k: v / n_pages * 1000 for k, v in cpu.items()}
                 review["pages_per_s"] = n_pages / reads.elapsed
             review["errors"] = dict(reads.errors)
-        cpu_before = cpu_by_group(server.process.pid)
+        cpu_before = cpu_by_group(server.process.pid, database)
         run = asyncio.run(
             drive(
                 server.base_url,
@@ -1204,7 +1278,7 @@ def main(argv: list[str] | None = None) -> int:
                 gzip=args.gzip,
             )
         )
-        cpu_after = cpu_by_group(server.process.pid)
+        cpu_after = cpu_by_group(server.process.pid, database)
     finally:
         server.stop()
     problems = check_database(engine, territory, run.outcomes)

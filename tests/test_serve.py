@@ -6,7 +6,7 @@ import asyncio
 import socket
 from concurrent.futures import ThreadPoolExecutor
 
-from app.cli import TcpConfig
+from app.serving import TcpConfig
 
 
 def test_the_shared_socket_is_tcp_with_nodelay():

@@ -8,6 +8,7 @@ non-response is never read as a change of partnership.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Hashable
 
 import networkx as nx
@@ -25,7 +26,7 @@ from reports.graph import (
 )
 from survey.db import table_of
 from survey.models import Campaign, Professional, Response
-from survey.snapshots import SnapshotPerson
+from survey.snapshots import CampaignSnapshot, SnapshotPerson
 
 Pair = tuple[Hashable, Hashable]
 
@@ -232,4 +233,16 @@ def compare(
         build_graph(session, before, flt),
         build_graph(session, after, flt),
         carrier_departures(session, before, after, flt),
+        # A frozen campaign's figures were stored at close: read, not computed again.
+        figures_before=_stored_figures(session, before) if flt == NO_FILTER else None,
+        figures_after=_stored_figures(session, after) if flt == NO_FILTER else None,
     )
+
+
+def _stored_figures(session: Session, campaign: Campaign) -> dict | None:
+    raw = session.execute(
+        select(table_of(CampaignSnapshot).c.figures).where(
+            table_of(CampaignSnapshot).c.campaign_id == campaign.id
+        )
+    ).scalar()
+    return None if raw is None else json.loads(raw)

@@ -52,7 +52,9 @@ class Chart:
     height: float
 
 
-def save(fig) -> Chart:
+def save(fig, close: bool = True) -> Chart:
+    """The figure as a JPEG chart; `close=False` keeps the figure open (a map saved again
+    with other links)."""
     buf = io.BytesIO()
     width, height = fig.get_size_inches()
     # JPEG at high quality without chroma subsampling: ReportLab embeds it as it is, where
@@ -61,7 +63,8 @@ def save(fig) -> Chart:
         buf, format="jpeg", dpi=DPI, facecolor="white",
         pil_kwargs={"quality": 92, "subsampling": 0, "optimize": False},
     )  # fmt: skip
-    plt.close(fig)
+    if close:
+        plt.close(fig)
     return Chart(buf.getvalue(), width * 72, height * 72)
 
 

@@ -581,6 +581,17 @@ def _stored_graph(session: Session, campaign: Campaign, g: nx.DiGraph) -> nx.DiG
     return g
 
 
+def _structure_graph(campaign: Campaign, flt: GraphFilter) -> nx.DiGraph:
+    """An empty structure-level graph with the campaign's and the filter's attributes."""
+    return nx.DiGraph(
+        campaign_id=campaign.id,
+        territory_id=campaign.territory_id,
+        year=campaign.year,
+        level="structure",
+        filters=flt.as_dict(),
+    )
+
+
 def build_graph(session: Session, campaign: Campaign, flt: GraphFilter = NO_FILTER) -> nx.DiGraph:
     """Structure-level graph of a campaign.
 
@@ -589,13 +600,7 @@ def build_graph(session: Session, campaign: Campaign, flt: GraphFilter = NO_FILT
     at least one of its ties, in either direction). Edge attributes: carriers, declarations, formal, informal, both,
     frequencies {code: n}, practices {code: n}, thematiques {code: n}, quality_mean.
     """
-    g = nx.DiGraph(
-        campaign_id=campaign.id,
-        territory_id=campaign.territory_id,
-        year=campaign.year,
-        level="structure",
-        filters=flt.as_dict(),
-    )
+    g = _structure_graph(campaign, flt)
     source = source_of(session, campaign)
     if source.frozen and flt == NO_FILTER:
         return _stored_graph(session, campaign, g)
@@ -608,13 +613,7 @@ def build_graph_from_tag_rows(
     """`build_graph` of a live campaign with its tags counted from the tag rows, as before
     `tag_bits` existed: the reference `tests/test_tag_bits.py` compares it with, edge for
     edge. Not for pages: a join with every tag row of the campaign."""
-    g = nx.DiGraph(
-        campaign_id=campaign.id,
-        territory_id=campaign.territory_id,
-        year=campaign.year,
-        level="structure",
-        filters=flt.as_dict(),
-    )
+    g = _structure_graph(campaign, flt)
     source = replace(source_of(session, campaign), tag_rows=True)
     if source.frozen:
         raise ValueError("a frozen campaign has no live tags to count")

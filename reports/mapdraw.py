@@ -9,7 +9,6 @@ structure that was named. The most connected structures are named on the map.
 
 from __future__ import annotations
 
-import io
 import math
 from collections.abc import Hashable
 from dataclasses import dataclass, field
@@ -21,7 +20,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patheffects import withStroke
 
 from reports import figures
-from reports.charts import CM, DPI, GREY, INK, Chart, plt
+from reports.charts import CM, GREY, INK, Chart, plt, save
 from reports.structure import partner_count
 from survey.vocab import FAMILIES, family_of
 
@@ -291,21 +290,11 @@ class _MapFigure:
         # Names would pile up in the dense centre: each named structure gets a number (1 = the
         # most connected) written next to it, and the key is printed as a table under the map.
         key = [(i, str(self.g.nodes[n].get("name", n))) for i, n in enumerate(self.numbered, 1)]
-        return MapDrawing(_save(self.fig), key, boxes)
+        # Not closed: the figure is saved again with other links.
+        return MapDrawing(save(self.fig, close=False), key, boxes)
 
     def close(self) -> None:
         plt.close(self.fig)
-
-
-def _save(fig) -> Chart:
-    """charts.save without closing the figure: it is saved again with other links."""
-    buf = io.BytesIO()
-    width, height = fig.get_size_inches()
-    fig.savefig(
-        buf, format="jpeg", dpi=DPI, facecolor="white",
-        pil_kwargs={"quality": 92, "subsampling": 0, "optimize": False},
-    )  # fmt: skip
-    return Chart(buf.getvalue(), width * 72, height * 72)
 
 
 def draw_map(

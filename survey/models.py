@@ -49,6 +49,10 @@ class Campaign(SQLModel, table=True):
     closes_on: date | None = None
     status: str = Field(default="draft", max_length=10)  # draft | open | closed
     introduction: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    # When `carte remind --due` sends the first and second reminders (survey.mailing); None:
+    # not scheduled (sent by hand from the campaign page).
+    reminder1_on: date | None = None
+    reminder2_on: date | None = None
     created_at: datetime = Field(default_factory=utcnow)
 
 
@@ -264,3 +268,43 @@ class LinkTag(SQLModel, table=True):
 
 
 LINK_TAG_KINDS = tuple(fields.tag_fields())
+
+
+class Engagement(SQLModel, table=True):
+    """A commitment the coordination records after reading a year's map, followed from one
+    year to the next (survey.engagements; what the map says of it: reports.engagements)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    territory_id: int = Field(foreign_key="territory.id", index=True)
+    title: str = Field(max_length=200)
+    kind: str = Field(default="other", max_length=20)  # vocab.ENGAGEMENT_KINDS
+    status: str = Field(default="planned", max_length=12)  # vocab.ENGAGEMENT_STATUSES
+    owner_id: int | None = Field(default=None, foreign_key="organisation.id", index=True)
+    due_on: date | None = None
+    # The year whose map it was read from, and the finding it came from (one_sided, fragile,
+    # white_zone, absent_member, without_frame, or "" when written from scratch).
+    campaign_id: int | None = Field(default=None, foreign_key="campaign.id", index=True)
+    finding: str = Field(default="", max_length=20)
+    zone: str = Field(default="", max_length=120)  # a white zone's zone
+    family: str = Field(default="", max_length=20)  # a white zone's family (vocab.FAMILIES)
+    body_id: int | None = Field(default=None, foreign_key="body.id", index=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class EngagementStructure(SQLModel, table=True):
+    """A structure an engagement involves (for a link: its two structures, in order)."""
+
+    engagement_id: int = Field(foreign_key="engagement.id", primary_key=True, ondelete="CASCADE")
+    organisation_id: int = Field(foreign_key="organisation.id", primary_key=True, index=True)
+    position: int = 0
+
+
+class EngagementNote(SQLModel, table=True):
+    """A dated note on an engagement's progress."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    engagement_id: int = Field(foreign_key="engagement.id", index=True, ondelete="CASCADE")
+    written_on: date
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow)

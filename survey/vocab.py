@@ -103,6 +103,22 @@ ZONE_KINDS: dict[str, str] = {
     "autre": "Autre",
 }
 
+# Engagements: what the coordination commits to after reading the map.
+ENGAGEMENT_KINDS: dict[str, str] = {
+    "formalise": "Formaliser un partenariat",
+    "invite": "Inviter une structure dans une instance",
+    "meeting": "Créer une rencontre",
+    "white_zone": "Couvrir une zone blanche",
+    "other": "Autre",
+}
+
+ENGAGEMENT_STATUSES: dict[str, str] = {
+    "planned": "Prévu",
+    "in_progress": "En cours",
+    "kept": "Tenu",
+    "abandoned": "Abandonné",
+}
+
 YEARS_IN_POST: dict[str, str] = {
     "lt1": "Moins d'un an",
     "1to3": "De 1 à 3 ans",

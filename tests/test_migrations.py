@@ -171,6 +171,17 @@ STEP_DATA: dict[str, list[str]] = {
         "INSERT INTO snapshotobstacle (campaign_id, professional_id, code) SELECT min(c.id), "
         "min(p.id), 'turnover' FROM campaign c, professional p",
     ],
+    "0009": [
+        "UPDATE campaign SET reminder1_on = '2026-03-11', reminder2_on = '2026-12-10' "
+        "WHERE id = (SELECT max(id) FROM campaign)",
+        "INSERT INTO engagement (territory_id, title, kind, status, finding, zone, family, "
+        "created_at, updated_at) SELECT min(id), 'Formaliser le lien', 'formalise', 'planned', "
+        "'', '', '', '2026-01-02 10:00:00', '2026-01-02 10:00:00' FROM territory",
+        "INSERT INTO engagementstructure (engagement_id, organisation_id, position) "
+        "SELECT min(e.id), min(o.id), 0 FROM engagement e, organisation o",
+        "INSERT INTO engagementnote (engagement_id, written_on, text, created_at) "
+        "SELECT min(id), '2026-02-01', 'Rencontre prévue', '2026-02-01 10:00:00' FROM engagement",
+    ],
     "0007": [
         "INSERT INTO zone (territory_id, name, kind, created_at) "
         "SELECT min(id), 'UTAS de Guéret', 'utas', '2026-01-02 10:00:00' FROM territory",

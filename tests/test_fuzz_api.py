@@ -50,6 +50,10 @@ from survey.models import Campaign, Invitation, Response, Territory
 from tests.accounts_helpers import login
 from tests.conftest import TEST_SECRET
 
+# One worker runs the whole module under pytest-xdist (`--dist loadgroup`): the last test
+# reads what every fuzzing test before it recorded.
+pytestmark = pytest.mark.xdist_group("fuzz_api")
+
 # Per operation; each example makes two calls (about 30 s in all). FUZZ_EXAMPLES=500 for a
 # deeper run by hand.
 MAX_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "40"))

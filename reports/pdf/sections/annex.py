@@ -76,7 +76,14 @@ def section(ctx: Context) -> list[Flowable]:
     for text in limits:
         out.append(Paragraph(esc(text), st["bullet"], bulletText="•"))
     out.append(CondPageBreak(6 * cm))
-    out.append(para("Participation par structure", st["H2"]))
+    # Not kept with the whole table (keepWithNext would move a table longer than what is
+    # left of the page to the next one): CondPageBreak leaves it room for its first rows.
+    out.append(
+        para(
+            "Participation par structure",
+            ParagraphStyle("H2list", parent=st["H2"], keepWithNext=0),
+        )
+    )
     rows: list[list] = [["Structure", "Type", "Invités", "Répondants", "Taux", "Partenaires"]]
     degree = {r["id"]: r["degree"] for r in d.figures["centrality"]["structures"]}
     for r in p["structures"]:

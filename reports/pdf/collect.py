@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 import networkx as nx
 from sqlmodel import Session
 
-from reports import cache, compare, figures, findings, layout, privacy, trends
+from reports import cache, compare, engagements, figures, findings, layout, privacy, trends
 from reports.pdf.progress import STEPS, Progress
 from survey.models import Campaign, Territory
 
@@ -29,6 +29,8 @@ class ReportData:
     trend: list[dict] = field(default_factory=list)
     # reports.coordination.coordination in its public copy (the « < 3 » rule applied)
     coordination: dict | None = None
+    # reports.engagements.checked_against: engagements of earlier maps, read against this one
+    engagements: list[dict] = field(default_factory=list)
 
 
 def issue_date(campaign: Campaign, today: date | None = None) -> date:
@@ -92,4 +94,5 @@ def collect(
             betweenness_k=k,
         ),
         coordination=official,
+        engagements=engagements.checked_against(session, campaign),
     )

@@ -15,6 +15,7 @@ from reports.pdf.sections import (
     contents,
     coordination,
     cover,
+    engagements,
     evolution,
     fragility,
     maps,
@@ -41,5 +42,6 @@ SECTIONS: tuple[Section, ...] = (
     trend.section,
     obstacles.section,
     coordination.section,
+    engagements.section,  # after the coordination part: what became of last year's
     annex.section,
 )

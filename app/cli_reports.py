@@ -14,8 +14,9 @@ from app.params import small_int
 from app.settings import get_settings
 from reports import exports, overview
 from reports.graph import build_graph
-from survey import accounts, campaigns
+from survey import accounts, campaigns, welcome
 from survey.db import make_engine
+from survey.models import Professional
 
 
 def _fail(message: str, code: int = 2) -> None:
@@ -166,7 +167,35 @@ def figures(
     typer.echo(f"Écrit : {output} ({len(rows)} ligne(s)).")
 
 
+def accueil(
+    professional: Annotated[
+        int, typer.Option("--professional", help="Numéro (id) de la personne qui arrive.")
+    ],
+    output: Annotated[Path, typer.Option(help="Fichier PDF à écrire.")] = Path("fiche.pdf"),
+) -> None:
+    """Produire la fiche d'accueil PDF d'une personne qui prend un poste ou arrive dans une
+    structure : partenaires, contacts qui ont accepté d'être cités, instances, conventions
+    et structures qui la citent (aucun nom de professionnel·le)."""
+    from reports import welcome_pdf  # ReportLab loads only for this command
+
+    if output.exists() and output.is_dir():
+        _fail(f"« {output} » est un dossier : indiquez un nom de fichier, par exemple fiche.pdf.")
+    with Session(make_engine(get_settings().database_url)) as session:
+        pro = session.get(Professional, professional)
+        if pro is None:
+            _fail(f"Aucun·e professionnel·le n'a le numéro {professional}.", code=1)
+            return
+        sheet = welcome.welcome_sheet(session, pro)
+    data = welcome_pdf.render(sheet)
+    try:
+        output.write_bytes(data)
+    except OSError as exc:
+        _fail(f"Impossible d'écrire « {output} » : {_os_reason(exc)}.", code=1)
+    typer.echo(f"Fiche d'accueil ({sheet['structure']}) écrite dans {output}.")
+
+
 def register(cli: typer.Typer) -> None:
     """Add the report commands to the `carte` command."""
     cli.command("export")(export)
     cli.command("figures")(figures)
+    cli.command("accueil")(accueil)

@@ -58,6 +58,8 @@ def test_every_personal_link_route_is_throttled(client, world):
         f"/q/{UNKNOWN}/repertoire",
         f"/q/{UNKNOWN}/ma-carte",
         f"/q/{UNKNOWN}/mes-donnees",
+        f"/q/{UNKNOWN}/accueil",
+        f"/q/{UNKNOWN}/accueil.pdf",
         f"/api/v1/questionnaire/{UNKNOWN}",
         "/q/court",  # malformed links count too
     ):

@@ -10,7 +10,7 @@ import typer
 from sqlmodel import Session
 from typer.core import TyperGroup
 
-from app import cli_admin, cli_ops, cli_report, cli_reports, serving
+from app import cli_admin, cli_mail, cli_ops, cli_report, cli_reports, serving
 from app.settings import get_settings
 from survey import campaigns, cells, migrate
 from survey.db import make_engine
@@ -189,6 +189,7 @@ def links(
 
 cli_admin.register(cli)
 cli_ops.register(cli)
+cli_mail.register(cli)
 cli_reports.register(cli)
 cli_report.register(cli)
 

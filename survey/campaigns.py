@@ -13,7 +13,7 @@ Functions change the session and flush; the caller commits (after adding its aud
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import case, exists, func, literal
 from sqlalchemy.exc import IntegrityError
@@ -28,6 +28,10 @@ STATUS_LABELS = {"not_started": "non commencé", "draft": "brouillon", "submitte
 CAMPAIGN_STATUS_LABELS = {"draft": "en préparation", "open": "ouverte", "closed": "close"}
 MIN_YEAR, MAX_YEAR = 2000, 2100
 INTRODUCTION_MAX = 5000
+# Default reminder dates: the first once people had time to start, the second shortly
+# before the end, while there is still time to answer.
+REMINDER1_AFTER_OPENING = timedelta(days=10)
+REMINDER2_BEFORE_CLOSING = timedelta(days=5)
 
 
 @dataclass
@@ -154,6 +158,47 @@ def _check_fields(
     return problems
 
 
+def default_reminders(
+    opens_on: date | None, closes_on: date | None
+) -> tuple[date | None, date | None]:
+    """(first, second) reminder dates proposed for a campaign: 10 days after opening and 5
+    days before closing, each only when it falls strictly between the two dates (both
+    needed: a reminder outside the campaign's dates would reach nobody, or too late)."""
+    if opens_on is None or closes_on is None:
+        return None, None
+
+    def inside(day: date) -> date | None:
+        return day if opens_on < day < closes_on else None
+
+    first = inside(opens_on + REMINDER1_AFTER_OPENING)
+    second = inside(closes_on - REMINDER2_BEFORE_CLOSING)
+    if first and second and second <= first:
+        second = None  # a short campaign: one reminder is enough
+    return first, second
+
+
+def _check_reminders(
+    opens_on: date | None,
+    closes_on: date | None,
+    reminder1_on: date | None,
+    reminder2_on: date | None,
+) -> dict[str, str]:
+    """French problems of the reminder dates, checked against the dates that are known."""
+    problems: dict[str, str] = {}
+    labels = {"reminder1_on": "La première relance", "reminder2_on": "La seconde relance"}
+    for name, day in (("reminder1_on", reminder1_on), ("reminder2_on", reminder2_on)):
+        if day is None:
+            continue
+        if (opens_on and day <= opens_on) or (closes_on and day >= closes_on):
+            problems[name] = (
+                f"{labels[name]} doit tomber entre la date d'ouverture et la date de clôture "
+                "de la campagne (ces deux jours exclus)."
+            )
+    if reminder1_on and reminder2_on and reminder2_on <= reminder1_on and not problems:
+        problems["reminder2_on"] = "La seconde relance doit être postérieure à la première."
+    return problems
+
+
 def create_campaign(
     session: Session,
     territory: Territory,
@@ -162,7 +207,8 @@ def create_campaign(
     closes_on: date | None = None,
     introduction: str = "",
 ) -> Campaign:
-    """A new campaign in preparation (draft). Raises CampaignInvalid."""
+    """A new campaign in preparation (draft), its reminder dates set by `default_reminders`.
+    Raises CampaignInvalid."""
     _refuse_invisible(introduction)
     introduction = introduction.strip()
     problems = _check_fields(opens_on, closes_on, introduction)
@@ -172,6 +218,7 @@ def create_campaign(
         problems["year"] = f"La campagne {year} existe déjà pour ce territoire."
     if problems:
         raise CampaignInvalid(problems)
+    reminder1_on, reminder2_on = default_reminders(opens_on, closes_on)
     campaign = Campaign(
         territory_id=stored_id(territory),
         year=year,
@@ -179,6 +226,8 @@ def create_campaign(
         closes_on=closes_on,
         introduction=introduction,
         status="draft",
+        reminder1_on=reminder1_on,
+        reminder2_on=reminder2_on,
     )
     session.add(campaign)
     try:
@@ -197,8 +246,11 @@ def update_campaign(
     opens_on: date | None,
     closes_on: date | None,
     introduction: str,
+    reminders: tuple[date | None, date | None] | None = None,
 ) -> Campaign:
-    """Change dates and introduction; refused once the campaign is closed."""
+    """Change dates, introduction and, when `reminders` is given, the (first, second)
+    reminder dates (None clears one); refused once the campaign is closed. Without
+    `reminders` the stored ones are kept, and checked against the new dates."""
     if campaign.status == "closed":
         raise CampaignRefused(
             f"La campagne {campaign.year} est close : elle ne peut plus être modifiée. "
@@ -206,7 +258,12 @@ def update_campaign(
         )
     _refuse_invisible(introduction)
     introduction = introduction.strip()
+    reminder1_on, reminder2_on = (
+        reminders if reminders is not None else (campaign.reminder1_on, campaign.reminder2_on)
+    )
     problems = _check_fields(opens_on, closes_on, introduction)
+    if "closes_on" not in problems:
+        problems |= _check_reminders(opens_on, closes_on, reminder1_on, reminder2_on)
     if problems:
         raise CampaignInvalid(problems)
     campaign.opens_on, campaign.closes_on, campaign.introduction = (
@@ -214,6 +271,7 @@ def update_campaign(
         closes_on,
         introduction,
     )
+    campaign.reminder1_on, campaign.reminder2_on = reminder1_on, reminder2_on
     session.add(campaign)
     session.flush()
     return campaign

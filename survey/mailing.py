@@ -11,6 +11,11 @@ Who receives what (active professionals with an e-mail and a live personal link)
 - reminder1: anyone who has not submitted and has not had a first reminder;
 - reminder2: anyone who has not submitted, had the first reminder and not yet the second.
 A failed message stays due and is retried by the next sending.
+
+Scheduled reminders: a campaign's `reminder1_on` / `reminder2_on` say from which day
+`send_due` (the `carte remind --due` command, run daily by cron or a systemd timer) sends each
+reminder. Who receives it is decided by the rules above, so running it twice sends nothing
+twice, and a day missed is caught up on the next run.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ import contextlib
 import re
 import smtplib
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate, make_msgid
 
@@ -38,11 +43,13 @@ from survey.models import (
     Organisation,
     Professional,
     Response,
+    Territory,
     utcnow,
 )
 from survey.text import field_problems
 
 KINDS = ("invitation", "reminder1", "reminder2")
+SCHEDULED = ("reminder1", "reminder2")  # the kinds a campaign gives a date to
 KIND_LABELS = {
     "invitation": "Invitation",
     "reminder1": "Première relance",
@@ -512,6 +519,96 @@ def _describe(exc: BaseException) -> str:
     if isinstance(exc, smtplib.SMTPResponseException):
         return f"{exc.smtp_code} {exc.smtp_error.decode(errors='replace') if isinstance(exc.smtp_error, bytes) else exc.smtp_error}"
     return str(exc) or exc.__class__.__name__
+
+
+# --- scheduled reminders ------------------------------------------------------------------
+
+
+def scheduled_on(campaign: Campaign, kind: str) -> date | None:
+    """The day from which `kind` is sent automatically, if the campaign schedules it."""
+    return {"reminder1": campaign.reminder1_on, "reminder2": campaign.reminder2_on}[kind]
+
+
+def due_today(session: Session, campaign: Campaign, today: date) -> list[str]:
+    """The scheduled kinds whose date has come (≤ today) for `campaign`, in the order they
+    are to be sent. None unless the campaign is open and, when it has a closing date, not
+    past it: a reminder announcing a closing date already gone would only confuse.
+    `session` is unused today; it keeps the signature of the other « who is due » readers."""
+    del session
+    if campaign.status != "open" or (campaign.closes_on and today > campaign.closes_on):
+        return []
+    return [kind for kind in SCHEDULED if (day := scheduled_on(campaign, kind)) and day <= today]
+
+
+@dataclass
+class DueSending:
+    """One kind sent (or, in a dry run, to send) for one campaign by `send_due`."""
+
+    territory_code: str
+    territory_name: str
+    year: int
+    kind: str
+    due: int  # people due when the run looked
+    report: SendReport | None  # None in a dry run
+
+
+def open_campaigns(session: Session) -> list[tuple[Territory, Campaign]]:
+    """Every open campaign with its territory, by territory code."""
+    return list(
+        session.exec(
+            select(Territory, Campaign)
+            .join(Campaign, col(Campaign.territory_id) == Territory.id)
+            .where(Campaign.status == "open")
+            .order_by(col(Territory.code))
+        ).all()
+    )
+
+
+def send_due(
+    session: Session,
+    smtp: SmtpConfig | None,
+    secret: str,
+    base_url: str,
+    today: date,
+    dry_run: bool = False,
+) -> list[DueSending]:
+    """Send, for every open campaign of every territory, each reminder whose date has come
+    to whoever it is due (see the module's rules). `smtp` may be None only in a dry run,
+    which counts and sends nothing. Commits after each batch, as `send`.
+
+    The second reminder is handled before the first: it reaches only people who already had
+    the first, so someone never gets both reminders from the same run (when both dates have
+    passed, say after the job was stopped for a while, the second follows on the next run)."""
+    if smtp is None and not dry_run:
+        raise ValueError("no SMTP configuration")
+    done: list[DueSending] = []
+    for territory, campaign in open_campaigns(session):
+        for kind in reversed(due_today(session, campaign, today)):
+            due = due_counts(session, campaign)[kind]
+            report = None
+            if not dry_run and due:
+                assert smtp is not None
+                report = send(session, campaign, kind, smtp, secret, base_url)
+            done.append(
+                DueSending(territory.code, territory.name, campaign.year, kind, due, report)
+            )
+    return sorted(done, key=lambda d: (d.territory_code, d.year, KINDS.index(d.kind)))
+
+
+def next_reminder(session: Session, campaign: Campaign, today: date) -> tuple[date, str] | None:
+    """(day, kind) of the next scheduled reminder of a campaign that is not closed: the first
+    whose date is still to come, or whose date has come but that nobody has received yet
+    (the daily job has not run, or is not set up; the page then says so)."""
+    if campaign.status == "closed":
+        return None
+    summary = log_summary(session, campaign)
+    for kind in SCHEDULED:
+        day = scheduled_on(campaign, kind)
+        if day is None:
+            continue
+        if day > today or not summary.get((kind, "sent")):
+            return day, kind
+    return None
 
 
 # --- the log -------------------------------------------------------------------------------

@@ -62,7 +62,7 @@ LIFECYCLE = {
 
 NOTICES = {
     "creee": "La campagne a été préparée. Vérifiez les dates et le texte d'introduction, puis ouvrez-la.",
-    "modifiee": "Les dates et le texte d'introduction ont été enregistrés.",
+    "modifiee": "Les dates, les relances et le texte d'introduction ont été enregistrés.",
     "ouvrir": "La campagne est ouverte : les professionnels peuvent répondre avec leur lien personnel.",
     "clore": "La campagne est close : les réponses ne peuvent plus être modifiées.",
     "rouvrir": "La campagne est rouverte : les professionnels peuvent de nouveau répondre.",
@@ -98,6 +98,10 @@ def _parse_date(value: str, name: str, problems: dict[str, str]) -> date | None:
     except ValueError:
         problems[name] = "Indiquez une date valide, par exemple 15/03/2027."
         return None
+
+
+def _iso(day: date | None) -> str:
+    return day.isoformat() if day else ""
 
 
 def _target(scope: Scope, campaign: Campaign) -> str:
@@ -281,8 +285,10 @@ def _campaign_page(
         "figures": figures,
         "form": form
         or {
-            "opens_on": campaign.opens_on.isoformat() if campaign.opens_on else "",
-            "closes_on": campaign.closes_on.isoformat() if campaign.closes_on else "",
+            "opens_on": _iso(campaign.opens_on),
+            "closes_on": _iso(campaign.closes_on),
+            "reminder1_on": _iso(campaign.reminder1_on),
+            "reminder2_on": _iso(campaign.reminder2_on),
             "introduction": campaign.introduction,
         },
         "errors": errors or {},
@@ -309,6 +315,8 @@ def _campaign_page(
                 "log": mailing.recent_log(session, campaign),
                 "local_time": local_time,
                 "log_summary": mailing.log_summary(session, campaign),
+                "next_reminder": mailing.next_reminder(session, campaign, _today()),
+                "today": _today(),
             }
         )
     return templates.TemplateResponse(request, "campaigns/detail.html", context, status_code=status)
@@ -350,17 +358,37 @@ def campaign_update(
     opens_on: Annotated[str, Form()] = "",
     closes_on: Annotated[str, Form()] = "",
     introduction: Annotated[str, Form()] = "",
+    reminder1_on: Annotated[str, Form()] = "",
+    reminder2_on: Annotated[str, Form()] = "",
+    # The form says it carries the reminder dates (an empty one then clears it): a script
+    # posting only the dates and the text keeps the stored reminders. A marker, because
+    # FastAPI reads an empty field as an absent one.
+    with_reminders: Annotated[str, Form()] = "",
     _: None = CsrfChecked,
 ):
     campaign = _campaign_or_404(session, scope, year)
-    form = {"opens_on": opens_on, "closes_on": closes_on, "introduction": introduction}
+    if not with_reminders:
+        reminder1_on, reminder2_on = _iso(campaign.reminder1_on), _iso(campaign.reminder2_on)
+    form = {
+        "opens_on": opens_on,
+        "closes_on": closes_on,
+        "introduction": introduction,
+        "reminder1_on": reminder1_on,
+        "reminder2_on": reminder2_on,
+    }
     problems: dict[str, str] = {}
     start = _parse_date(opens_on, "opens_on", problems)
     end = _parse_date(closes_on, "closes_on", problems)
+    reminders = None
+    if with_reminders:
+        reminders = (
+            _parse_date(form["reminder1_on"], "reminder1_on", problems),
+            _parse_date(form["reminder2_on"], "reminder2_on", problems),
+        )
     try:
         if problems:
             raise CampaignInvalid(problems)
-        campaigns.update_campaign(session, campaign, start, end, introduction)
+        campaigns.update_campaign(session, campaign, start, end, introduction, reminders)
     except CampaignInvalid as exc:
         session.rollback()
         return _campaign_page(request, session, scope, campaign, 400, form, exc.problems)

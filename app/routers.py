@@ -17,6 +17,7 @@ from app.routes import (
     coordination,
     coordination_api,
     directory,
+    engagements,
     graph,
     graph_api,
     help,
@@ -31,6 +32,7 @@ from app.routes import (
     respondent_directory,
     rgpd,
     viewers,
+    welcome,
     workspace,
     zones,
 )
@@ -40,6 +42,7 @@ ROUTERS: list[APIRouter] = [
     questionnaire_api.router,
     questionnaire.router,
     questionnaire_print.router,  # « Mes réponses » and the paper version
+    welcome.router,  # /q/{token}/accueil: the welcome sheet of a newcomer
     auth.router,
     admin.router,
     workspace.router,
@@ -60,4 +63,5 @@ ROUTERS: list[APIRouter] = [
     coordination.router,  # /t/{code}/coordination: instances, conventions, zones, quality
     conventions.router,  # official partnerships
     zones.router,  # sub-territories as sets of communes
+    engagements.router,  # commitments read against the next map, and their JSON list
 ]

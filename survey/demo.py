@@ -25,6 +25,7 @@ from sqlalchemy import case, func, insert
 from sqlmodel import Session, col, select
 
 from survey import links, tagbits, vocab
+from survey.campaigns import default_reminders
 from survey.db import stored_id
 from survey.models import (
     Body,
@@ -33,6 +34,9 @@ from survey.models import (
     Convention,
     ConventionParty,
     DeclaredLink,
+    Engagement,
+    EngagementNote,
+    EngagementStructure,
     Invitation,
     LinkTag,
     Organisation,
@@ -872,6 +876,8 @@ def _build(session: Session, secret: str) -> None:
         )
         for year, status, closes_on, introduction in CAMPAIGNS
     }  # fmt: skip
+    for c in campaigns.values():  # the reminders a coordinator gets by default
+        c.reminder1_on, c.reminder2_on = default_reminders(c.opens_on, c.closes_on)
     session.add_all(campaigns.values())
 
     # People: one per staff slot, plus those who left (replaced or not).
@@ -959,6 +965,56 @@ def _build(session: Session, secret: str) -> None:
                     }
                 )
     session.execute(insert(Invitation), invitations)
+    session.flush()
+    _add_engagements(session, stored_id(territory), orgs, campaigns[2025], bodies)
+
+
+# Engagements taken after reading the 2025 map (no random draw: the answers stay the same).
+# (title, kind, status, finding, structures, owner, due, notes). The first link is cited by
+# one side only and informal in 2025, formal in 2026 (tests/test_engagements.py checks it).
+ENGAGEMENTS: tuple[tuple[str, str, str, str, tuple[str, ...], str, date, tuple[str, ...]], ...] = (
+    ("Formaliser le lien entre CCAS d'Aubusson et Mission locale de la Creuse", "formalise",
+     "kept", "one_sided", ("ccas_aubusson", "ml"), "ccas_aubusson", date(2026, 3, 31),
+     ("Rencontre des deux équipes à Aubusson ; une fiche de liaison est rédigée.",
+      "Fiche de liaison signée par les deux directions.")),
+    ("Faire porter le lien entre Restos du cœur de la Creuse et Secours populaire de la Creuse "
+     "par plusieurs personnes", "meeting", "in_progress", "fragile", ("restos", "secours"),
+     "secours", date(2026, 12, 31),
+     ("Une réunion commune des bénévoles est prévue à l'automne.",)),
+    ("Inviter CAF de la Creuse à « Commission SIAO »", "invite", "abandoned", "absent_member",
+     ("caf",), "siao", date(2026, 6, 30),
+     ("La CAF suit les situations par la commission aides financières : pas d'invitation.",)),
+)  # fmt: skip
+
+
+def _add_engagements(
+    session: Session,
+    territory_id: int,
+    orgs: dict[str, Organisation],
+    campaign: Campaign,
+    bodies: dict[str, Body],
+) -> None:
+    """A few engagements made after the 2025 map: kept, in progress and abandoned."""
+    taken = datetime(2025, 9, 15, 10, 0, tzinfo=UTC)
+    for title, kind, status, finding, keys, owner, due, notes in ENGAGEMENTS:
+        e = Engagement(
+            territory_id=territory_id, title=title, kind=kind, status=status,
+            owner_id=orgs[owner].id, due_on=due, campaign_id=campaign.id, finding=finding,
+            body_id=bodies["siao"].id if finding == "absent_member" else None,
+            created_at=taken, updated_at=taken,
+        )  # fmt: skip
+        session.add(e)
+        session.flush()
+        session.add_all(
+            EngagementStructure(
+                engagement_id=stored_id(e), organisation_id=stored_id(orgs[k]), position=i
+            )
+            for i, k in enumerate(keys)
+        )
+        session.add_all(
+            EngagementNote(engagement_id=stored_id(e), written_on=date(2025, 10 + i, 5), text=n)
+            for i, n in enumerate(notes)
+        )
     session.flush()
 
 

@@ -27,6 +27,7 @@ from survey.directory import (
     ImportPreview,
     Invalid,
     Refused,
+    TerritoryStructures,
     normalize_name,
     refuse_invisible,
 )
@@ -148,19 +149,7 @@ def party_choices(
 ) -> list[tuple[vocab.Family, list[Organisation]]]:
     """The active structures of the territory, grouped by family in vocab.FAMILIES order
     and sorted by name inside: the checkboxes of the convention form."""
-    orgs = session.exec(
-        select(Organisation).where(
-            Organisation.territory_id == territory_id, Organisation.status == "active"
-        )
-    ).all()
-    groups: dict[str, list[Organisation]] = {}
-    for org in orgs:
-        groups.setdefault(vocab.family_of(org.type).code, []).append(org)
-    return [
-        (fam, sorted(groups[fam.code], key=lambda o: normalize_name(o.name)))
-        for fam in vocab.FAMILIES
-        if fam.code in groups
-    ]
+    return TerritoryStructures.load(session, territory_id).choices()
 
 
 def _resolve_parties(
@@ -436,14 +425,14 @@ def _existing(session: Session, territory_id: int) -> dict[tuple, Convention]:
     ids = [stored_id(c) for c in conventions]
     members: dict[int, set[int]] = {}
     if ids:
+        structures = TerritoryStructures.load(session, territory_id)  # one query, not one a party
         for convention_id, org_id in session.exec(
             select(ConventionParty.convention_id, ConventionParty.organisation_id).where(
                 col(ConventionParty.convention_id).in_(ids)
             )
         ):
-            org = session.get(Organisation, org_id)
-            if org is not None:
-                members.setdefault(convention_id, set()).add(stored_id(canonical(session, org)))
+            if (org := structures.canonical(org_id)) is not None:
+                members.setdefault(convention_id, set()).add(stored_id(org))
     for c in reversed(conventions):  # the oldest wins a tie, the one the file updated before
         out[(c.kind, frozenset(members.get(stored_id(c), ())), c.starts_on)] = c
     return out

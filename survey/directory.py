@@ -81,6 +81,50 @@ def normalize_name(name: str) -> str:
     return " ".join(text.split())
 
 
+# --- a territory's structures, merges followed ----------------------------------------------
+
+
+@dataclass
+class TerritoryStructures:
+    """The territory's structures by id, each read as it is now (merges followed): what the
+    instance, convention and engagement forms choose from and check against."""
+
+    by_id: dict[int, Organisation]
+
+    @classmethod
+    def load(cls, session: Session, territory_id: int) -> typing.Self:
+        orgs = session.exec(select(Organisation).where(Organisation.territory_id == territory_id))
+        return cls({stored_id(o): o for o in orgs})
+
+    def canonical(self, org_id: int | None) -> Organisation | None:
+        """The structure `org_id` is now: itself, or the one it was merged into."""
+        org = self.by_id.get(org_id) if org_id is not None else None
+        seen: set[int] = set()
+        while org is not None and org.status == "merged" and org.merged_into_id is not None:
+            if org.merged_into_id in seen:  # a loop would be a bug elsewhere: name nothing
+                return None
+            seen.add(org.merged_into_id)
+            org = self.by_id.get(org.merged_into_id)
+        return None if org is None or org.status == "merged" else org
+
+    def choices(
+        self, include_ids: Iterable[int] = ()
+    ) -> list[tuple[vocab.Family, list[Organisation]]]:
+        """The active structures, plus `include_ids` (chosen before, kept listed once
+        archived so that saving keeps them), grouped by family in vocab.FAMILIES order and
+        sorted by name: a form's checkboxes."""
+        kept = {o.id for i in include_ids if (o := self.canonical(i))}
+        groups: dict[str, list[Organisation]] = {}
+        for org in self.by_id.values():
+            if org.status == "active" or org.id in kept:
+                groups.setdefault(vocab.family_of(org.type).code, []).append(org)
+        return [
+            (family, sorted(groups[family.code], key=lambda o: normalize_name(o.name)))
+            for family in vocab.FAMILIES
+            if family.code in groups
+        ]
+
+
 # --- the partner list of the questionnaire -------------------------------------------------
 
 

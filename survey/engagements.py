@@ -24,7 +24,12 @@ from sqlmodel import Session, col, select
 
 from survey import vocab
 from survey.db import stored_id
-from survey.directory import Invalid, Refused, normalize_name, refuse_invisible
+from survey.directory import (
+    Invalid,
+    Refused,
+    TerritoryStructures,
+    refuse_invisible,
+)
 from survey.models import (
     Body,
     Campaign,
@@ -150,21 +155,13 @@ def current_structure_ids(session: Session, engagement: Engagement) -> list[int]
     return out
 
 
+def _structures(session: Session, territory_id: int) -> dict[int, Organisation]:
+    return TerritoryStructures.load(session, territory_id).by_id
+
+
 def _canonical(by_id: dict[int, Organisation], org_id: int | None) -> Organisation | None:
     """The structure `org_id` is now: itself, or the one it was merged into."""
-    org = by_id.get(org_id) if org_id is not None else None
-    seen: set[int] = set()
-    while org is not None and org.status == "merged" and org.merged_into_id is not None:
-        if org.merged_into_id in seen:
-            return None
-        seen.add(org.merged_into_id)
-        org = by_id.get(org.merged_into_id)
-    return org
-
-
-def _structures(session: Session, territory_id: int) -> dict[int, Organisation]:
-    orgs = session.exec(select(Organisation).where(Organisation.territory_id == territory_id))
-    return {stored_id(o): o for o in orgs}
+    return TerritoryStructures(by_id).canonical(org_id)
 
 
 def _rows(session: Session, territory_id: int, items: list[Engagement]) -> list[EngagementRow]:
@@ -231,17 +228,7 @@ def structure_choices(
 ) -> list[tuple[vocab.Family, list[Organisation]]]:
     """The active structures (plus `include_ids`, kept once archived so that saving keeps
     them), grouped by family and sorted by name."""
-    by_id = _structures(session, territory_id)
-    kept = {stored_id(o) for i in include_ids if (o := _canonical(by_id, i))}
-    chosen = [o for o in by_id.values() if o.status == "active" or o.id in kept]
-    groups: dict[str, list[Organisation]] = {}
-    for org in chosen:
-        groups.setdefault(vocab.family_of(org.type).code, []).append(org)
-    return [
-        (family, sorted(groups[family.code], key=lambda o: normalize_name(o.name)))
-        for family in vocab.FAMILIES
-        if family.code in groups
-    ]
+    return TerritoryStructures.load(session, territory_id).choices(include_ids)
 
 
 # --- checking ------------------------------------------------------------------------------

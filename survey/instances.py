@@ -31,6 +31,7 @@ from survey.directory import (
     ImportPreview,
     Invalid,
     Refused,
+    TerritoryStructures,
     normalize_name,
     refuse_invisible,
 )
@@ -117,27 +118,8 @@ class InstanceRow:
         return [vocab.THEMATIQUES.get(c, c) for c in thematique_codes(self.body)]
 
 
-@dataclass
-class _Structures:
-    """The territory's structures by id, each read as it is now (merges followed)."""
-
-    by_id: dict[int, Organisation]
-
-    @classmethod
-    def load(cls, session: Session, territory_id: int) -> _Structures:
-        orgs = session.exec(select(Organisation).where(Organisation.territory_id == territory_id))
-        return cls({stored_id(o): o for o in orgs})
-
-    def canonical(self, org_id: int | None) -> Organisation | None:
-        """The structure `org_id` is now: itself, or the one it was merged into."""
-        org = self.by_id.get(org_id) if org_id is not None else None
-        seen: set[int] = set()
-        while org is not None and org.status == "merged" and org.merged_into_id is not None:
-            if org.merged_into_id in seen:  # a loop would be a bug elsewhere: name nothing
-                return None
-            seen.add(org.merged_into_id)
-            org = self.by_id.get(org.merged_into_id)
-        return None if org is None or org.status == "merged" else org
+class _Structures(TerritoryStructures):
+    """The territory's structures, and their names for the import."""
 
     def by_name(self) -> dict[str, Organisation]:
         """Folded name -> structure it is now. A merged structure's old name leads to the one
@@ -208,20 +190,10 @@ def instance_row(session: Session, body: Body) -> InstanceRow:
 def structure_choices(
     session: Session, territory_id: int, include_ids: Iterable[int] = ()
 ) -> list[tuple[vocab.Family, list[Organisation]]]:
-    """The structures a coordinator may choose as members or convener, grouped by family
-    (vocab.FAMILIES order) and sorted by name: the active ones, plus `include_ids` (the
-    current members, which stay listed once archived so that saving keeps them)."""
-    structures = _Structures.load(session, territory_id)
-    kept = {o.id for i in include_ids if (o := structures.canonical(i))}
-    chosen = [o for o in structures.by_id.values() if o.status == "active" or o.id in kept]
-    groups: dict[str, list[Organisation]] = {}
-    for org in chosen:
-        groups.setdefault(vocab.family_of(org.type).code, []).append(org)
-    return [
-        (family, sorted(groups[family.code], key=lambda o: normalize_name(o.name)))
-        for family in vocab.FAMILIES
-        if family.code in groups
-    ]
+    """The structures a coordinator may choose as members or convener, grouped by family:
+    the active ones, plus `include_ids` (the current members, which stay listed once
+    archived so that saving keeps them)."""
+    return _Structures.load(session, territory_id).choices(include_ids)
 
 
 # --- checking ------------------------------------------------------------------------------

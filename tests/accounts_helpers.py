@@ -6,10 +6,10 @@ import re
 
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from survey import accounts
-from survey.accounts import User
+from survey.accounts import AuditEvent, User
 from survey.models import Territory
 
 TEST_PASSWORD = "motdepasse-test-123"
@@ -56,3 +56,25 @@ def login(client, email: str, password: str = TEST_PASSWORD) -> None:
         follow_redirects=False,
     )
     assert response.status_code == 303, f"login refused for {email}: {response.status_code}"
+
+
+def login_as(client, engine, email: str, role: str, territory_code: str) -> None:
+    """Create the account (role, territory by code) and sign in with it."""
+    with Session(engine) as s:
+        territory = s.exec(select(Territory).where(Territory.code == territory_code)).one()
+        make_user(s, email, role=role, territory=territory)
+    login(client, email)
+
+
+def post_form(client, url: str, token_page: str, data=None, files=None, **kw):
+    """POST `data` to `url` with the CSRF token read on `token_page`, no redirect followed."""
+    token = csrf_token(client, token_page)
+    return client.post(
+        url, data={**(data or {}), "csrf_token": token}, files=files, follow_redirects=False, **kw
+    )
+
+
+def audit_details(engine, action: str) -> list[str]:
+    """The detail of every audit event of `action`."""
+    with Session(engine) as s:
+        return [e.detail for e in s.exec(select(AuditEvent).where(AuditEvent.action == action))]

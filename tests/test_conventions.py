@@ -16,11 +16,10 @@ import pytest
 from sqlmodel import Session, col, select
 
 from survey import conventions as cv
-from survey.accounts import AuditEvent
 from survey.directory import Invalid, Refused
-from survey.models import Convention, ConventionParty, Organisation, Territory
+from survey.models import Convention, ConventionParty, Organisation
 from survey.tabular import Table, read_table
-from tests.accounts_helpers import csrf_token, login, make_user
+from tests.accounts_helpers import audit_details, login_as, post_form
 from tests.factories import build_world
 
 
@@ -282,18 +281,11 @@ def world(engine):
 
 
 def _login(client, engine, email: str) -> None:
-    role, code = USERS[email]
-    with Session(engine) as s:
-        territory = s.exec(select(Territory).where(Territory.code == code)).one()
-        make_user(s, email, role=role, territory=territory)
-    login(client, email)
+    login_as(client, engine, email, *USERS[email])
 
 
 def _post(client, url, data=None, files=None, token_page="/t/23/conventions"):
-    token = csrf_token(client, token_page)
-    return client.post(
-        url, data={**(data or {}), "csrf_token": token}, files=files, follow_redirects=False
-    )
+    return post_form(client, url, token_page, data, files)
 
 
 def _stored(engine, territory_id: int):
@@ -302,8 +294,7 @@ def _stored(engine, territory_id: int):
 
 
 def _audits(engine, action: str) -> list[str]:
-    with Session(engine) as s:
-        return [e.detail for e in s.exec(select(AuditEvent).where(AuditEvent.action == action))]
+    return audit_details(engine, action)
 
 
 def test_coordinator_creates_edits_and_archives(client, world, engine):

@@ -15,11 +15,10 @@ from sqlmodel import Session, select
 
 from survey import directory as d
 from survey import instances as inst
-from survey.accounts import AuditEvent
-from survey.models import Body, BodyMember, Organisation, Territory
+from survey.models import Body, BodyMember, Organisation
 from survey.questionnaire import bodies_to_show
 from survey.tabular import Table, read_table, write_csv
-from tests.accounts_helpers import csrf_token, login, make_user
+from tests.accounts_helpers import audit_details, login_as, post_form
 from tests.factories import build_world
 from tests.test_isolation import creuse_rows, snapshot
 
@@ -374,22 +373,15 @@ USERS = {
 
 
 def _login(client, engine, email: str) -> None:
-    role, code = USERS[email]
-    with Session(engine) as s:
-        territory = s.exec(select(Territory).where(Territory.code == code)).one()
-        make_user(s, email, role=role, territory=territory)
-    login(client, email)
+    login_as(client, engine, email, *USERS[email])
 
 
 def _post(client, url, data=None, token_page="/t/23/instances", **kw):
-    token = csrf_token(client, token_page)
-    return client.post(url, data={**(data or {}), "csrf_token": token}, follow_redirects=False,
-                       **kw)  # fmt: skip
+    return post_form(client, url, token_page, data, **kw)
 
 
 def _audits(engine, action: str) -> list[str]:
-    with Session(engine) as s:
-        return [e.detail for e in s.exec(select(AuditEvent).where(AuditEvent.action == action))]
+    return audit_details(engine, action)
 
 
 class Unchanged:

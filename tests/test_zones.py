@@ -15,11 +15,10 @@ import pytest
 from sqlmodel import Session, select
 
 from survey import zones as z
-from survey.accounts import AuditEvent
 from survey.directory import Invalid, Refused
-from survey.models import Organisation, Territory, Zone, ZoneCommune
+from survey.models import Organisation, Zone, ZoneCommune
 from survey.tabular import Table, read_table
-from tests.accounts_helpers import csrf_token, login, make_user
+from tests.accounts_helpers import audit_details, login_as, post_form
 from tests.factories import build_world
 
 
@@ -259,18 +258,11 @@ def world(engine):
 
 
 def _login(client, engine, email: str) -> None:
-    role, code = USERS[email]
-    with Session(engine) as s:
-        territory = s.exec(select(Territory).where(Territory.code == code)).one()
-        make_user(s, email, role=role, territory=territory)
-    login(client, email)
+    login_as(client, engine, email, *USERS[email])
 
 
 def _post(client, url, data=None, files=None, token_page="/t/23/zones"):
-    token = csrf_token(client, token_page)
-    return client.post(
-        url, data={**(data or {}), "csrf_token": token}, files=files, follow_redirects=False
-    )
+    return post_form(client, url, token_page, data, files)
 
 
 def _stored(engine, territory_id: int):
@@ -279,8 +271,7 @@ def _stored(engine, territory_id: int):
 
 
 def _audits(engine, action: str) -> list[str]:
-    with Session(engine) as s:
-        return [e.detail for e in s.exec(select(AuditEvent).where(AuditEvent.action == action))]
+    return audit_details(engine, action)
 
 
 def _zone_id(engine, name: str) -> int:

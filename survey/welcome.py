@@ -27,6 +27,7 @@ from sqlmodel import Session, col, select
 
 from survey import vocab
 from survey.db import stored_id
+from survey.directory import TerritoryStructures
 from survey.models import (
     Body,
     BodyMember,
@@ -34,7 +35,6 @@ from survey.models import (
     Convention,
     ConventionParty,
     DeclaredLink,
-    Organisation,
     Professional,
     Response,
     ResponseBody,
@@ -52,23 +52,9 @@ COLLEAGUE = "un·e collègue"
 def _roots(session: Session, territory_id: int) -> tuple[dict[int, int], dict[int, str]]:
     """Every structure of the territory mapped to the one that absorbed it by merges (itself
     if never merged), and every structure's name."""
-    merged_into: dict[int, int | None] = {}
-    names: dict[int, str] = {}
-    for org in session.exec(select(Organisation).where(Organisation.territory_id == territory_id)):
-        merged_into[stored_id(org)] = org.merged_into_id
-        names[stored_id(org)] = org.name
-    roots: dict[int, int] = {}
-    for org_id in merged_into:
-        seen: set[int] = set()
-        current = org_id
-        # The seen set guards against a merge cycle written by hand in the database.
-        while (nxt := merged_into.get(current)) is not None and nxt in merged_into:
-            if current in seen:
-                break
-            seen.add(current)
-            current = nxt
-        roots[org_id] = current
-    return roots, names
+    structures = TerritoryStructures.load(session, territory_id)
+    roots = {i: stored_id(o) for i in structures.by_id if (o := structures.canonical(i))}
+    return roots, {i: o.name for i, o in structures.by_id.items()}
 
 
 def _latest_submitted(session: Session, territory_id: int, professional_id: int) -> Response | None:

@@ -16,6 +16,9 @@ Names: up to LABELS_MAX structures, each gets its name next to its mark, placed 
 reports.labels so that no two names overlap and no name covers a mark (a thin line joins a
 name set a little apart); beyond, the LABELS_MANY most connected do, the others show their
 name on hover, keyboard focus and selection.
+
+A large map may draw only some links (`MapOptions.links`, a backbone: reports.backbone) and
+name only chosen structures (`MapOptions.named`), drawn last so no mark hides their names.
 """
 
 from __future__ import annotations
@@ -126,6 +129,11 @@ class MapOptions:
     people_counts: bool = True
     # The names' font size in user units: what the page's CSS gives them (.ego-map: 20).
     label_font: float = LABEL_FONT
+    # The links to draw, as (a, b) keys of figures.Link (a backbone's `keys()`); None: all.
+    links: frozenset | None = None
+    # Structures named on the map, in this order and only them (a backbone's `named`); their
+    # names may cover the marks of the others. Empty: the most connected, up to `labels_max`.
+    named: tuple = ()
 
 
 def _radius(degree: int, top: int) -> float:
@@ -201,18 +209,32 @@ def render(
     # How far each mark reaches from its centre (a triangle's tip goes past its circle),
     # with its outline: the names must stay off it.
     reach = {n: radius[n] * _REACH[family_of(g.nodes[n].get("type")).shape] + 2 for n in nodes}
+    obstacles = None  # every mark
+    if options.named:
+        candidates = [n for n in options.named if n in xy]
+        limit = len(candidates)
+        # A backbone's hundreds of marks leave no room around its hubs: the names keep off
+        # each other and off the named marks, and may cover a mark only named on hover.
+        obstacles = candidates
+    else:
+        candidates = order[: limit * 3] if many else order
     placed = labels.place(
-        order[: limit * 3] if many else order,
+        candidates,
         xy,
         reach,
         texts,
         options.label_font,
         (0, 0, SIZE, SIZE),
         limit=limit,
+        obstacles=obstacles,
     )
     labelled = set(placed)
 
-    n_links = len(figures.links(g))
+    pairs = figures.links(g)
+    if options.links is not None:
+        kept = options.links
+        pairs = [x for x in pairs if (x.a, x.b) in kept]
+    n_links = len(pairs)
     # Many links: fainter lines, so structures stay readable; hovering brings them back.
     link_opacity = max(0.08, min(0.5, 150 / max(1, n_links)))
     # Zoom level from which map.js shows every label (room enough between structures).
@@ -228,7 +250,7 @@ def render(
         f'<g class="map-viewport" id="{p}-viewport">',
         '<g class="links" aria-hidden="true">',
     ]
-    for x in figures.links(g):
+    for x in pairs:
         if x.a not in xy or x.b not in xy:
             continue
         mutual = x.mutual
@@ -259,7 +281,9 @@ def render(
         )
     out.append("</g>")
     out.append('<g class="nodes">')
-    for n in order:
+    # Named structures last, so that no other mark is drawn over their names.
+    drawn = [n for n in order if n not in labelled] + [n for n in order if n in labelled]
+    for n in drawn if options.named else order:
         a = g.nodes[n]
         fam = family_of(a.get("type"))
         x, y = xy[n]  # type: ignore[assignment]  # x was a Link in the loop above

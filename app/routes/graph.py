@@ -41,7 +41,19 @@ from app.graph_view import (
     zone_choices,
 )
 from app.templating import templates
-from reports import cache, exports, figures, layout, linechart, privacy, svg, trends
+from reports import (
+    backbone,
+    cache,
+    exports,
+    figures,
+    groups,
+    groupsvg,
+    layout,
+    linechart,
+    privacy,
+    svg,
+    trends,
+)
 from reports import structure as structure_view
 from reports.graph import GraphFilter
 from survey import campaigns, directory, vocab
@@ -107,14 +119,99 @@ def _no_campaign(request: Request, scope: Scope) -> HTMLResponse:
 # --- pages ---------------------------------------------------------------------------------
 
 
+# The map's levels (?niveau=): every structure, or one node per family or per zone.
+LEVELS = {"structure": "Par structure", "famille": "Par famille", "zone": "Par zone"}
+ALL_LINKS = "tous"  # ?liens=tous: every link on a map that would show its backbone
+
+
+def parse_level(raw: str | None) -> str:
+    """The map's level: "structure" when absent; 400 in French on an unknown value."""
+    level = (raw or "").strip() or "structure"
+    if level not in LEVELS:
+        raise bad_request(
+            f"Niveau de carte inconnu : « {level[:40]} » (valeurs possibles : "
+            + ", ".join(LEVELS)
+            + ")."
+        )
+    return level
+
+
+def parse_links(raw: str | None) -> bool:
+    """True for ?liens=tous (draw every link); 400 in French on another value."""
+    value = (raw or "").strip()
+    if value and value != ALL_LINKS:
+        raise bad_request(
+            f"Valeur inconnue pour liens : « {value[:40]} » (valeur possible : {ALL_LINKS})."
+        )
+    return value == ALL_LINKS
+
+
+def _pairs(view: GraphView) -> list[figures.Link]:
+    return view.entry.derived("links", figures.links)
+
+
+def _zone_map(view: GraphView) -> groups.GroupMap | None:
+    """The graph by zone (None: no structure shown is in a zone), cached with the graph."""
+    return view.entry.derived("groups-zone", lambda g: groups.by_zone(g, _pairs(view)))
+
+
+def _group_map(view: GraphView, level: str) -> groups.GroupMap | None:
+    if level == "zone":
+        return _zone_map(view)
+    return view.entry.derived("groups-famille", lambda g: groups.by_family(g, _pairs(view)))
+
+
+def group_hrefs(view: GraphView, gm: groups.GroupMap, base: str) -> dict[str, str]:
+    """Per group key, the structure map filtered on it, keeping the other filters: a family
+    by its structure types present in the graph shown, a zone by name (« Hors zone »: none)."""
+    flt = view.flt
+    others = [(k, v) for k, v in filter_query(flt) if k not in ("type", "zone")]
+    year = ("annee", str(view.campaign.year))
+    out = {}
+    if gm.level == "famille":
+        types: dict[str, set[str]] = {}
+        for _, a in view.graph.nodes(data=True):
+            t = a.get("type")
+            if t in vocab.ORG_TYPES:  # a structure without a known type has no filter
+                types.setdefault(vocab.family_of(t).code, set()).add(str(t))
+        zone = [("zone", flt.zone)] if flt.zone else []
+        for gr in gm.groups:
+            if gr.key in types:
+                chosen = [("type", t) for t in sorted(types[gr.key])]
+                out[gr.key] = f"{base}/carte?" + urlencode([year, *chosen, *others, *zone])
+    else:
+        kept_types = [("type", t) for t in sorted(flt.org_types)]
+        for gr in gm.groups:
+            if gr.key != groups.NO_ZONE:
+                query = [year, *kept_types, *others, ("zone", gr.key)]
+                out[gr.key] = f"{base}/carte?" + urlencode(query)
+    return out
+
+
+def _level_choices(view: GraphView) -> list[tuple[str, str]]:
+    """The levels offered in the form: by zone only when structures shown are in zones."""
+    return [(k, v) for k, v in LEVELS.items() if k != "zone" or _zone_map(view) is not None]
+
+
+def _map_query(view: GraphView, instance_id: int | None, **extra: str) -> str:
+    query = [("annee", str(view.campaign.year)), *filter_query(view.flt)]
+    if instance_id:
+        query.append(("instance", str(instance_id)))
+    return urlencode([*query, *extra.items()])
+
+
 @router.get("/t/{code}/carte", response_class=HTMLResponse)
 def map_page(request: Request, scope: ViewerScope, session: SessionDep):
     flt = parse_filter(request)
+    level = parse_level(request.query_params.get("niveau"))
+    all_links = parse_links(request.query_params.get("liens"))
     instance_id = parse_instance(request.query_params.get("instance"))
     campaign = chosen_campaign(session, scope, request.query_params.get("annee"))
     if campaign is None:
         return _no_campaign(request, scope)
     view = graph_view(session, campaign, flt, everything=False)
+    if level != "structure":
+        return group_page(request, session, scope, view, level, instance_id)
     search = (request.query_params.get("recherche") or "").strip()[:100]
     found = []
     if search:
@@ -129,6 +226,16 @@ def map_page(request: Request, scope: ViewerScope, session: SessionDep):
     base = workspace_url(scope)
     year = campaign.year
 
+    # A large territory's map draws its backbone: decided on the whole graph, so that a
+    # filter never switches it on or off; computed on the graph shown.
+    whole = view.entry if not view.filtered else cache.entry(session, campaign)
+    large = whole.graph.number_of_nodes() >= backbone.BACKBONE_FROM
+    bb: backbone.Backbone | None = None
+    named: tuple = ()
+    if large and not all_links:
+        bb = view.entry.derived("backbone", lambda g: backbone.backbone(g, _pairs(view)))
+        named = view.entry.derived("backbone-named", lambda g: tuple(backbone.named(g, bb)))
+
     def draw(g: nx.DiGraph) -> Markup:
         return svg.render(
             g,
@@ -139,20 +246,30 @@ def map_page(request: Request, scope: ViewerScope, session: SessionDep):
                 title=(
                     f"Carte des partenariats {year} : {g.number_of_nodes()} structures, "
                     f"{view.figures['size']['links']} liens"
+                    + (f", dont {len(bb.kept)} dessinés" if bb and bb.hidden else "")
                 ),
                 people_counts=scope.can_write,
+                links=frozenset(bb.keys()) if bb else None,
+                named=named,
             ),
             stats=node_stats(view),
         )
 
     # The drawing depends on the graph (the entry), the positions (which also follow the
-    # earlier years' data) and the address; searches and instances highlight, so they are
-    # drawn afresh.
+    # earlier years' data), the address and whether it is the backbone; searches and
+    # instances highlight, so they are drawn afresh.
     map_svg = (
         draw(view.graph)
         if marked
         else view.entry.derived(
-            ("svg", base, scope.can_write, layout.positions_digest(view.positions)), draw
+            (
+                "svg",
+                base,
+                scope.can_write,
+                layout.positions_digest(view.positions),
+                "ossature" if bb else "tous",
+            ),
+            draw,
         )
     )
     names = sorted(str(a["name"]) for _, a in view.graph.nodes(data=True))
@@ -167,6 +284,13 @@ def map_page(request: Request, scope: ViewerScope, session: SessionDep):
             "name": dict(instances).get(instance_id, f"n° {instance_id}"),
             "members": [(n, view.graph.nodes[n]["name"]) for n in shown],
             "hidden": len(members) - len(shown),
+        }
+    backbone_view = None
+    if large:
+        backbone_view = {
+            "sentence": bb.sentence() if bb else None,
+            "all_href": f"{base}/carte?" + _map_query(view, instance_id, liens=ALL_LINKS),
+            "backbone_href": f"{base}/carte?" + _map_query(view, instance_id),
         }
     return templates.TemplateResponse(
         request,
@@ -187,7 +311,59 @@ def map_page(request: Request, scope: ViewerScope, session: SessionDep):
             instance_id=instance_id,
             highlighted=highlighted,
             page="carte",
+            level="structure",
+            levels=_level_choices(view),
+            backbone=backbone_view,
+            level_hidden={"liens": ALL_LINKS} if large and all_links else {},
         ),
+    )
+
+
+def group_page(
+    request: Request,
+    session: Session,
+    scope: Scope,
+    view: GraphView,
+    level: str,
+    instance_id: int | None,
+) -> HTMLResponse:
+    """The map by family or by zone of the graph shown (filters applied), its tables."""
+    base = workspace_url(scope)
+    gm = _group_map(view, level)
+    ctx: dict = {
+        "page": "carte",
+        "level": level,
+        "levels": _level_choices(view),
+        "level_hidden": {},
+        "instances": instance_choices(session, view.campaign),
+        "instance_id": instance_id,
+        "structure_href": f"{base}/carte?" + _map_query(view, instance_id),
+        "gm": gm,
+    }
+    if gm is not None:
+        hrefs = group_hrefs(view, gm, base)
+        people = scope.can_write
+        what = "par famille de structures" if level == "famille" else "par zone"
+        title = (
+            f"Carte des partenariats {view.campaign.year} {what} : "
+            f"{len(gm.groups)} groupes, {gm.links} liens"
+        )
+
+        def draw(_: nx.DiGraph) -> Markup:
+            return groupsvg.render(
+                gm, groups.group_positions(gm), title, people, href=lambda gr: hrefs.get(gr.key)
+            )
+
+        ctx.update(
+            group_svg=view.entry.derived(("group-svg", level, base, people), draw),
+            group_rows=[
+                groupsvg.group_figures(gr, people) | {"href": hrefs.get(gr.key)} for gr in gm.groups
+            ],
+            matrix=gm.matrix(),
+            tie_rows=groupsvg.tie_rows(gm),
+        )
+    return templates.TemplateResponse(
+        request, "graph/map.html", _context(request, session, scope, view, **ctx)
     )
 
 

@@ -52,15 +52,15 @@ class Chart:
     height: float
 
 
-def save(fig, close: bool = True) -> Chart:
+def save(fig, close: bool = True, dpi: int = DPI) -> Chart:
     """The figure as a JPEG chart; `close=False` keeps the figure open (a map saved again
-    with other links)."""
+    with other links); a lower `dpi` for small, many figures (the annex's ego maps)."""
     buf = io.BytesIO()
     width, height = fig.get_size_inches()
     # JPEG at high quality without chroma subsampling: ReportLab embeds it as it is, where
     # a PNG would be decoded and compressed again on every layout pass (seconds per map).
     fig.savefig(
-        buf, format="jpeg", dpi=DPI, facecolor="white",
+        buf, format="jpeg", dpi=dpi, facecolor="white",
         pil_kwargs={"quality": 92, "subsampling": 0, "optimize": False},
     )  # fmt: skip
     if close:

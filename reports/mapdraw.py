@@ -4,22 +4,28 @@ Reading it without colour: a structure's SIZE says how many partners it has, its
 family of structure (legend), a FILLED shape that it answered, an empty one that it did not;
 a THICK line a link carried by several professionals, a DASHED line a link carried by one
 only (fragile), a small ARROWHEAD a link named from one side only, pointing to the
-structure that was named. The most connected structures are named on the map.
+structure that was named. The most connected structures are numbered on the map.
+
+A large territory's map (draw_named_map) draws only some links (the backbone,
+reports.backbone) and writes the most connected structures' names in full, placed by
+reports.labels so that no two overlap. The annex's ego maps (draw_egos) put a structure in
+the middle and its partners on a circle, their names in two columns beside it.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 
 import networkx as nx
 import numpy as np
 from matplotlib.collections import LineCollection, PolyCollection
 from matplotlib.lines import Line2D
+from matplotlib.patches import Rectangle
 from matplotlib.patheffects import withStroke
 
-from reports import figures
+from reports import figures, labels
 from reports.charts import CM, GREY, INK, Chart, plt, save
 from reports.structure import partner_count
 from survey.vocab import FAMILIES, family_of
@@ -46,10 +52,15 @@ Box = tuple[float, float, float, float]  # x0, y0, x1, y1 in points
 class MapDrawing:
     chart: Chart
     key: list[tuple[int, str]]  # (number on the map, structure name)
-    labels: list[Box] = field(default_factory=list)  # the numbers' boxes, in points
+    labels: list[Box] = field(default_factory=list)  # the numbers' (or names') boxes, in points
+    named: list[Hashable] = field(default_factory=list)  # structures named in full on the map
+    # Names the PDF writes over the image as text (cheaper than matplotlib's, and searchable):
+    # (line, x, baseline y, anchor "start" or "end"), in points from the image's lower left.
+    overlay: list[tuple[str, float, float, str]] = field(default_factory=list)
 
 
 LABEL_SIZE = 7  # points
+NAME_SIZE = 6.5  # points: the names written in full on a large map
 
 
 def label_box(x: float, y: float, text: str, size: float) -> Box:
@@ -136,6 +147,9 @@ class _MapFigure:
         self._base = 26 if n_nodes <= 80 else 10  # marker area (pt²) of a structure with no link
         self._scale = (320 if n_nodes <= 80 else 140) / top
         self.width_cm = 0.0
+        families = len({family_of(g.nodes[n].get("type")).code for n in g.nodes})
+        # Room for the legend: one line per family present, at least the reading key's five.
+        self.legend_cm = max(3.4, 0.42 * families + 0.7)
         self.fig = plt.figure()
         self.ax = self.fig.add_axes((0.0, 0.0, 1.0, 1.0))
         self.ax.set_xlim(-0.03, 1.03)
@@ -160,9 +174,10 @@ class _MapFigure:
     def set_width(self, width_cm: float) -> None:
         """Size the figure for a page `width_cm` wide (sizes in points do not change)."""
         self.width_cm = width_cm
-        self.fig.set_size_inches(width_cm * CM, (width_cm + 3.4) * CM)
-        self.ax.set_position((0.0, 3.4 / (width_cm + 3.4), 1.0, width_cm / (width_cm + 3.4)))
-        self.leg_ax.set_position((0.0, 0.0, 1.0, 3.3 / (width_cm + 3.4)))
+        leg = self.legend_cm
+        self.fig.set_size_inches(width_cm * CM, (width_cm + leg) * CM)
+        self.ax.set_position((0.0, leg / (width_cm + leg), 1.0, width_cm / (width_cm + leg)))
+        self.leg_ax.set_position((0.0, 0.0, 1.0, (leg - 0.1) / (width_cm + leg)))
 
     def _structures(self) -> None:
         g, pos = self.g, self.pos
@@ -282,6 +297,65 @@ class _MapFigure:
             for i, (n, (dx, dy)) in enumerate(zip(numbered, spots, strict=True), start=1)
         ]
 
+    def name(self, nodes: list[Hashable]) -> tuple[list[Hashable], list[Box]]:
+        """Write the names of `nodes` (most important first) next to their structures, where
+        they cover no other name and no structure (reports.labels); the structures named and
+        their names' boxes in points (y downwards). A structure with no free place is left
+        unnamed: it is in the annex's list."""
+        for artist in self._labels:
+            artist.remove()
+        self._labels = []
+        unit = self.width_cm * CM * 72 / 1.08  # points per data unit (the y range)
+        x0, y1 = -0.03, 1.05  # the axes' left and top, in data units
+
+        def to_page(p: tuple[float, float]) -> tuple[float, float]:
+            return ((p[0] - x0) * unit, (y1 - p[1]) * unit)
+
+        xy = {n: to_page(self.pos[n]) for n in self.g.nodes}
+        radius = {n: math.sqrt(self.area(n) / math.pi) for n in self.g.nodes}
+        texts = {n: str(self.g.nodes[n].get("name", n)) for n in nodes}
+        placed = labels.place(
+            nodes, xy, radius, texts, NAME_SIZE, (0.0, 0.0, 1.06 * unit, 1.08 * unit)
+        )
+        if len(placed) < len(nodes):
+            # The centre of a large map is full of small structures: names may then cover
+            # unnamed structures (they are in the annex's list), never another name or a
+            # named structure; the placement that names more structures wins.
+            fewer_obstacles = labels.place(
+                nodes, xy, radius, texts, NAME_SIZE, (0.0, 0.0, 1.06 * unit, 1.08 * unit),
+                obstacles=nodes,
+            )  # fmt: skip
+            if len(fewer_obstacles) > len(placed):
+                placed = fewer_obstacles
+        align = {"start": "left", "middle": "center", "end": "right"}
+        for n, lab in placed.items():
+            bx0, by0, bx1, by1 = lab.box
+            self._labels.append(
+                self.ax.add_patch(
+                    Rectangle((bx0 / unit + x0, y1 - by1 / unit), (bx1 - bx0) / unit,
+                              (by1 - by0) / unit, facecolor="white", edgecolor="none",
+                              alpha=0.85, zorder=4)
+                )
+            )  # fmt: skip
+            if lab.far:
+                # A thin line from the structure to the nearest point of its name.
+                px, py = xy[n]
+                qx, qy = min(max(px, bx0), bx1), min(max(py, by0), by1)
+                (line,) = self.ax.plot(
+                    [self.pos[n][0], qx / unit + x0], [self.pos[n][1], y1 - qy / unit],
+                    color=INK, linewidth=0.5, zorder=4,
+                )  # fmt: skip
+                self._labels.append(line)
+            for i, text in enumerate(lab.lines):
+                base = lab.y + i * labels.LINE_HEIGHT * NAME_SIZE
+                self._labels.append(
+                    self.ax.text(lab.x / unit + x0, y1 - base / unit, text, fontsize=NAME_SIZE,
+                                 fontweight="bold", ha=align[lab.anchor], va="baseline",
+                                 color="black", zorder=5)
+                )  # fmt: skip
+        named = [n for n in nodes if n in placed]
+        return named, [placed[n].box for n in named]
+
     def draw(self, shown: list[figures.Link], formal_only: bool, width_cm: float) -> MapDrawing:
         """The map with the links `shown`, as an image `width_cm` wide."""
         self.set_width(width_cm)
@@ -335,6 +409,28 @@ def draw_maps(
     return full, formal
 
 
+def draw_named_map(
+    g: nx.DiGraph,
+    pos: dict[Hashable, tuple[float, float]],
+    shown: list[figures.Link],
+    named: list[Hashable],
+    width_cm: float = 17.0,
+) -> MapDrawing:
+    """The map of a large territory: every structure, only the links `shown` (the
+    backbone, reports.backbone), and the structures of `named` written in full next to
+    their mark instead of numbers (those that find a free place; most important first)."""
+    drawing = _MapFigure(g, pos)
+    try:
+        drawing.set_width(width_cm)
+        drawing.show_links(shown, False)
+        if drawing._legend_title is not None:
+            drawing._legend_title.set_text("Lecture (liens de l'ossature)")
+        written, boxes = drawing.name(named)
+        return MapDrawing(save(drawing.fig, close=False), [], boxes, written)
+    finally:
+        drawing.close()
+
+
 def _legend(leg_ax, g: nx.DiGraph):
     """The legend in `leg_ax`; returns the title of the reading key (it names the formal map)."""
     used = {family_of(g.nodes[n].get("type")).code for n in g.nodes}
@@ -363,3 +459,180 @@ def _legend(leg_ax, g: nx.DiGraph):
     title = second.get_title()
     title.set_fontsize(7.5)
     return title
+
+
+EGO_NAMED = 25  # partners named on an ego map, most connected first
+EGO_GAP = 14.0  # points between the partners' circle and the columns of names
+LABEL_AIR = 0.6  # points between two names of a column
+EGO_DPI = 130
+
+
+def _side_labels(
+    order: list[Hashable],
+    xy: dict[Hashable, tuple[float, float]],
+    name: Callable[[Hashable], str],
+    cx: float,
+    ring: float,
+    width: float,
+    height: float,
+) -> tuple[list[Box], list[tuple[str, float, float, str]], list, list[Hashable]]:
+    """Names of the partners of `order` in two columns beside the circle (right half on the
+    right, left half on the left), each at the height of its partner when it can, pushed up
+    or down just enough not to touch its neighbours, joined to its mark by a thin line.
+    Returns their boxes (points, y up), the lines of text to write, the leader lines and the
+    partners named (a column that cannot hold every name keeps the most connected)."""
+    line_h = NAME_SIZE * labels.LINE_HEIGHT
+    column = width / 2 - ring - EGO_GAP - 4  # the room for a name beside the circle
+    margin = 3.0
+    sides: dict[int, list[tuple[Hashable, tuple[str, ...]]]] = {1: [], -1: []}
+    for n in order:
+        text = name(n)
+        lines: tuple[str, ...] = (text,)
+        if labels.text_width(text, NAME_SIZE) > column:
+            lines = labels.wrap(text, 2)
+            if max(labels.text_width(x, NAME_SIZE) for x in lines) > column:
+                # Still too wide: cut the lines too long (the full name is in the annex list).
+                lines = tuple(_cut(x, column) for x in lines)
+        sides[1 if xy[n][0] >= cx else -1].append((n, lines))
+    boxes: list[Box] = []
+    overlay: list[tuple[str, float, float, str]] = []
+    leaders = []
+    written: list[Hashable] = []
+    for side, items in sides.items():
+        # The most connected first while there is room, then top to bottom.
+        room = height - 2 * margin
+        kept = []
+        for n, parts in items:
+            if room >= len(parts) * line_h + LABEL_AIR:
+                kept.append((n, parts))
+                room -= len(parts) * line_h + LABEL_AIR
+        kept.sort(key=lambda item: -xy[item[0]][1])
+        tops = []
+        limit = height - margin
+        for n, lines in kept:  # downwards: each below the one above it
+            top = min(xy[n][1] + len(lines) * line_h / 2, limit)
+            tops.append(top)
+            limit = top - len(lines) * line_h - LABEL_AIR
+        floor = margin
+        for i in range(len(kept) - 1, -1, -1):  # upwards: none below the bottom margin
+            size = len(kept[i][1]) * line_h
+            tops[i] = max(tops[i], floor + size)
+            floor = tops[i] + LABEL_AIR
+        x_text = cx + side * (ring + EGO_GAP)
+        for (n, lines), top in zip(kept, tops, strict=True):
+            w = max(labels.text_width(x, NAME_SIZE) for x in lines)
+            bottom = top - len(lines) * line_h
+            x0, x1 = (x_text, x_text + w) if side > 0 else (x_text - w, x_text)
+            boxes.append((x0, bottom, x1, top))
+            for i, text in enumerate(lines):
+                base = top - (i + 0.8) * line_h
+                overlay.append((text, x_text, base, "start" if side > 0 else "end"))
+            leaders.append((xy[n], (x_text - side * 2, (top + bottom) / 2)))
+            written.append(n)
+    written.sort(key=order.index)
+    return boxes, overlay, leaders, written
+
+
+def _cut(text: str, width: float) -> str:
+    """`text` shortened with « … » to fit in `width` points (unchanged when it fits)."""
+    if labels.text_width(text, NAME_SIZE) <= width:
+        return text
+    while len(text) > 1 and labels.text_width(text + "…", NAME_SIZE) > width:
+        text = text[:-1]
+    return text.rstrip() + "…"
+
+
+class _EgoFigure:
+    """One small figure reused for every ego map of the annex: a structure in the middle,
+    its partners on a circle around it grouped by family (most connected first within a
+    family), its links to them as spokes and the links among them as faint chords."""
+
+    def __init__(self, width_cm: float, height_cm: float) -> None:
+        self.width_cm, self.height_cm = width_cm, height_cm
+        self.fig = plt.figure(figsize=(width_cm * CM, height_cm * CM))
+        self.ax = self.fig.add_axes((0.0, 0.0, 1.0, 1.0))
+
+    def draw(
+        self,
+        g: nx.DiGraph,
+        centre: Hashable,
+        pairs: list[figures.Link],
+        chords: set[tuple[Hashable, Hashable]] | None,
+        named_max: int = EGO_NAMED,
+    ) -> MapDrawing:
+        members = {centre} | set(g.successors(centre)) | set(g.predecessors(centre))
+        ax = self.ax
+        ax.cla()
+        ax.axis("off")
+        # Points on both axes: labels are placed in points (reports.labels).
+        w, h = self.width_cm * CM * 72, self.height_cm * CM * 72
+        ax.set_xlim(0, w)
+        ax.set_ylim(0, h)
+        rank = {f.code: i for i, f in enumerate(FAMILIES)}
+        degree = {n: partner_count(g, n) for n in members}
+
+        def name(n: Hashable) -> str:
+            return str(g.nodes[n].get("name", n))
+
+        partners = sorted(
+            (n for n in members if n != centre),
+            key=lambda n: (rank[family_of(g.nodes[n].get("type")).code], -degree[n],
+                           name(n).lower()),
+        )  # fmt: skip
+        cx, cy = w / 2, h / 2
+        ring = h / 2 - 14  # the partners' circle, the names outside it on the sides
+        xy: dict[Hashable, tuple[float, float]] = {centre: (cx, cy)}
+        for i, n in enumerate(partners):
+            angle = math.pi / 2 - 2 * math.pi * i / max(1, len(partners))
+            xy[n] = (cx + ring * math.cos(angle), cy + ring * math.sin(angle))
+        spokes, among = [], []
+        for x in pairs:
+            if x.a == centre or x.b == centre:
+                spokes.append((xy[x.a], xy[x.b]))
+            elif x.a in members and x.b in members and (chords is None or (x.a, x.b) in chords):
+                among.append((xy[x.a], xy[x.b]))
+        # Plain pale colours, no transparency: thousands of translucent lines cost seconds.
+        ax.add_collection(LineCollection(among, linewidths=0.3, colors="#c9d1d9", zorder=1))
+        ax.add_collection(LineCollection(spokes, linewidths=0.6, colors="#4a5d70", zorder=2))
+        size = {n: 9.0 + 30.0 * degree[n] / max(1, max(degree.values())) for n in partners}
+        for fam in FAMILIES:
+            for answered in (True, False):
+                sel = [n for n in partners if family_of(g.nodes[n].get("type")).code == fam.code
+                       and bool(g.nodes[n].get("answered")) == answered]  # fmt: skip
+                if sel:
+                    ax.scatter([xy[n][0] for n in sel], [xy[n][1] for n in sel],
+                               s=[size[n] for n in sel], marker=MARKERS.get(fam.shape, "o"),
+                               facecolors=fam.colour if answered else "white",
+                               edgecolors=fam.colour if answered else INK, linewidths=0.7,
+                               zorder=3)  # fmt: skip
+        ax.scatter([cx], [cy], s=140, marker="o", facecolors=INK, edgecolors="black", zorder=4)
+        order = sorted(partners, key=lambda n: (-degree[n], name(n).lower()))[:named_max]
+        boxes, overlay, leaders, written = _side_labels(order, xy, name, cx, ring, w, h)
+        ax.add_collection(LineCollection(leaders, linewidths=0.4, colors=INK, zorder=5))
+        # Names are written by the PDF over the image: the image needs less resolution.
+        return MapDrawing(save(self.fig, close=False, dpi=EGO_DPI), [], boxes, written, overlay)
+
+    def close(self) -> None:
+        plt.close(self.fig)
+
+
+def draw_egos(
+    g: nx.DiGraph,
+    centres: list[Hashable],
+    pairs: list[figures.Link] | None = None,
+    chords: set[tuple[Hashable, Hashable]] | None = None,
+    width_cm: float = 17.0,
+    height_cm: float = 8.5,
+    named_max: int = EGO_NAMED,
+) -> list[MapDrawing]:
+    """The ego map of each of `centres` (reports.structure.ego: the structure, its partners
+    and the links among them), its `named_max` most connected partners named. `pairs` is
+    figures.links(g); with `chords` (keys (a, b) of figures.Link, e.g. the backbone's), only
+    those links among the partners are drawn: the partners of a hub are most of a large
+    map. One figure drawn again for each, so ten maps cost little more than their images."""
+    pairs = figures.links(g) if pairs is None else pairs
+    drawing = _EgoFigure(width_cm, height_cm)
+    try:
+        return [drawing.draw(g, n, pairs, chords, named_max) for n in centres]
+    finally:
+        drawing.close()

@@ -24,6 +24,7 @@ from reportlab.platypus import (
 )
 
 from reports import figures, mapdraw
+from reports.pdf import large
 from reports.pdf.collect import ReportData
 from reports.pdf.context import Context
 from reports.pdf.flowables import FitImage
@@ -41,6 +42,7 @@ rl_config.useA85 = 0
 # and a page it leaves is at least two thirds full.
 SECTION_ROOM = 7 * cm
 MAP_W_CM = 13.0
+LARGE_MAP_W_CM = 16.0  # the backbone map: its names need the page's width
 
 
 def render(d: ReportData, progress: Progress | None = None) -> bytes:
@@ -53,9 +55,14 @@ def render(d: ReportData, progress: Progress | None = None) -> bytes:
     # The first map shares its page with its key: drawn at about the size it is printed,
     # its numbers and legend keep a readable size.
     # The formal map is the same figure with the informal links taken out (mapdraw.draw_maps).
-    full, formal = mapdraw.draw_maps(d.graph, d.positions, MAP_W_CM, 16, all_links=pairs)
+    if large.is_large(d.graph):
+        # A large territory: families, zones and the backbone instead of every link.
+        maps = large.draw_large(d.graph, d.positions, pairs, LARGE_MAP_W_CM)
+        ctx = Context(d, st, maps.backbone_map, None, maps)
+    else:
+        full, formal = mapdraw.draw_maps(d.graph, d.positions, MAP_W_CM, 16, all_links=pairs)
+        ctx = Context(d, st, full, formal)
     step(STEPS[4])
-    ctx = Context(d, st, full, formal)
     story: list[Flowable] = []
     for i, section in enumerate(SECTIONS):
         flowables = section(ctx)  # a section with nothing to say returns no flowable

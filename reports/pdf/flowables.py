@@ -199,3 +199,40 @@ def image(chart: charts.Chart) -> Image:
 def more(total: int, shown: int) -> str:
     """« … et N autres. » when a list of `total` was cut to `shown`, else nothing."""
     return f"… et {t.integer(total - shown)} autres." if total > shown else ""
+
+
+class LabelledImage(Flowable):
+    """A chart with lines of text written over it by the PDF (the names of an ego map):
+    vector text, searchable, and much cheaper than matplotlib's. `overlay` holds
+    (text, x, baseline y, "start" | "end") in points from the chart's lower left, for
+    `font` at `size`; the whole is shrunk to the frame's width when wider."""
+
+    def __init__(
+        self,
+        chart: charts.Chart,
+        overlay: list[tuple[str, float, float, str]],
+        font: str,
+        size: float,
+    ) -> None:
+        super().__init__()
+        self.chart, self.overlay, self.font, self.size = chart, overlay, font, size
+        self.scale = 1.0
+
+    def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:  # noqa: N803
+        self.scale = min(1.0, availWidth / self.chart.width)
+        self.width = self.chart.width * self.scale
+        self.height = self.chart.height * self.scale
+        return self.width, self.height
+
+    def draw(self) -> None:
+        s = self.scale
+        Image(io.BytesIO(self.chart.image), width=self.width, height=self.height).drawOn(
+            self.canv, 0, 0
+        )
+        self.canv.setFont(self.font, self.size * s)
+        self.canv.setFillColorRGB(0, 0, 0)
+        for text, x, y, anchor in self.overlay:
+            if anchor == "end":
+                self.canv.drawRightString(x * s, y * s, text)
+            else:
+                self.canv.drawString(x * s, y * s, text)

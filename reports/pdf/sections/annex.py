@@ -7,15 +7,18 @@ from pathlib import Path
 
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import cm
-from reportlab.platypus import CondPageBreak, Flowable, Paragraph
+from reportlab.platypus import CondPageBreak, Flowable, KeepTogether, Paragraph
 
-from reports import privacy
+from reports import mapdraw, privacy
 from reports.pdf.context import Context
-from reports.pdf.flowables import SHORT_MAX, esc, markup, pairs, para, table
+from reports.pdf.flowables import SHORT_MAX, LabelledImage, esc, markup, pairs, para, table
+from reports.pdf.fonts import FONT_BOLD
 from reports.pdf.markdown import markdown_flowables
 from reports.pdf.sections import evolution, reciprocity
 from reports.pdf.styles import Styles
+from reports.structure import partner_count
 from survey import french as t
+from survey.vocab import family_of
 
 METRICS_DOC = Path(__file__).resolve().parents[3] / "docs" / "metrics.md"
 
@@ -75,6 +78,18 @@ def section(ctx: Context) -> list[Flowable]:
         limits.insert(0, "La campagne est encore ouverte : chiffres provisoires.")
     for text in limits:
         out.append(Paragraph(esc(text), st["bullet"], bulletText="•"))
+    out += structure_list(ctx) if ctx.large is not None else _participation(ctx)
+    out += _full_lists(ctx)
+    if ctx.large is not None:
+        out += ego_maps(ctx)
+    return out
+
+
+def _participation(ctx: Context) -> list[Flowable]:
+    """Participation structure by structure."""
+    d, st = ctx.data, ctx.styles
+    p = d.figures["participation"]
+    out: list[Flowable] = []
     out.append(CondPageBreak(6 * cm))
     # Not kept with the whole table (keepWithNext would move a table longer than what is
     # left of the page to the next one): CondPageBreak leaves it room for its first rows.
@@ -100,7 +115,84 @@ def section(ctx: Context) -> list[Flowable]:
     out.append(
         table(rows, [6 * cm, 3.9 * cm, 1.6 * cm, 2 * cm, 1.5 * cm, 2 * cm], st, {2, 3, 4, 5})
     )
-    out += _full_lists(ctx)
+    return out
+
+
+def structure_list(ctx: Context) -> list[Flowable]:
+    """Every structure of a large territory, the map naming only the most connected: its
+    family, partners, how many cite it, whether it answered and its participation."""
+    d, st = ctx.data, ctx.styles
+    g = d.graph
+    p = d.figures["participation"]
+    centrality = {r["id"]: r for r in d.figures["centrality"]["structures"]}
+    out: list[Flowable] = [
+        CondPageBreak(6 * cm),
+        para(
+            "La liste des structures",
+            # Named "H2": listed in the contents; not kept with the long table that follows.
+            ParagraphStyle("H2", parent=st["H2"], keepWithNext=0),
+        ),
+        para(
+            "Toutes les structures du territoire, dans l'ordre alphabétique : la carte de "
+            "l'ossature ne nomme que les plus reliées.",
+            st["body"],
+        ),
+    ]
+    rows: list[list] = [
+        ["Structure", "Famille", "Partenaires", "Citée par", "A répondu", "Répondants", "Taux"]
+    ]
+    for r in sorted(p["structures"], key=lambda r: str(r["name"]).lower()):
+        n = r["id"]
+        c = centrality.get(n, {})
+        family = family_of(g.nodes[n].get("type")).label if n in g else ""
+        answered = bool(g.nodes[n].get("answered")) if n in g else False
+        rows.append(
+            [
+                r["name"],
+                family,
+                t.integer(c.get("degree", 0)),
+                t.integer(c.get("in_degree", 0)),
+                "oui" if answered else "non",
+                privacy.people(r["responded"]),
+                privacy.rate(r["responded"], r["invited"]),
+            ]
+        )
+    widths = [5.0 * cm, 3.7 * cm, 1.9 * cm, 1.6 * cm, 1.6 * cm, 1.9 * cm, 1.3 * cm]
+    out.append(table(rows, widths, st, {2, 3, 5, 6}))
+    return out
+
+
+def ego_maps(ctx: Context) -> list[Flowable]:
+    """« Les dix structures les plus reliées et leurs partenaires »: one ego map each."""
+    lm, st, g = ctx.large, ctx.styles, ctx.data.graph
+    if lm is None or not lm.egos:
+        return []
+    out: list[Flowable] = [
+        CondPageBreak(10 * cm),
+        para("Les dix structures les plus reliées et leurs partenaires", st["H2"]),
+        para(
+            "Pour chacune, la structure au centre et ses partenaires en cercle, regroupés par "
+            "famille (mêmes formes et mêmes couleurs que sur la carte) ; un trait foncé la "
+            "relie à chaque partenaire, un trait clair relie deux partenaires quand ce lien "
+            "fait partie de l'ossature. Les partenaires les plus reliés sont nommés.",
+            st["body"],
+        ),
+    ]
+    for rank, (n, drawing) in enumerate(lm.egos, start=1):
+        name = str(g.nodes[n].get("name", n))
+        partners = partner_count(g, n)
+        shown = len(drawing.named)
+        named = "tous nommés" if shown >= partners else f"les {t.integer(shown)} plus reliés nommés"
+        caption = f"{t.plural(partners, 'partenaire')} ; {named}."
+        out.append(
+            KeepTogether(
+                [
+                    para(f"{rank}. {name}", st["H3"]),
+                    para(caption, st["note"]),
+                    LabelledImage(drawing.chart, drawing.overlay, FONT_BOLD, mapdraw.NAME_SIZE),
+                ]
+            )
+        )
     return out
 
 

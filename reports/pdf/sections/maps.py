@@ -7,16 +7,20 @@ from reportlab.platypus import Flowable, Paragraph, Table, TableStyle
 
 from reports.pdf.context import Context
 from reports.pdf.flowables import FitImage, esc, para, table
+from reports.pdf.sections import large_maps
 from reports.pdf.styles import Styles
 from survey import french as t
 
 
 def section(ctx: Context) -> list[Flowable]:
-    """The two maps with their key, then the most connected structures."""
+    """The two maps with their key, then the most connected structures; on a large
+    territory, the family map, the zone map and the backbone instead (large_maps)."""
     d, st = ctx.data, ctx.styles
+    if ctx.large is not None:
+        return large_maps.section(ctx) + most_connected(ctx)
     full, formal = ctx.full_map, ctx.formal_map
+    assert formal is not None  # drawn for every territory below the large scale
     g = d.graph
-    c = d.figures["centrality"]
     intro = para(
         "Chaque forme est une structure, chaque trait un partenariat déclaré. Plus une forme "
         "est grande, plus la structure a de partenaires. Les structures placées près l'une "
@@ -53,7 +57,15 @@ def section(ctx: Context) -> list[Flowable]:
     out.append(
         FitImage(formal.chart, [para("Les liens formels seulement", st["H2"]), formal_intro], [])
     )
-    out.append(para("Les structures les plus reliées", st["H2"]))
+    return out + most_connected(ctx)
+
+
+def most_connected(ctx: Context) -> list[Flowable]:
+    """The table of the most connected structures, with their rank as brokers."""
+    d, st = ctx.data, ctx.styles
+    g = d.graph
+    c = d.figures["centrality"]
+    out: list[Flowable] = [para("Les structures les plus reliées", st["H2"])]
     ranks = {r["id"]: i for i, r in enumerate(c["brokers"], start=1)}
     rows: list[list] = [["Structure", "Partenaires", "Citée par", "Cite", "Rôle d'intermédiaire"]]
     for r in c["most_connected"]:

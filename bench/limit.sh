@@ -69,10 +69,17 @@ SQL
         exit 1
     fi
     # CPU of pgbench's run: its backends (sampled, they exit with it) and pgbench itself.
-    rm -f "$OUT/done"
+    # pgbench starts once the sampler has imported its module: on a busy machine that import
+    # took longer than the whole pgbench run, and its backends' CPU was then missed.
+    rm -f "$OUT/done" "$OUT/ready"
     "$PY" -c 'import sys; from pathlib import Path; from bench.load import sample_database_cpu
-print(sample_database_cpu(sys.argv[1], Path(sys.argv[2])))' "$DB" "$OUT/done" >"$OUT/pgcpu" &
+Path(sys.argv[3]).touch(); print(sample_database_cpu(sys.argv[1], Path(sys.argv[2])))' \
+        "$DB" "$OUT/done" "$OUT/ready" >"$OUT/pgcpu" &
     sampler=$!
+    while [ ! -e "$OUT/ready" ]; do
+        kill -0 "$sampler" 2>/dev/null || { echo "the CPU sampler exited" >&2; exit 1; }
+        sleep 0.1
+    done
     TIMEFORMAT='%U %S'
     { time pgbench -n -f bench/submit_limit.sql -D rmin="$rmin" -D rmax="$rmax" \
         -c "$CONCURRENCY" -j 2 -T "$DURATION" "$DB" >"$OUT/pgbench.txt"; } 2>"$OUT/pgbench.time"

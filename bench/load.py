@@ -399,6 +399,9 @@ def orphans(engine: Engine) -> dict[str, int]:
 # --- server ----------------------------------------------------------------------------
 
 
+START_TIMEOUT_S = 120.0  # `main`: the server's start, workers' imports included
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -1219,8 +1222,14 @@ def main(argv: list[str] | None = None) -> int:
         + (f", each carrying {args.carried} partners from 2025" if args.carried else "")
         + f" in {time.perf_counter() - t0:.1f} s"
     )
+    # A busy machine (other jobs) can take more than the default 30 s to start the workers.
     server = start_server(
-        args.url, secret, args.workers, kind=args.server, probe_token=territory.jobs[0].token
+        args.url,
+        secret,
+        args.workers,
+        kind=args.server,
+        probe_token=territory.jobs[0].token,
+        timeout=START_TIMEOUT_S,
     )
     backend = make_url(args.url).get_backend_name()
     database = make_url(args.url).database if backend == "postgresql" else None

@@ -24,6 +24,7 @@ from survey.questionnaire import (
     Respondent,
     confirm_all_stored,
     current_answers,
+    detached_respondent,
     save,
     submit_stored,
     warnings_for,
@@ -164,14 +165,25 @@ async def read_answers(token: str, request: Request) -> Response:
     """Les réponses actuelles : envoyées, brouillon, ou reprises de l'an dernier."""
 
     def work(session: Session) -> Response:
-        return _json(_out(session, respondent_or_404(session, token)))
+        return _json(_out(session, _respondent(session, token)))
 
     return await _run(request, work)
 
 
+def _respondent(session: Session, token: str, answers: Answers | None = None) -> Respondent:
+    """The link's respondent in one Core query, with the answers' partners from the directory
+    (`detached_respondent`); an unknown link goes through `respondent_or_404` (404, throttle)."""
+    partner_ids = (
+        {a.partner_organisation_id for a in answers.links if a.partner_organisation_id}
+        if answers
+        else None
+    )
+    return detached_respondent(session, token, partner_ids) or respondent_or_404(session, token)
+
+
 def _saved(session: Session, token: str, answers: Answers | None, submit: bool) -> Response:
     """Save (or, without answers, submit what is stored) and answer with the result."""
-    r = respondent_or_404(session, token)
+    r = _respondent(session, token, answers)
     try:
         result = save(session, r, answers, submit=submit) if answers else submit_stored(session, r)
     except CampaignNotOpen as exc:
@@ -203,7 +215,7 @@ async def confirm_everything(token: str, request: Request) -> Response:
     n'est écrit), 409 quand la campagne n'est pas ouverte."""
 
     def work(session: Session) -> Response:
-        r = respondent_or_404(session, token)
+        r = _respondent(session, token)
         try:
             result = confirm_all_stored(session, r)
         except CampaignNotOpen as exc:

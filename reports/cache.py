@@ -58,7 +58,7 @@ from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlmodel import Session
 
 from reports import coordination, figures
-from reports.compare import carrier_departures, compare_graphs
+from reports.compare import carrier_departures, compare_sides, side_of_graph
 from reports.graph import NO_FILTER, GraphFilter, build_graph
 from reports.snapshot import stored_comparison
 from survey.db import table_of
@@ -434,13 +434,13 @@ def compare(
             return stored
     b = entry(session, before, flt, versions[0])
     a = entry(session, after, flt, versions[1])
+    # What the comparison reads of each graph (its links and figures), kept with its entry:
+    # computed once however many years it is compared with.
+    side_before = b.derived("compare_side", lambda g: side_of_graph(g, b.stored_figures))
+    side_after = a.derived("compare_side", lambda g: side_of_graph(g, a.stored_figures))
     return a.derived(
         ("compare", before.id, b.version),
-        lambda g: compare_graphs(
-            b.graph,
-            g,
-            carrier_departures(session, before, after, flt),
-            figures_before=b.stored_figures,
-            figures_after=a.stored_figures,
+        lambda g: compare_sides(
+            side_before, side_after, carrier_departures(session, before, after, flt)
         ),
     )

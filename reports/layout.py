@@ -9,16 +9,32 @@ what both maps read: the web map (reports.svg) and the PDF's (reports.mapdraw), 
 `spread` of it.
 
 An open campaign's answers change all the time, and each change used to lay out the whole map
-again. `update_positions` instead starts from the positions this process computed for the
-campaign's previous data version and moves only the structures whose ties changed (and places
-the new ones near their partners), a few dozen numpy iterations: the others stay exactly
-where they were. A closed campaign is always laid out in full from the year before (its map
-and its PDF must not depend on what a process saw while the campaign was open).
+again. `update_positions` instead starts from the positions of the campaign's previous data
+version and moves only the structures whose ties changed (and places the new ones near their
+partners), a few dozen numpy iterations: the others stay exactly where they were. A closed
+campaign is always laid out in full from the year before (its map and its PDF must not depend
+on what a process saw while the campaign was open).
+
+Positions are kept in the database (`CampaignLayout`, one row per campaign and layout of the
+years before: the data version, its ties and its positions), so a process that starts (a
+restart, the other worker) reads them instead of laying every year out again. The rule that
+keeps every process drawing the same map: **the positions of a data version are the first
+ones stored for it.** A process that needs a version reads the row; when it holds that
+version, it is used as it is. Otherwise the process updates the stored positions (the row's
+version, not whatever it has in memory) and stores the result only if the row still holds
+the version it started from (compare-and-set); if another process stored first, the stored
+positions are used and its own are dropped. So two workers that see the same change start
+from the same row and agree, and a worker that saw intermediate versions another did not
+still draws what was stored. Only when the database cannot store (a SQLite database the caller's
+own uncommitted writes hold, a PostgreSQL lock held longer than half a second) does a process
+fall back on what it computed itself, as before. A closed campaign's full layout is stored the same way,
+so no process computes it again until it is reopened and closed.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import math
 import random
 import threading
@@ -27,10 +43,15 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 
 import networkx as nx
+from sqlalchemy import Connection, text, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, col, select
 
 from reports import cache, figures
-from survey.models import Campaign
+from survey.db import stored_id, table_of
+from survey.models import Campaign, CampaignLayout, utcnow
 
 LAYOUT_SEED = 42
 INERTIA = 0.5  # share of the way a staying structure moves towards its new place
@@ -318,6 +339,10 @@ class _Memo:
                 self._values.popitem(last=False)
         return value
 
+    def clear(self) -> None:
+        with self._lock:
+            self._values.clear()
+
 
 _by_structure = _Memo()  # layouts by graph fingerprint
 _by_version = _Memo()  # layouts by (campaign, data version, previous year's layout)
@@ -388,6 +413,91 @@ def _updatable(campaign: Campaign, version: str) -> bool:
     return campaign.status == "open" and not version.startswith(cache.FROZEN)
 
 
+def forget() -> None:
+    """Drop every position this process holds in memory: it then starts as a new worker."""
+    _by_structure.clear()
+    _by_version.clear()
+    _latest.clear()
+
+
+def _decode(version: str, ties: str, positions: str) -> _Drawn:
+    return _Drawn(
+        version,
+        {(a, b): c for a, b, c in json.loads(ties)},
+        {n: (x, y) for n, x, y in json.loads(positions)},
+    )
+
+
+def _read_stored(session: Session, campaign_id: int, anchor: str) -> _Drawn | None:
+    """The positions stored for the campaign from the layout `anchor`, None when none."""
+    t = table_of(CampaignLayout)
+    row = session.execute(
+        select(t.c.version, t.c.ties, t.c.positions).where(
+            t.c.campaign_id == campaign_id, t.c.anchor == anchor
+        )
+    ).first()
+    return None if row is None else _decode(*row)
+
+
+def _holds_sqlite_writes(session: Session) -> bool:
+    """True when `session` has written to SQLite without committing: another connection
+    would wait for it (up to the busy timeout), so nothing is stored then."""
+    if session.get_bind().dialect.name != "sqlite" or not session.in_transaction():
+        return False
+    return bool(session.connection().connection.dbapi_connection.in_transaction)  # type: ignore[union-attr]
+
+
+def _store(
+    session: Session, campaign_id: int, anchor: str, start: str | None, drawn: _Drawn
+) -> _Drawn:
+    """Store `drawn`, computed from the stored row at version `start` (None: no row), in a
+    transaction of its own (the caller's session is only read). Compare-and-set: when
+    another process stored first, its positions are returned and used (see the module
+    docstring). Best effort: a database that cannot store now (locked) leaves
+    the positions in memory only."""
+    if _holds_sqlite_writes(session):
+        return drawn
+    t = table_of(CampaignLayout)
+    values = {
+        "version": drawn.version,
+        "ties": json.dumps([[a, b, c] for (a, b), c in drawn.ties.items()]),
+        "positions": json.dumps([[n, x, y] for n, (x, y) in drawn.positions.items()]),
+        "computed_at": utcnow(),
+    }
+    bind = session.get_bind()
+    engine = bind.engine if isinstance(bind, Connection) else bind
+    try:
+        with engine.begin() as conn:
+            if engine.dialect.name == "postgresql":  # never wait on the caller's locks
+                conn.execute(text("SET LOCAL lock_timeout = '500ms'"))
+            if start is None:
+                ins = pg_insert(t) if engine.dialect.name == "postgresql" else sqlite_insert(t)
+                done = conn.execute(
+                    ins.values(
+                        campaign_id=campaign_id, anchor=anchor, **values
+                    ).on_conflict_do_nothing()
+                ).rowcount
+            else:
+                done = conn.execute(
+                    update(t)
+                    .where(t.c.campaign_id == campaign_id, t.c.anchor == anchor)
+                    .where(t.c.version == start)
+                    .values(**values)
+                ).rowcount
+            if done:
+                return drawn
+            row = conn.execute(
+                select(t.c.version, t.c.ties, t.c.positions).where(
+                    t.c.campaign_id == campaign_id, t.c.anchor == anchor
+                )
+            ).first()
+    except DBAPIError:
+        return drawn
+    if row is not None and row.version == drawn.version:
+        return _decode(*row)
+    return drawn
+
+
 def _year_positions(
     session: Session,
     campaign: Campaign,
@@ -396,25 +506,39 @@ def _year_positions(
     version: str | None = None,
 ) -> dict:
     """`version` (the campaign's data version, reports.cache) may be given when the caller
-    just read it. An open campaign whose positions this process computed at an earlier data
-    version is updated from them (`update_positions`); otherwise laid out in full."""
+    just read it. Positions stored for this version are read as they are; an open campaign
+    is otherwise updated from the positions stored (or, failing that, computed by this
+    process) at an earlier version (`update_positions`); otherwise laid out in full."""
     version = version or cache.data_version(session, campaign)
     anchor = (campaign.id, positions_digest(previous))
 
+    def graph() -> nx.DiGraph:
+        return g if g is not None else cache.entry(session, campaign, version=version).graph
+
     def compute() -> dict:
-        graph = g if g is not None else cache.entry(session, campaign, version=version).graph
-        if not _updatable(campaign, version):
-            return cached_positions(graph, previous)
-        ties = ties_of(graph)
         last = _latest.get(anchor)
-        if last is None:
-            pos = cached_positions(graph, previous)
-        elif last.version == version:
-            pos = last.positions
+        if last is not None and last.version == version:
+            return last.positions
+        stored = _read_stored(session, stored_id(campaign), anchor[1])
+        if stored is not None and stored.version == version:
+            _latest.put(anchor, stored)
+            return stored.positions
+        ties = ties_of(graph())
+        if not _updatable(campaign, version):
+            drawn = _Drawn(version, ties, cached_positions(graph(), previous))
         else:
-            pos = update_positions(graph, last.positions, last.ties, ties)
-        _latest.put(anchor, _Drawn(version, ties, pos))
-        return pos
+            start = stored or last
+            pos = (
+                cached_positions(graph(), previous)
+                if start is None or not start.ties
+                else update_positions(graph(), start.positions, start.ties, ties)
+            )
+            drawn = _Drawn(version, ties, pos)
+        drawn = _store(
+            session, stored_id(campaign), anchor[1], stored.version if stored else None, drawn
+        )
+        _latest.put(anchor, drawn)
+        return drawn.positions
 
     return _by_version.get((*anchor, version), compute)
 

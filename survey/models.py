@@ -308,3 +308,17 @@ class EngagementNote(SQLModel, table=True):
     written_on: date
     text: str = Field(sa_column=Column(Text, nullable=False))
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class CampaignLayout(SQLModel, table=True):
+    """The map positions last computed for a campaign, starting from one layout of the years
+    before (`anchor`, a digest of those positions), at one data version: where a process
+    that has none in memory starts (reports.layout), so no process lays the map out in full
+    again after a restart. `ties` and `positions` are JSON."""
+
+    campaign_id: int = Field(foreign_key="campaign.id", primary_key=True, ondelete="CASCADE")
+    anchor: str = Field(primary_key=True, max_length=64)
+    version: str = Field(max_length=120)
+    ties: str = Field(sa_column=Column(Text, nullable=False))
+    positions: str = Field(sa_column=Column(Text, nullable=False))
+    computed_at: datetime = Field(default_factory=utcnow)

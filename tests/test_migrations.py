@@ -182,6 +182,11 @@ STEP_DATA: dict[str, list[str]] = {
         "INSERT INTO engagementnote (engagement_id, written_on, text, created_at) "
         "SELECT min(id), '2026-02-01', 'Rencontre prévue', '2026-02-01 10:00:00' FROM engagement",
     ],
+    "0010": [
+        "INSERT INTO campaignlayout (campaign_id, anchor, version, ties, positions, "
+        "computed_at) SELECT max(id), 'a', 'v1', '[[1, 2, 1]]', '[[1, 0.1, 0.2], [2, 0.3, 0.4]]', "
+        "'2026-01-02 10:00:00' FROM campaign",
+    ],
     "0007": [
         "INSERT INTO zone (territory_id, name, kind, created_at) "
         "SELECT min(id), 'UTAS de Guéret', 'utas', '2026-01-02 10:00:00' FROM territory",

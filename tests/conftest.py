@@ -51,6 +51,23 @@ def pytest_configure(config) -> None:
     os.environ["TEST_DATABASE_URL"] = url.set(database=name).render_as_string(hide_password=False)
 
 
+def pytest_collection_modifyitems(config, items) -> None:
+    """The real-browser tests drive the same pages whatever the database, and are the slowest
+    of the suite: with PostgreSQL configured they run on it only (the production database),
+    otherwise on SQLite. The SQLite copies are deselected, not skipped; every other database
+    test still runs on both."""
+    if not _postgres_url():
+        return
+    keep, drop = [], []
+    for item in items:
+        spec = getattr(item, "callspec", None)
+        on_sqlite = spec is not None and spec.params.get("database_url") == "sqlite"
+        (drop if on_sqlite and item.get_closest_marker("browser") else keep).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
 def database_url(request, tmp_path_factory) -> str:
     if request.param == "sqlite":

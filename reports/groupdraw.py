@@ -23,6 +23,7 @@ from matplotlib.patches import Circle, Rectangle
 
 from reports import labels
 from reports.charts import CM, Chart, plt, save
+from reports.labels import overlap_area
 from survey import french as t
 
 if TYPE_CHECKING:
@@ -103,12 +104,6 @@ def _dashes(tie: GroupTie) -> str | tuple:
     return "solid" if formal is not None and formal >= 0.5 else (0, (4, 2.5))
 
 
-def _overlap(a: Box, b: Box) -> float:
-    w = min(a[2], b[2]) - max(a[0], b[0])
-    h = min(a[3], b[3]) - max(a[1], b[1])
-    return w * h if w > 0 and h > 0 else 0.0
-
-
 def _circle_box(x: float, y: float, r: float) -> Box:
     return (x - r, y - r, x + r, y + r)
 
@@ -175,7 +170,7 @@ def _place_name(
                     max(0.0, bounds[0] - box[0]) + max(0.0, box[2] - bounds[2])
                     + max(0.0, bounds[1] - box[1]) + max(0.0, box[3] - bounds[3])
                 )  # fmt: skip
-                cost = sum(_overlap(box, b) for b in taken) + outside * 1000 + extra
+                cost = sum(overlap_area(box, b) for b in taken) + outside * 1000 + extra
                 if best is None or cost < best[0]:
                     best = (cost, box, shape)
                 if cost == extra:
@@ -192,7 +187,7 @@ def _place_name(
     spots.sort(key=lambda p: (p[0] + w / 2 - x) ** 2 + (p[1] + h / 2 - y) ** 2)
     for sx, sy in spots:
         box = (sx, sy, sx + w, sy + h)
-        if not any(_overlap(box, b) for b in taken):
+        if not any(overlap_area(box, b) for b in taken):
             return box, shape
     assert best is not None
     return best[1], best[2]
@@ -332,7 +327,7 @@ def draw_group_map(
             # The first free spot along the tie; none: the count is only in the table.
             free = ((sx - w / 2, sy - h / 2, sx + w / 2, sy + h / 2) for sx, sy in spots)
             box_or_none = next(
-                (b for b in free if not any(_overlap(b, other) for other in taken)), None
+                (b for b in free if not any(overlap_area(b, other) for other in taken)), None
             )
             if box_or_none is None:
                 continue

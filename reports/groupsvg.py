@@ -25,6 +25,7 @@ from markupsafe import Markup, escape
 
 from reports import privacy
 from reports.groups import Group, GroupMap, GroupTie
+from reports.labels import overlap_area
 from survey import french
 
 WIDTH = 1200  # user units of the drawing
@@ -312,13 +313,6 @@ def _group(
 Box = tuple[float, float, float, float]
 
 
-def _area(a: Box, b: Box) -> float:
-    """The area the two boxes share."""
-    w = min(a[2], b[2]) - max(a[0], b[0])
-    h = min(a[3], b[3]) - max(a[1], b[1])
-    return w * h if w > 0 and h > 0 else 0.0
-
-
 def _place_names(
     groups: list[Group],
     xy: dict[str, tuple[float, float]],
@@ -358,8 +352,8 @@ def _place_names(
             # Outside the drawing is never chosen; otherwise the least covered place.
             if box[0] < 0 or box[1] < 0 or box[2] > WIDTH or box[3] > HEIGHT:
                 continue
-            cost = sum(_area(box, c) for c in circles.values()) + 2 * sum(
-                _area(box, t) for t in taken
+            cost = sum(overlap_area(box, c) for c in circles.values()) + 2 * sum(
+                overlap_area(box, t) for t in taken
             )
             if best is None or cost < best[0]:
                 best = (cost, box, (tx, top + FONT * 0.9, anchor))

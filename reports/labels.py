@@ -97,6 +97,13 @@ def overlaps(a: Box, b: Box) -> bool:
     return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
 
+def overlap_area(a: Box, b: Box) -> float:
+    """The area the two rectangles share (0 when they do not overlap)."""
+    w = min(a[2], b[2]) - max(a[0], b[0])
+    h = min(a[3], b[3]) - max(a[1], b[1])
+    return w * h if w > 0 and h > 0 else 0.0
+
+
 # Directions tried around a mark, in order of preference: unit offsets (dx, dy).
 _DIRECTIONS = [(1, 0), (-1, 0), (0, 1), (0, -1), (1, 1), (-1, 1), (1, -1), (-1, -1)]
 # Gaps between a mark and its label, tried in this order (in fifteenths of the font size);

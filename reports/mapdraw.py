@@ -27,6 +27,7 @@ from matplotlib.patheffects import withStroke
 
 from reports import figures, labels
 from reports.charts import CM, GREY, INK, Chart, plt, save
+from reports.labels import overlap_area
 from reports.structure import partner_count
 from survey.vocab import FAMILIES, family_of
 
@@ -69,12 +70,6 @@ def label_box(x: float, y: float, text: str, size: float) -> Box:
     return (x - w / 2, y - h / 2, x + w / 2, y + h / 2)
 
 
-def _overlap(a: Box, b: Box) -> float:
-    w = min(a[2], b[2]) - max(a[0], b[0])
-    h = min(a[3], b[3]) - max(a[1], b[1])
-    return w * h if w > 0 and h > 0 else 0.0
-
-
 def place_labels(
     points: list[tuple[float, float, float]],
     texts: list[str],
@@ -98,8 +93,8 @@ def place_labels(
                 (gap_x, 0), (-gap_x, 0), (0, gap_y), (0, -gap_y),
             ):  # fmt: skip
                 box = label_box(x + dx, y + dy, text, size)
-                labels = sum(_overlap(box, p) for p in placed)
-                covered = sum(_overlap(box, m) for m in mark_boxes)
+                labels = sum(overlap_area(box, p) for p in placed)
+                covered = sum(overlap_area(box, m) for m in mark_boxes)
                 cost = labels * 100 + covered + (reach - 1) * 5
                 if best is None or cost < best[0]:
                     best = (cost, dx, dy)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, cast
 
 from sqlalchemy import Column, CursorResult, Result, Table, TextClause, event, insert, text
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.sql.schema import ScalarElementColumnDefault
 from sqlmodel import Session, SQLModel, create_engine
 
@@ -69,7 +71,41 @@ def make_engine(
         kwargs |= {"pool_size": pool_size, "max_overflow": pool_size}
     if lock_timeout_ms is not None:
         kwargs["connect_args"] = {"options": f"-c lock_timeout={int(lock_timeout_ms)}"}
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    engine = create_engine(url, **kwargs)
+    ping_idle_connections(engine)
+    return engine
+
+
+# A pooled connection given back less than this many seconds ago is handed out again without
+# a ping. SQLAlchemy's `pool_pre_ping` pings on every checkout: one more round trip per
+# request, 3 to 4 % of a submission's CPU on the server and some on PostgreSQL's side
+# (bench/limit.sh, docs/performance.md). A connection busy a moment ago is very likely alive;
+# if the server went away meanwhile, the statement fails, SQLAlchemy invalidates the pool's
+# connections and the next request reconnects.
+PING_IDLE_S = 10.0
+
+
+def ping_idle_connections(engine: Engine) -> None:
+    """Ping a connection on checkout only when it sat in the pool for PING_IDLE_S or more (a
+    fresh connection is never pinged): a dead one is replaced before anyone uses it."""
+
+    @event.listens_for(engine, "checkin")
+    def _given_back(dbapi_conn, record) -> None:
+        if dbapi_conn is not None:
+            record.info["given_back"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping_if_idle(dbapi_conn, record, _proxy) -> None:
+        given_back = record.info.get("given_back")
+        if given_back is None or time.monotonic() - given_back < PING_IDLE_S:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_conn)
+        except engine.dialect.loaded_dbapi.Error as exc:
+            if engine.dialect.is_disconnect(exc, dbapi_conn, None):
+                # The pool throws this connection away and checks out a new one.
+                raise DisconnectionError() from exc
+            raise
 
 
 def insert_rows(

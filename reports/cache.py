@@ -312,6 +312,7 @@ class GraphCache:
         self.max_entries = max_entries
         self._entries: OrderedDict[tuple, Entry] = OrderedDict()
         self._comparisons: dict[tuple, dict] = {}
+        self._frozen_figures: dict[tuple, dict] = {}
         self._lock = threading.Lock()
         self.builds = 0  # graphs built (for tests and measurements)
 
@@ -319,6 +320,26 @@ class GraphCache:
         with self._lock:
             self._entries.clear()
             self._comparisons.clear()
+            self._frozen_figures.clear()
+
+    def frozen_figures(self, session: Session, campaign: Campaign) -> dict | None:
+        """The figures stored when `campaign` was frozen, parsed once per snapshot, without
+        building its graph (the trend of a territory reads one per closed year); None when
+        it is not frozen."""
+        frozen_at = _frozen_at(session, campaign)
+        if frozen_at is None:
+            return None
+        key = (campaign.id, frozen_at)
+        with self._lock:
+            if key in self._frozen_figures:
+                return self._frozen_figures[key]
+        value = _stored_figures(session, campaign)
+        if value is not None:
+            with self._lock:
+                value = self._frozen_figures.setdefault(key, value)
+                while len(self._frozen_figures) > self.max_entries:
+                    self._frozen_figures.pop(next(iter(self._frozen_figures)))
+        return value
 
     def frozen_comparison(self, session: Session, before: Campaign, after: Campaign) -> dict | None:
         """The comparison stored with frozen `after` against `before` as frozen now, parsed
@@ -410,7 +431,12 @@ def all_figures(
     flt: GraphFilter = NO_FILTER,
     betweenness_k: int | None = None,
 ) -> dict:
-    """`figures.all_figures` of the cached graph, itself cached. Shared: do not modify."""
+    """`figures.all_figures` of the cached graph, itself cached; for a frozen campaign
+    unfiltered, the figures stored at close, with no graph built. Shared: do not modify."""
+    if flt == NO_FILTER:
+        stored = cache_for(session).frozen_figures(session, campaign)
+        if stored is not None:
+            return stored
     return entry(session, campaign, flt).all_figures(betweenness_k)
 
 

@@ -200,8 +200,18 @@ def test_stored_figures_are_the_figures_of_the_stored_graph(session, world):
     assert stored is not None
     assert stored == figures.all_figures(build_graph(session, c25))
     assert stored["headline"]["links"] == 3
-    # The cache serves them for a frozen campaign.
+    # The cache serves them for a frozen campaign, without building its graph (the trend of
+    # the territory reads them for every closed year).
+    gc = cache.cache_for(session)
+    gc.clear()
+    builds = gc.builds
     assert cache.all_figures(session, c25) == stored
+    assert cache.all_figures(session, c25, betweenness_k=300) == stored
+    assert gc.builds == builds
+    # A filtered view is not what was stored: that one is built.
+    formal = cache.all_figures(session, c25, GraphFilter(nature="formal"))
+    assert gc.builds == builds + 1
+    assert formal == figures.all_figures(build_graph(session, c25, GraphFilter(nature="formal")))
 
 
 def test_year_over_year_of_two_frozen_campaigns_ignores_later_departures(session, world):

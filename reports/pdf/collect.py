@@ -54,7 +54,6 @@ def collect(
     # Built graphs and figures come from reports.cache (shared with the web pages, read only).
     current = cache.entry(session, campaign)
     g = current.graph
-    before = cache.graph(session, previous) if previous else None
     step(STEPS[1])
     # Exact betweenness up to a large département; sampled beyond (seeded: reproducible).
     k = 300 if g.number_of_nodes() > 600 else None
@@ -62,12 +61,13 @@ def collect(
     obstacles = figures.obstacles(session, campaign)
     step(STEPS[2])
     comparison = None
-    if previous is not None and before is not None:
-        comparison = compare.compare_graphs(
-            before,
-            g,
+    if previous is not None:
+        # The year before from its snapshot (a closed campaign is frozen), not from its graph
+        # built again: the same comparison (tests/reports/test_compare_reference.py).
+        comparison = compare.compare_sides(
+            compare.side(session, previous),
+            compare.side_of_graph(g, all_figures),
             compare.carrier_departures(session, previous, campaign),
-            figures_after=all_figures,
         )
     official = privacy.suppress_coordination(cache.coordination_figures(session, campaign))
     facts = findings.Facts(

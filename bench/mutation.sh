@@ -55,8 +55,11 @@ tests_for() {
       # Pure functions on dicts: the page tests that reach them add minutes, not kills.
       echo tests/reports/test_small_counts.py tests/test_bite_reports_privacy.py ;;
     reports/figures.py)
+      # Not the test reading all_figures' own names (__code__.co_names): under mutmut the
+      # function is a trampoline whose code names none of them, and the stats run fails.
       echo tests/reports/test_figures.py tests/reports/test_metrics_doc.py tests/test_figures_all.py \
-        tests/test_figures_igraph.py tests/test_bite_figures.py ;;
+        tests/test_figures_igraph.py tests/test_bite_figures.py \
+        --deselect=tests/reports/test_metrics_doc.py::test_every_figure_is_documented_once_and_exists ;;
     reports/graph.py)
       echo tests/reports/test_graph.py tests/reports/test_graph_merges.py tests/test_graph_cache.py \
         tests/test_bite_graph.py ;;

@@ -326,3 +326,47 @@ def test_save_with_a_detached_respondent_then_again(engine, world):
             )
         ).all()
         assert partners == [o["msa"].id]
+
+
+# The one-statement write is the point of the PostgreSQL path (docs/performance.md): a save
+# that fell back to the portable path writes the same rows, only with more round trips.
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_postgresql_first_answer_and_resave_round_trips(engine, world, monkeypatch):
+    """PostgreSQL: a first answer is the respondent's look-up and one write statement; a
+    re-save adds the UPDATE and the DELETE of the old answers. Nothing else reaches the
+    database through SQLAlchemy (BEGIN and COMMIT are the driver's own)."""
+    from sqlalchemy import event
+
+    from survey import questionnaire
+
+    driver: list[str] = []
+    real = questionnaire._pg_execute
+
+    def counting(session, sql, params):
+        driver.append(sql.lstrip().split(None, 1)[0].upper())
+        return real(session, sql, params)
+
+    monkeypatch.setattr(questionnaire, "_pg_execute", counting)
+    through_sqlalchemy: list[str] = []
+    listen = event.listens_for(engine, "before_cursor_execute")
+    o = world.orgs
+    caf, msa = o["caf"].id, o["msa"].id  # read before listening: the fixture's objects reload
+    listen(lambda _c, _cur, statement, *_a: through_sqlalchemy.append(statement))
+
+    answers = Answers(
+        links=[
+            LinkAnswer(partner_organisation_id=caf, nature="formal", frames=["agreement"]),
+            LinkAnswer(partner_organisation_id=msa, nature="informal"),
+        ]
+    )
+    with Session(engine, expire_on_commit=False) as s:
+        r = detached_respondent(s, world.tokens["bruno"], {caf, msa})
+        assert r is not None
+        assert save(s, r, answers).ok
+        assert driver == ["SELECT", "WITH"]  # look-up, then response + links + tags at once
+        assert through_sqlalchemy == []
+
+        driver.clear()
+        assert save(s, r, answers).ok  # the draft saved again
+        assert driver == ["UPDATE", "WITH", "WITH"]  # row, old answers deleted, new written
+        assert through_sqlalchemy == []

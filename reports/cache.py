@@ -312,7 +312,7 @@ class GraphCache:
         self.max_entries = max_entries
         self._entries: OrderedDict[tuple, Entry] = OrderedDict()
         self._comparisons: dict[tuple, dict] = {}
-        self._frozen_figures: dict[tuple, dict] = {}
+        self._frozen_figures: dict[str, dict] = {}  # by frozen data version
         self._lock = threading.Lock()
         self.builds = 0  # graphs built (for tests and measurements)
 
@@ -322,24 +322,26 @@ class GraphCache:
             self._comparisons.clear()
             self._frozen_figures.clear()
 
-    def frozen_figures(self, session: Session, campaign: Campaign) -> dict | None:
+    def _keep(self, store: dict, key: Hashable, value: dict) -> dict:
+        """Remember `value` under `key` in one of the parsed-snapshot stores, the oldest
+        forgotten beyond max_entries; returns what the store holds (the first one stored)."""
+        with self._lock:
+            value = store.setdefault(key, value)
+            while len(store) > self.max_entries:
+                store.pop(next(iter(store)))
+        return value
+
+    def frozen_figures(self, session: Session, campaign: Campaign, version: str) -> dict | None:
         """The figures stored when `campaign` was frozen, parsed once per snapshot, without
         building its graph (the trend of a territory reads one per closed year); None when
-        it is not frozen."""
-        frozen_at = _frozen_at(session, campaign)
-        if frozen_at is None:
+        `version` (its data version) says it is not frozen."""
+        if not version.startswith(FROZEN):
             return None
-        key = (campaign.id, frozen_at)
         with self._lock:
-            if key in self._frozen_figures:
-                return self._frozen_figures[key]
+            if version in self._frozen_figures:
+                return self._frozen_figures[version]
         value = _stored_figures(session, campaign)
-        if value is not None:
-            with self._lock:
-                value = self._frozen_figures.setdefault(key, value)
-                while len(self._frozen_figures) > self.max_entries:
-                    self._frozen_figures.pop(next(iter(self._frozen_figures)))
-        return value
+        return None if value is None else self._keep(self._frozen_figures, version, value)
 
     def frozen_comparison(self, session: Session, before: Campaign, after: Campaign) -> dict | None:
         """The comparison stored with frozen `after` against `before` as frozen now, parsed
@@ -351,12 +353,7 @@ class GraphCache:
             if key in self._comparisons:
                 return self._comparisons[key]
         value = stored_comparison(session, before, after)
-        if value is not None:
-            with self._lock:
-                self._comparisons[key] = value
-                while len(self._comparisons) > self.max_entries:
-                    self._comparisons.pop(next(iter(self._comparisons)))
-        return value
+        return None if value is None else self._keep(self._comparisons, key, value)
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -386,8 +383,8 @@ class GraphCache:
                 if e._graph is None:
                     g = build_graph(session, campaign, flt)
                     nx.freeze(g)
-                    if version.startswith(FROZEN) and flt == NO_FILTER:
-                        e.stored_figures = _stored_figures(session, campaign)
+                    if flt == NO_FILTER:
+                        e.stored_figures = self.frozen_figures(session, campaign, version)
                     e._graph = g
                     with self._lock:
                         self.builds += 1
@@ -433,11 +430,12 @@ def all_figures(
 ) -> dict:
     """`figures.all_figures` of the cached graph, itself cached; for a frozen campaign
     unfiltered, the figures stored at close, with no graph built. Shared: do not modify."""
+    version = data_version(session, campaign)
     if flt == NO_FILTER:
-        stored = cache_for(session).frozen_figures(session, campaign)
+        stored = cache_for(session).frozen_figures(session, campaign, version)
         if stored is not None:
             return stored
-    return entry(session, campaign, flt).all_figures(betweenness_k)
+    return entry(session, campaign, flt, version).all_figures(betweenness_k)
 
 
 def compare(

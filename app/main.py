@@ -18,7 +18,7 @@ from starlette.routing import get_route_path
 
 from app.settings import Settings, get_settings
 from app.templating import templates
-from survey.db import make_engine
+from survey.db import autocommit, make_engine
 from survey.messages import pydantic_problems
 from survey.text import UNSTORABLE
 
@@ -92,8 +92,10 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.engine = engine or make_engine(
         settings.database_url, pool_size=settings.db_pool_size, lock_timeout_ms=LOCK_TIMEOUT_MS
     )
-    # Questionnaire API requests run on the event loop with PostgreSQL (questionnaire_api._run).
+    # Questionnaire API requests run on the event loop with PostgreSQL (questionnaire_api._run),
+    # their statements in autocommit: a first answer is two round trips, not four.
     app.state.inline_db = app.state.engine.dialect.name == "postgresql"
+    app.state.api_engine = autocommit(app.state.engine)
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     # HTML, JSON, SVG, CSS and JS go out gzip-compressed to clients that accept it (no proxy

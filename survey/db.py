@@ -76,6 +76,17 @@ def make_engine(
     return engine
 
 
+def autocommit(engine: Engine) -> Engine:
+    """`engine` with each statement in its own transaction on PostgreSQL (the same pool): no
+    BEGIN and COMMIT round trips around a request whose reads need no common snapshot (READ
+    COMMITTED gives each statement its own anyway) and whose write is one statement. A write
+    of several statements opens its transaction first (`survey.questionnaire._pg_begin`).
+    SQLite: `engine` itself."""
+    if engine.dialect.name != "postgresql":
+        return engine
+    return engine.execution_options(isolation_level="AUTOCOMMIT")
+
+
 # A pooled connection given back less than this many seconds ago is handed out again without
 # a ping. SQLAlchemy's `pool_pre_ping` pings on every checkout: one more round trip per
 # request, 3 to 4 % of a submission's CPU on the server and some on PostgreSQL's side

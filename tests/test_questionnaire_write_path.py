@@ -370,3 +370,160 @@ def test_postgresql_first_answer_and_resave_round_trips(engine, world, monkeypat
         assert save(s, r, answers).ok  # the draft saved again
         assert driver == ["UPDATE", "WITH", "WITH"]  # row, old answers deleted, new written
         assert through_sqlalchemy == []
+
+
+class _Wire:
+    """What the app's connections send to PostgreSQL, read from libpq's trace of each
+    connection while it is checked out of the pool (BEGIN and COMMIT included: the driver
+    sends them itself, no SQLAlchemy event sees them)."""
+
+    def __init__(self, engine, tmp_path) -> None:
+        from sqlalchemy import event
+
+        self.path = tmp_path / "libpq.trace"
+        self.file = self.path.open("w")
+
+        def out(dbapi_conn, _record, _proxy) -> None:
+            from psycopg.pq import Trace
+
+            dbapi_conn.pgconn.trace(self.file.fileno())
+            dbapi_conn.pgconn.set_trace_flags(Trace.SUPPRESS_TIMESTAMPS)
+
+        def back(dbapi_conn, _record) -> None:
+            dbapi_conn.pgconn.untrace()
+
+        event.listen(engine, "checkout", out)
+        event.listen(engine, "checkin", back)
+        self._remove = lambda: (
+            event.remove(engine, "checkout", out),
+            event.remove(engine, "checkin", back),
+        )
+
+    def read(self) -> dict[str, int]:
+        """Since the last read: the statements sent (extended or simple protocol), and the
+        BEGIN, COMMIT and ROLLBACK among them counted apart, by name."""
+        self.file.flush()
+        lines = self.path.read_text().splitlines()
+        self.file.truncate(0)
+        self.file.seek(0)
+        counts = {"statements": 0}
+        for line in lines:
+            sent = line.split("\t")
+            if sent[0] != "F" or sent[2] not in ("Execute", "Query"):
+                continue
+            text = sent[3].strip().strip('"') if sent[2] == "Query" else ""
+            key = text if text in ("BEGIN", "COMMIT", "ROLLBACK") else "statements"
+            counts[key] = counts.get(key, 0) + 1
+        return counts
+
+    def close(self) -> None:
+        self._remove()
+        self.file.close()
+
+
+@pytest.fixture
+def wire(engine, tmp_path):
+    w = _Wire(engine, tmp_path)
+    yield w
+    w.close()
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_api_first_answer_is_two_statements_without_begin_or_commit(client, world, wire):
+    """PostgreSQL, through the API: a first answer is the look-up and one write, each its own
+    transaction (autocommit: no BEGIN and COMMIT round trips); a re-save, three statements
+    that must go together, runs between one BEGIN and one COMMIT."""
+    o, token = world.orgs, world.tokens["bruno"]
+    answers = {"links": [{"partner_organisation_id": o["caf"].id, "nature": "formal",
+                          "practices": ["referral"]}]}  # fmt: skip
+    wire.read()
+    assert client.post(url(token, "/submit"), json=answers).status_code == 200
+    assert wire.read() == {"statements": 2}
+
+    assert client.put(url(token), json=answers).status_code == 200
+    assert wire.read() == {"statements": 4, "BEGIN": 1, "COMMIT": 1}
+
+
+def _failing_write(monkeypatch) -> None:
+    """The answers' write statement fails after what ran before it in the same save, as when
+    it waits for a lock longer than the app's lock_timeout: the app answers 503."""
+    from psycopg.errors import LockNotAvailable
+    from sqlalchemy.exc import OperationalError
+
+    from survey import questionnaire
+
+    def fail(*_args, **_kwargs):
+        raise OperationalError("WITH …", {}, LockNotAvailable("lock timeout"))
+
+    monkeypatch.setattr(questionnaire, "_pg_write", fail)
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_resave_failing_midway_keeps_the_previous_answer(client, session, world, monkeypatch):
+    """PostgreSQL in autocommit: a re-save updates the row and deletes the old answers before
+    writing the new ones. When the last statement fails, the first two are rolled back with
+    it: the answer stays as it was, links and all."""
+    o, token = world.orgs, world.tokens["bruno"]
+    first = {"years_in_post": "lt1", "links": [
+        {"partner_organisation_id": o["caf"].id, "nature": "formal", "practices": ["referral"]},
+        {"partner_organisation_id": o["msa"].id, "nature": "informal", "practices": ["referral"]},
+    ]}  # fmt: skip
+    assert client.post(url(token, "/submit"), json=first).status_code == 200
+    response = session.exec(
+        select(Response).where(Response.professional_id == world.pros["bruno"].id)
+    ).one()
+    before = _stored(session, response.id)
+    assert len(before["links"]) == 2
+
+    _failing_write(monkeypatch)
+    second = {"years_in_post": "1to3", "links": first["links"][:1]}
+    assert client.put(url(token), json=second).status_code == 503
+    session.expire_all()
+    assert _stored(session, response.id) == before
+    assert session.get(Response, response.id).years_in_post == "lt1"  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_first_answer_with_a_write_in_failing_proposes_nothing(client, session, world, monkeypatch):
+    """PostgreSQL in autocommit: a partner written in is proposed to the directory by its own
+    statement before the answers are written; when writing them fails, the proposal goes too."""
+    from survey.models import Organisation
+
+    _failing_write(monkeypatch)
+    answers = {"links": [{"write_in": {"name": "Épicerie solidaire du Bourg"},
+                          "nature": "informal", "practices": ["referral"]}]}  # fmt: skip
+    assert client.put(url(world.tokens["bruno"]), json=answers).status_code == 503
+    assert "Épicerie solidaire du Bourg" not in session.exec(select(Organisation.name)).all()
+    bruno = world.pros["bruno"].id
+    assert session.exec(select(Response).where(Response.professional_id == bruno)).all() == []
+
+
+def test_stored_answers_are_the_objects_model_construct_makes(engine, world):
+    """`save` builds the answers it returns without pydantic's `model_construct` walk: the same
+    objects (fields, fields set, dump) as `model_construct` of the same values."""
+    o = world.orgs
+    with Session(engine, expire_on_commit=False) as s:
+        r = detached_respondent(s, world.tokens["bruno"])
+        assert r is not None
+        sent = Answers(
+            function="CESF",
+            obstacles=["turnover", "lack_of_time"],
+            links=[
+                LinkAnswer(partner_organisation_id=o["caf"].id, nature="formal",
+                           frames=["agreement"], practices=["referral", "joint_visits"]),
+                LinkAnswer(partner_organisation_id=o["msa"].id, nature="informal",
+                           has_named_contact=True, contact_name="Mme Roux", quality=3),
+            ],
+        )  # fmt: skip
+        result = save(s, r, sent)
+    assert result.ok and result.stored is not None
+    stored = result.stored
+    links = [LinkAnswer.model_construct(**link.__dict__) for link in stored.links]
+    again = Answers.model_construct(**{**stored.__dict__, "links": links})
+    assert stored == again and stored.model_fields_set == again.model_fields_set
+    assert stored.model_dump() == again.model_dump()
+    for link, constructed in zip(stored.links, links, strict=True):
+        assert link.model_fields_set == constructed.model_fields_set == set(LinkAnswer.model_fields)
+        assert repr(link) == repr(constructed)
+    assert stored.obstacles == ["lack_of_time", "turnover"]  # the vocabulary's order
+    assert [lk.practices for lk in stored.links] == [["joint_visits", "referral"], []]

@@ -127,7 +127,9 @@ def _json(out: dict) -> Response:
 
 async def _run(request: Request, work: Callable[[Session], Response]) -> Response:
     """Run `work` with a session of its own, which keeps loaded objects after commit
-    (`expire_on_commit=False`) so that the answer is built without reloading them.
+    (`expire_on_commit=False`) so that the answer is built without reloading them. On
+    PostgreSQL its statements run in autocommit (`survey.db.autocommit`): a first answer is
+    the look-up and one write, with no BEGIN and COMMIT between them.
 
     On PostgreSQL the work runs right here, on the event loop: these requests are a few
     milliseconds of CPU and bounded waits (indexed statements; the app's connections have a
@@ -138,7 +140,7 @@ async def _run(request: Request, work: Callable[[Session], Response]) -> Respons
     the event loop stays free."""
 
     def run() -> Response:
-        with Session(request.app.state.engine, expire_on_commit=False) as session:
+        with Session(request.app.state.api_engine, expire_on_commit=False) as session:
             return work(session)
 
     if request.app.state.inline_db:

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The write path against its limit, back to back in one run (PostgreSQL only):
 #   1. bench/load.py --flow submit: the API submission of 15 partners through the whole web
-#      stack (`carte serve --workers W`, C concurrent respondents, closed loop);
+#      stack (`carte serve --workers W`, C concurrent respondents, closed loop), with the
+#      answers whose rows bench/submit_limit.sql writes (`--answers limit`: 15 links, 30 tag
+#      rows; ANSWERS=varied sends the bench's spread of answers, about 70 tag rows);
 #   2. pgbench with bench/submit_limit.sql: the same rows written as plain SQL, C clients,
 #      on the same database right after, for the same duration;
 # then both rates and their ratio (web / pgbench), and the CPU each spent per submission
@@ -10,7 +12,7 @@
 # than from pgbench's 32 backends); CPU per submission holds when the machine is shared.
 #
 #   bench/limit.sh [database]            # default carte_limit, created if missing (emptied)
-#   DURATION=20 CONCURRENCY=32 WORKERS=2 RUNS=3 bench/limit.sh carte_limit
+#   DURATION=20 CONCURRENCY=32 WORKERS=2 RUNS=3 ANSWERS=limit bench/limit.sh carte_limit
 #
 # Everything on 127.0.0.1 (PGHOST/PGPORT/PGUSER, default 127.0.0.1:5432, postgres). The
 # database is dedicated to the bench: load.py empties it and migrates it to the head.
@@ -22,6 +24,7 @@ DURATION=${DURATION:-20}
 CONCURRENCY=${CONCURRENCY:-32}
 WORKERS=${WORKERS:-2}
 RUNS=${RUNS:-1}
+ANSWERS=${ANSWERS:-limit}
 # Enough respondents that the run ends on DURATION, not for want of respondents.
 RESPONDENTS=${RESPONDENTS:-$((DURATION * 600))}
 export PGHOST=${PGHOST:-127.0.0.1} PGPORT=${PGPORT:-5432} PGUSER=${PGUSER:-postgres}
@@ -40,9 +43,9 @@ fi
 
 web_rates=() sql_rates=() cpu_ratios=()
 for run in $(seq 1 "$RUNS"); do
-    echo "== run $run/$RUNS: $(date -u '+%Y-%m-%d %H:%M:%S') UTC, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+    echo "== run $run/$RUNS: $(date -u '+%Y-%m-%d %H:%M:%S') UTC, load average $(cut -d' ' -f1-3 /proc/loadavg), answers $ANSWERS"
     # 1. The web stack (load.py empties the database, migrates it, prepares the territory).
-    "$PY" -m bench.load --url "$URL" --flow submit --workers "$WORKERS" \
+    "$PY" -m bench.load --url "$URL" --flow submit --answers "$ANSWERS" --workers "$WORKERS" \
         --concurrency "$CONCURRENCY" --respondents "$RESPONDENTS" --duration "$DURATION" \
         --json "$OUT/load.json" | sed 's/^/  load: /'
     web=$("$PY" -c 'import json, sys; print("%.1f" % json.load(open(sys.argv[1]))["submissions_per_s"])' "$OUT/load.json")

@@ -94,6 +94,7 @@ class LoadWorld:
     jobs: list[Job]
     carried: int = 0  # partners each respondent carries from the 2025 campaign
     previous_campaign_id: int | None = None
+    answers: str = "varied"  # what respondents send: ANSWER_SHAPES
 
 
 def prepare(
@@ -270,15 +271,53 @@ def _previous_campaign(
     return campaign.id
 
 
+# What respondents send (`answers_for(shape=…)`, `bench.load --answers`):
+# - varied: a spread of answers (frames, channels, 1 to 3 practices, some thématiques, two
+#   obstacles): 15 links and about 70 tag rows a submission;
+# - limit: the rows `bench/submit_limit.sql` writes, for the ratio to pgbench: 15 informal,
+#   monthly links of quality 3 with two practices each (referral, mutual_information), 30 tag
+#   rows, no obstacle. Comparing the varied answers with that script compared 70 tag rows and
+#   two obstacles against 30 tag rows.
+ANSWER_SHAPES = ("varied", "limit")
+LIMIT_PRACTICES = ["referral", "mutual_information"]
+
+
 def answers_for(
-    job: Job, organisation_ids: list[int], variant: str, partners: int = PARTNERS
+    job: Job,
+    organisation_ids: list[int],
+    variant: str,
+    partners: int = PARTNERS,
+    shape: str = "varied",
 ) -> dict:
     """The answers a respondent sends: deterministic per (professional, variant), complete,
     `partners` partners (15) other than their own structure. The draft and the final answers
-    differ, so a stored response tells which of the two it holds."""
+    differ, so a stored response tells which of the two it holds. `shape`: ANSWER_SHAPES."""
     rng = random.Random(f"{job.professional_id}:{variant}")
     pool = [o for o in organisation_ids if o != job.organisation_id]
     partners = rng.sample(pool, min(partners, len(pool)))
+    if shape == "limit":
+        return {
+            "function": "Conseillère",
+            "years_in_post": None,
+            "declared_partner_count": len(partners),
+            "links": [
+                {
+                    "partner_organisation_id": org_id,
+                    "status": "new",
+                    "nature": "informal",
+                    "frequency": "monthly",
+                    "frames": [],
+                    "channels": [],
+                    "practices": list(LIMIT_PRACTICES),
+                    "thematiques": [],
+                    "has_named_contact": False,
+                    "quality": 3,
+                }
+                for org_id in partners
+            ],
+            "obstacles": [],
+            "comment": f"Réponse {variant} de banc de charge.",
+        }
     out_links = []
     for org_id in partners:
         nature = rng.choice(list(vocab.NATURES))
@@ -778,6 +817,7 @@ async def _respondent(
     run: Run,
     carried: int = 0,
     gzip: bool = False,
+    shape: str = "varied",
 ) -> Outcome:
     out = Outcome(job)
     if flow in ("page", "review"):
@@ -795,8 +835,9 @@ async def _respondent(
     url = f"/api/v1/questionnaire/{job.token}"
     steps: list[tuple[str, str, str, dict | None]] = []
     if flow == "full":
-        steps += [("get", "GET", url, None), ("put", "PUT", url, answers_for(job, orgs, "draft"))]
-    steps.append(("submit", "POST", url + "/submit", answers_for(job, orgs, "final")))
+        draft = answers_for(job, orgs, "draft", shape=shape)
+        steps += [("get", "GET", url, None), ("put", "PUT", url, draft)]
+    steps.append(("submit", "POST", url + "/submit", answers_for(job, orgs, "final", shape=shape)))
     conn = Connection(host, port)
     try:
         for kind, method, path, body in steps:
@@ -850,6 +891,7 @@ async def drive(
     rate: float | None = None,
     carried: int = 0,
     gzip: bool = False,
+    shape: str = "varied",
 ) -> Run:
     """C concurrent respondents over `jobs`, each job at most once, until done or `duration`.
 
@@ -877,7 +919,9 @@ async def drive(
                 job = queue.get_nowait()
             except asyncio.QueueEmpty:
                 return
-            outcome = await _respondent(host, port, job, organisation_ids, flow, run, carried, gzip)
+            outcome = await _respondent(
+                host, port, job, organisation_ids, flow, run, carried, gzip, shape
+            )
             run.outcomes.append(outcome)
             if progress is not None and "submit" in outcome.acked:
                 progress["submit"] += 1
@@ -889,7 +933,9 @@ async def drive(
         async with slots:
             in_flight += 1
             run.most_in_flight = max(run.most_in_flight, in_flight)
-            outcome = await _respondent(host, port, job, organisation_ids, flow, run, carried, gzip)
+            outcome = await _respondent(
+                host, port, job, organisation_ids, flow, run, carried, gzip, shape
+            )
             in_flight -= 1
         run.outcomes.append(outcome)
         if progress is not None and "submit" in outcome.acked:
@@ -1025,8 +1071,9 @@ def check_database(engine: Engine, t: LoadWorld, outcomes: list[Outcome]) -> lis
     problems: list[str] = []
     for pro_id, st in stored.items():
         job = by_pro[pro_id]
-        final = tuple(sorted(signature(answers_for(job, t.organisation_ids, "final"))))
-        draft = tuple(sorted(signature(answers_for(job, t.organisation_ids, "draft"))))
+        final = answers_for(job, t.organisation_ids, "final", shape=t.answers)
+        draft = answers_for(job, t.organisation_ids, "draft", shape=t.answers)
+        final, draft = (tuple(sorted(signature(a))) for a in (final, draft))
         if st.status == "submitted" and (st.links != final or not st.submitted_at_set):
             problems.append(f"professional {pro_id}: submitted but not the final answers")
         elif st.status == "draft" and (st.links != draft or st.submitted_at_set):
@@ -1214,11 +1261,20 @@ def main(argv: list[str] | None = None) -> int:
         type=float,
         help="open loop: respondents arriving per second (default: closed loop, saturation)",
     )
+    p.add_argument(
+        "--answers",
+        choices=ANSWER_SHAPES,
+        default="varied",
+        help="varied: a spread of answers (about 70 tag rows a submission); limit: the rows of "
+        "bench/submit_limit.sql (30 tag rows, for the ratio to pgbench)",
+    )
     p.add_argument("--server", choices=["carte", "uvicorn"], default="carte")
     p.add_argument("--json", type=Path, help="also write the results here")
     args = p.parse_args(argv)
     if args.carried and args.flow != "page":
         p.error("--carried goes with --flow page")
+    if args.answers != "varied" and args.flow == "page":
+        p.error("--answers limit goes with the API flows (full, submit)")
     if args.carried >= args.structures:
         p.error("--carried must be below --structures (partners other than one's own)")
 
@@ -1228,6 +1284,7 @@ def main(argv: list[str] | None = None) -> int:
     engine = make_engine(args.url)
     t0 = time.perf_counter()
     territory = prepare(engine, secret, args.respondents, args.structures, carried=args.carried)
+    territory.answers = args.answers
     print(
         f"prepared {args.respondents} respondents"
         + (f", each carrying {args.carried} partners from 2025" if args.carried else "")
@@ -1296,6 +1353,7 @@ def main(argv: list[str] | None = None) -> int:
                 rate=args.rate,
                 carried=args.carried,
                 gzip=args.gzip,
+                shape=territory.answers,
             )
         )
         cpu_after = cpu_by_group(server.process.pid, database)

@@ -2,7 +2,7 @@
 
 `bench/limit.sh` gives the rates, which need a machine left to the bench; this gives the
 server's own CPU per submission (the ASGI app called directly, as uvicorn calls it, on the
-same world and answers as `bench.load --flow submit`), which holds better on a shared
+same world and answers as `bench.load --flow submit --answers limit`, `bench/limit.sh`), which holds better on a shared
 machine and tells two versions of the code apart minutes apart:
 
     .venv/bin/python -m bench.submit_cpu --url postgresql+psycopg://postgres@127.0.0.1/carte_cpu
@@ -25,7 +25,7 @@ import statistics
 import time
 from pathlib import Path
 
-from bench.load import answers_for, prepare, reset_database
+from bench.load import ANSWER_SHAPES, answers_for, prepare, reset_database
 from survey.db import make_engine
 
 
@@ -71,6 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--rounds", type=int, default=8)
     p.add_argument("--chunk", type=int, default=50, help="submissions per round")
     p.add_argument("--profile", type=int, default=0, help="cProfile: print this many functions")
+    p.add_argument("--answers", choices=ANSWER_SHAPES, default="limit", help="bench.load --answers")
     args = p.parse_args(argv)
 
     from app.main import create_app
@@ -86,7 +87,9 @@ def main(argv: list[str] | None = None) -> int:
     bodies = [
         (
             f"/api/v1/questionnaire/{job.token}/submit",
-            json.dumps(answers_for(job, world.organisation_ids, "final")).encode(),
+            json.dumps(
+                answers_for(job, world.organisation_ids, "final", shape=args.answers)
+            ).encode(),
         )
         for job in world.jobs
     ]

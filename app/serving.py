@@ -12,10 +12,13 @@ docs/performance.md, « The write path against its limit »).
 
 from __future__ import annotations
 
+import asyncio
 import socket
 from inspect import signature
+from typing import Any
 
 import uvicorn
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 # Seconds a worker may take to answer the supervisor before it is killed and replaced. The
 # default (5 s) is shorter than the app's first import on a loaded 2-CPU machine; a worker
@@ -40,6 +43,68 @@ class TcpConfig(uvicorn.Config):
         return tcp
 
 
+class OneSendPerTurn:
+    """A connection's transport whose writes made in one turn of the event loop leave in one
+    send, at the end of that turn.
+
+    uvicorn writes a response's status line and headers, then its body, each with its own
+    send: two system calls, and on loopback or a LAN two wake-ups of the client for one
+    answer. Profiled under bench/limit.sh, those sends were the largest share of a worker's
+    CPU (docs/performance.md). Everything else is the transport's own; closing sends what
+    waits first, aborting drops it."""
+
+    def __init__(self, transport: asyncio.Transport, loop: asyncio.AbstractEventLoop) -> None:
+        self._transport = transport
+        self._loop = loop
+        self._pending: list[bytes] = []
+
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        if not data:
+            return
+        if not self._pending:
+            self._loop.call_soon(self._send)
+        self._pending.append(bytes(data))
+
+    def writelines(self, lines: Any) -> None:
+        for data in lines:
+            self.write(data)
+
+    def _send(self) -> None:
+        if not self._pending:
+            return
+        data = self._pending[0] if len(self._pending) == 1 else b"".join(self._pending)
+        self._pending = []
+        if not self._transport.is_closing():
+            self._transport.write(data)
+
+    def get_write_buffer_size(self) -> int:
+        return self._transport.get_write_buffer_size() + sum(map(len, self._pending))
+
+    def write_eof(self) -> None:
+        self._send()
+        self._transport.write_eof()
+
+    def close(self) -> None:
+        self._send()
+        self._transport.close()
+
+    def abort(self) -> None:
+        self._pending = []
+        self._transport.abort()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._transport, name)
+
+
+class HttpToolsOneSend(HttpToolsProtocol):
+    """uvicorn's httptools protocol on a `OneSendPerTurn` transport: a response leaves in one
+    send when its headers and body are written in the same turn (every response of the app
+    but a large file's, whose chunks follow their reads)."""
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(OneSendPerTurn(transport, self.loop))  # type: ignore[arg-type]
+
+
 def config(host: str, port: int, workers: int) -> TcpConfig:
     """The settings `carte serve` runs with."""
     return TcpConfig(
@@ -49,6 +114,7 @@ def config(host: str, port: int, workers: int) -> TcpConfig:
         port=port,
         workers=workers,
         proxy_headers=True,
+        http=HttpToolsOneSend,
         timeout_worker_healthcheck=WORKER_HEALTHCHECK_S,
     )
 

@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddleware
 from starlette.routing import get_route_path
 
+from app.logs import hide_link_tokens, redacted
 from app.settings import Settings, get_settings
 from app.templating import templates
 from survey.db import autocommit, make_engine
@@ -87,6 +88,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         docs_url=None,
         redoc_url=None,
     )
+    hide_link_tokens()
     app.state.settings = settings
     app.state.secret = settings.resolved_secret()
     app.state.engine = engine or make_engine(
@@ -157,7 +159,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     async def _busy(request: Request, exc: OperationalError):
         if not is_busy(exc):
             return await _unexpected(request, exc)
-        log.warning("Database busy on %s: %s", request.url.path, exc.orig)
+        log.warning("Database busy on %s: %s", redacted(request.url.path), exc.orig)
         headers = {"Retry-After": "5"}
         if _wants_json(request):
             return JSONResponse({"detail": BUSY}, status_code=503, headers=headers)
@@ -169,14 +171,14 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     async def _refused_text(request: Request, exc: DataError):
         if not is_refused_text(exc):
             return await _unexpected(request, exc)
-        log.warning("Text refused by the database on %s: %s", request.url.path, exc.orig)
+        log.warning("Text refused by the database on %s: %s", redacted(request.url.path), exc.orig)
         if _wants_json(request):
             return JSONResponse({"detail": UNSTORABLE}, status_code=400)
         return _error_page(request, 400, UNSTORABLE)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception):  # pragma: no cover - last resort
-        log.exception("Unexpected error on %s", request.url.path)
+        log.exception("Unexpected error on %s", redacted(request.url.path))
         message = "Une erreur inattendue s'est produite. Rien n'a été enregistré ; réessayez."
         if _wants_json(request):
             return JSONResponse({"detail": message}, status_code=500)

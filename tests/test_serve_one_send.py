@@ -8,8 +8,8 @@ import asyncio
 import socket
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
-import pytest
 import uvicorn
 
 from app import serving
@@ -50,56 +50,63 @@ class _Transport:
         return {"peername": ("127.0.0.1", 5555)}.get(name, default)
 
 
-def _turn(loop: asyncio.AbstractEventLoop) -> None:
-    """Let the loop run what was scheduled with call_soon."""
-    loop.run_until_complete(asyncio.sleep(0))
+def _in_own_loop(test) -> None:
+    """Run the coroutine function `test` on an event loop of its own, in a thread of its own:
+    the browser tests may leave an event loop running in this one."""
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, test()).result(timeout=30)
 
 
-@pytest.fixture
-def loop():
-    loop = asyncio.new_event_loop()
-    yield loop
-    loop.close()
+async def _turn() -> None:
+    """Let the loop run what was scheduled with call_soon before now."""
+    await asyncio.sleep(0)
 
 
-def test_writes_of_one_turn_leave_in_one_send_in_order(loop):
-    t = _Transport()
-    w = OneSendPerTurn(t, loop)  # type: ignore[arg-type]
-    w.write(b"HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\n")
-    w.write(b"")
-    w.write(memoryview(b"hello"))
-    assert t.sent == [] and w.get_write_buffer_size() == 7 + 38 + 5
-    _turn(loop)
-    assert t.sent == [b"HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nhello"]
-    w.writelines([b"a", b"b"])
-    _turn(loop)
-    w.write(b"c")
-    _turn(loop)
-    assert t.sent[1:] == [b"ab", b"c"]
-    assert w.get_extra_info("peername") == ("127.0.0.1", 5555)  # the rest is the transport's
+def test_writes_of_one_turn_leave_in_one_send_in_order():
+    async def test() -> None:
+        t = _Transport()
+        w = OneSendPerTurn(t, asyncio.get_running_loop())  # type: ignore[arg-type]
+        w.write(b"HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\n")
+        w.write(b"")
+        w.write(memoryview(b"hello"))
+        assert t.sent == [] and w.get_write_buffer_size() == 7 + 38 + 5
+        await _turn()
+        assert t.sent == [b"HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nhello"]
+        w.writelines([b"a", b"b"])
+        await _turn()
+        w.write(b"c")
+        await _turn()
+        assert t.sent[1:] == [b"ab", b"c"]
+        assert w.get_extra_info("peername") == ("127.0.0.1", 5555)  # the rest: the transport's
+
+    _in_own_loop(test)
 
 
-def test_close_sends_what_waits_first_and_abort_drops_it(loop):
-    t = _Transport()
-    w = OneSendPerTurn(t, loop)  # type: ignore[arg-type]
-    w.write(b"last words")
-    w.close()
-    assert t.events == ["write", "close"] and t.sent == [b"last words"]
-    _turn(loop)  # the scheduled send finds nothing more
-    assert t.sent == [b"last words"]
+def test_close_sends_what_waits_first_and_abort_drops_it():
+    async def test() -> None:
+        loop = asyncio.get_running_loop()
+        t = _Transport()
+        w = OneSendPerTurn(t, loop)  # type: ignore[arg-type]
+        w.write(b"last words")
+        w.close()
+        assert t.events == ["write", "close"] and t.sent == [b"last words"]
+        await _turn()  # the scheduled send finds nothing more
+        assert t.sent == [b"last words"]
 
-    t = _Transport()
-    w = OneSendPerTurn(t, loop)  # type: ignore[arg-type]
-    w.write(b"half")
-    w.write_eof()
-    assert t.events == ["write", "eof"]
+        t = _Transport()
+        w = OneSendPerTurn(t, loop)  # type: ignore[arg-type]
+        w.write(b"half")
+        w.write_eof()
+        assert t.events == ["write", "eof"]
 
-    t = _Transport()
-    w = OneSendPerTurn(t, loop)  # type: ignore[arg-type]
-    w.write(b"never")
-    w.abort()
-    _turn(loop)
-    assert t.events == ["abort"] and t.sent == []
+        t = _Transport()
+        w = OneSendPerTurn(t, loop)  # type: ignore[arg-type]
+        w.write(b"never")
+        w.abort()
+        await _turn()
+        assert t.events == ["abort"] and t.sent == []
+
+    _in_own_loop(test)
 
 
 def test_carte_serve_uses_it():

@@ -26,7 +26,7 @@ WORKERS=${WORKERS:-2}
 RUNS=${RUNS:-1}
 ANSWERS=${ANSWERS:-limit}
 # Enough respondents that the run ends on DURATION, not for want of respondents.
-RESPONDENTS=${RESPONDENTS:-$((DURATION * 600))}
+RESPONDENTS=${RESPONDENTS:-$((DURATION * 1200))}
 export PGHOST=${PGHOST:-127.0.0.1} PGPORT=${PGPORT:-5432} PGUSER=${PGUSER:-postgres}
 case $PGHOST in 127.0.0.1 | localhost | ::1) ;; *) echo "loopback only (PGHOST=$PGHOST)" >&2; exit 2 ;; esac
 

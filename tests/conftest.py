@@ -140,10 +140,15 @@ def live_server(app):
     """The app served by uvicorn on a free loopback port, for the real browser."""
     import uvicorn
 
+    from app.serving import HttpToolsOneSend
+
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    # carte serve's protocol (one send per response): the browser tests go through it.
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, http=HttpToolsOneSend, log_level="warning")
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10

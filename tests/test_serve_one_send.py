@@ -6,11 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
-import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
-
-import uvicorn
 
 from app import serving
 from app.main import STATIC_DIR
@@ -126,10 +122,11 @@ def _read_response(sock: socket.socket, buffered: bytearray) -> tuple[int, dict,
     return int(lines[0].split()[1]), headers, rest[:size]
 
 
-def test_responses_through_the_server_are_whole_and_one_send_each(app, monkeypatch):
-    """The app served with carte's protocol on loopback: a page, JSON, a 404 and the largest
-    static file, one after the other on one kept-alive connection, whole and in order; a
-    page and a JSON answer each went out in one send (headers and body together)."""
+def test_responses_through_the_server_are_whole_and_one_send_each(live_server, monkeypatch):
+    """The app served with carte's protocol on loopback (the browser tests' server): a page,
+    JSON, a 404 and the largest static file, one after the other on one kept-alive
+    connection, whole and in order; a page and a JSON answer each went out in one send
+    (headers and body together)."""
     sends: list[int] = []
     real_send = OneSendPerTurn._send
 
@@ -139,36 +136,22 @@ def test_responses_through_the_server_are_whole_and_one_send_each(app, monkeypat
         real_send(self)
 
     monkeypatch.setattr(OneSendPerTurn, "_send", counting)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, http=HttpToolsOneSend, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    try:
-        css = max(STATIC_DIR.rglob("*.css"), key=lambda p: p.stat().st_size)
-        paths = ["/login", "/api/v1/questionnaire/" + "x" * 32, "/nowhere", "/static/"
-                 + css.relative_to(STATIC_DIR).as_posix(), "/login"]  # fmt: skip
-        with socket.create_connection(("127.0.0.1", port), timeout=10) as c:
-            buffered = bytearray()
-            got = []
-            for path in paths:
-                sends.clear()
-                c.sendall(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
-                got.append((*_read_response(c, buffered), list(sends)))
-        (login, _, page, one), (api, api_h, body, two) = got[0], got[1]
-        assert login == 200 and b"<form" in page and one == [2]  # headers + body, one send
-        assert api == 404 and api_h["content-type"] == "application/json" and two == [2]
-        assert body.startswith(b'{"detail"')
-        assert got[2][0] == 404
-        static_status, _, static_body, _ = got[3]
-        assert static_status == 200 and static_body == css.read_bytes()
-        assert got[4][0] == 200 and b"<form" in got[4][2]  # the connection still answers
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    port = int(live_server.rsplit(":", 1)[1])
+    css = max(STATIC_DIR.rglob("*.css"), key=lambda p: p.stat().st_size)
+    paths = ["/login", "/api/v1/questionnaire/" + "x" * 32, "/nowhere", "/static/"
+             + css.relative_to(STATIC_DIR).as_posix(), "/login"]  # fmt: skip
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as c:
+        buffered = bytearray()
+        got = []
+        for path in paths:
+            sends.clear()
+            c.sendall(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
+            got.append((*_read_response(c, buffered), list(sends)))
+    (login, _, page, one), (api, api_h, body, two) = got[0], got[1]
+    assert login == 200 and b"<form" in page and one == [2]  # headers + body, one send
+    assert api == 404 and api_h["content-type"] == "application/json" and two == [2]
+    assert body.startswith(b'{"detail"')
+    assert got[2][0] == 404
+    static_status, _, static_body, _ = got[3]
+    assert static_status == 200 and static_body == css.read_bytes()
+    assert got[4][0] == 200 and b"<form" in got[4][2]  # the connection still answers

@@ -67,7 +67,8 @@ tests_for() {
       echo tests/reports/test_compare.py tests/test_bite_compare.py ;;
     survey/questionnaire.py)
       echo tests/test_questionnaire_rules.py tests/test_questionnaire_stored.py \
-        tests/test_questionnaire_api.py tests/test_bite_questionnaire.py ;;
+        tests/test_questionnaire_api.py tests/test_questionnaire_write_path.py \
+        tests/test_bite_questionnaire.py ;;
     *) echo "Module inconnu : $1" >&2; return 1 ;;
   esac
 }

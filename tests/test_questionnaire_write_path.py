@@ -522,6 +522,9 @@ def test_stored_answers_are_the_objects_model_construct_makes(engine, world):
     again = Answers.model_construct(**{**stored.__dict__, "links": links})
     assert stored == again and stored.model_fields_set == again.model_fields_set
     assert stored.model_dump() == again.model_dump()
+    for built in (stored, *stored.links):  # nothing more in them than model_construct puts
+        assert list(vars(built)) == list(type(built).model_fields)
+        assert built.__pydantic_private__ is None and built.__pydantic_extra__ is None
     for link, constructed in zip(stored.links, links, strict=True):
         assert link.model_fields_set == constructed.model_fields_set == set(LinkAnswer.model_fields)
         assert repr(link) == repr(constructed)

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import dataclasses
 import re
-import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TypeVar
@@ -26,6 +25,7 @@ from urllib.parse import parse_qsl
 from pydantic import ValidationError
 
 from survey import fields
+from survey.directory import normalize_name
 from survey.messages import pydantic_message
 from survey.questionnaire import MAX_LINKS, Answers, LinkAnswer, Problem
 from survey.text import forbidden_character
@@ -245,10 +245,7 @@ def _or_none(value: str) -> str | None:
 def search_key(text: str) -> str:
     """How a typed partner name is compared with the directory: case, accents, dashes,
     apostrophes and spaces do not matter."""
-    plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
-    for sign in "-'’—–()":
-        plain = plain.replace(sign, " ")
-    return " ".join(plain.split())
+    return normalize_name(text)
 
 
 def _resolve_search(

@@ -14,7 +14,6 @@ Rules:
 from __future__ import annotations
 
 import json
-import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Annotated, Any, Literal, NamedTuple, TypeVar
@@ -44,6 +43,7 @@ from sqlmodel import Session, col, select
 
 from survey import fields, tagbits, vocab
 from survey.db import insert_rows, stored_id, table_of
+from survey.directory import normalize_name
 from survey.links import hash_token, well_formed
 from survey.messages import CHOICES, not_a_choice
 from survey.models import (
@@ -573,11 +573,6 @@ def current_answers(session: Session, r: Respondent) -> tuple[Answers, str]:
 # --- checking --------------------------------------------------------------------------
 
 
-def _norm(name: str) -> str:
-    text = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
-    return " ".join(text.replace("-", " ").replace("'", " ").split())
-
-
 def _check_codes(problems: list[Problem], path: str, values: list[str], allowed) -> None:
     for v in values:
         if v not in allowed:
@@ -664,7 +659,7 @@ def check(
                 continue
             if a.write_in.type not in vocab.ORG_TYPES:
                 problems.append(Problem(f"{p}.write_in.type", CHOICES["type"]))
-            key: tuple = ("write_in", _norm(a.write_in.name))
+            key: tuple = ("write_in", normalize_name(a.write_in.name))
         else:
             org = partners.get(a.partner_organisation_id)
             if org is None or org.status in ("archived", "merged"):
@@ -748,14 +743,14 @@ def warnings_for(answers: Answers) -> list[str]:
 def _partner_for_write_in(session: Session, r: Respondent, w: WriteIn) -> tuple[int, str]:
     """Reuse a structure of the same name in the territory, or propose a new one: its id and
     name."""
-    wanted = _norm(w.name)
+    wanted = normalize_name(w.name)
     for org_id, name in session.exec(
         select(Organisation.id, Organisation.name).where(
             Organisation.territory_id == r.territory.id,
             col(Organisation.status).in_(["active", "proposed"]),
         )
     ):
-        if org_id is not None and _norm(name) == wanted:
+        if org_id is not None and normalize_name(name) == wanted:
             return org_id, name
     org = Organisation(
         territory_id=stored_id(r.territory),

@@ -351,3 +351,58 @@ def test_migration_0006_freezes_the_campaigns_already_closed(fresh_url):
                 assert dict(build_graph(s, c).nodes(data="name")) == names[c.year]
     finally:
         engine.dispose()
+
+
+def test_migration_0011_keys_zone_communes_with_every_letter(fresh_url):
+    """Zone communes keyed by the old fold (letters left non-ASCII dropped, « ’ » gluing words)
+    are keyed again by today's `normalize_name`; two communes of one zone folding alike keep
+    one row; the downgrade gives the old keys back."""
+    from survey.directory import normalize_name
+
+    migrate.upgrade(fresh_url, "0010")
+    _load_demo(fresh_url)
+    old = {  # commune: its key before 0011
+        "Œuilly": "uilly",
+        "Saint-Martin-d’Ardèche": "saint martin dardeche",
+        "Москва": "",
+        "Guéret": "gueret",
+        "L'Oeuvre": "l oeuvre",
+        "L’Œuvre": "luvre",  # folds like « L'Oeuvre » from 0011 on: one of the two stays
+    }
+    engine = make_engine(fresh_url)
+    try:
+        with engine.begin() as conn:
+            zone = conn.execute(
+                text(
+                    "INSERT INTO zone (territory_id, name, kind, created_at) SELECT min(id), "
+                    "'Zone test', 'utas', '2026-01-02 10:00:00' FROM territory RETURNING id"
+                )
+            ).scalar_one()
+            for commune, key in old.items():
+                conn.execute(
+                    text("INSERT INTO zonecommune (zone_id, key, commune) VALUES (:z, :k, :c)"),
+                    {"z": zone, "k": key, "c": commune},
+                )
+
+        def keys() -> dict[str, str]:
+            with engine.connect() as conn:
+                rows = conn.execute(
+                    text("SELECT commune, key FROM zonecommune WHERE zone_id = :z"), {"z": zone}
+                )
+                return dict(rows.all())
+
+        migrate.upgrade(fresh_url, "0011")
+        after = keys()
+        assert after == {
+            "Œuilly": "oeuilly",
+            "Saint-Martin-d’Ardèche": "saint martin d ardeche",
+            "Москва": "москва",
+            "Guéret": "gueret",
+            "L'Oeuvre": "l oeuvre",
+        }
+        assert all(normalize_name(c) == k for c, k in after.items())
+
+        migrate.downgrade(fresh_url, "0010")
+        assert keys() == {c: k for c, k in old.items() if c != "L’Œuvre"}
+    finally:
+        engine.dispose()

@@ -1,0 +1,66 @@
+"""zone commune keys folded for every script
+
+`ZoneCommune.key` is a commune's name folded by `survey.directory.normalize_name`, which
+structures' communes are matched on. The fold used to drop every letter left non-ASCII after
+removing accents: « Œ » vanished (« Œuilly » keyed « uilly »), a name in another script keyed
+« », and a typographic apostrophe glued words (« d’Ardèche » keyed « dardeche », while
+« d'Ardèche » keyed « d ardeche »). Keys are computed again with the fold of today; two
+communes of one zone folding alike keep one row (the first by name).
+
+Revision ID: 0011
+Revises: 0010
+Create Date: 2026-12-02 03:45:00.000000
+
+"""
+
+import unicodedata
+from collections.abc import Callable, Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+from survey.directory import normalize_name
+
+# revision identifiers, used by Alembic.
+revision: str = "0011"
+down_revision: str | Sequence[str] | None = "0010"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+_zone_commune = sa.table(
+    "zonecommune", sa.column("zone_id", sa.Integer), sa.column("key"), sa.column("commune")
+)
+
+
+def _rekey(fold: Callable[[str], str]) -> None:
+    conn = op.get_bind()
+    rows = conn.execute(
+        sa.select(_zone_commune.c.zone_id, _zone_commune.c.commune).order_by(
+            _zone_commune.c.zone_id, _zone_commune.c.commune
+        )
+    ).all()
+    kept: dict[tuple[int, str], str] = {}
+    for zone_id, commune in rows:
+        kept.setdefault((zone_id, fold(commune)), commune)
+    conn.execute(sa.delete(_zone_commune))
+    if kept:
+        conn.execute(
+            sa.insert(_zone_commune),
+            [{"zone_id": z, "key": k, "commune": c} for (z, k), c in kept.items()],
+        )
+
+
+def upgrade() -> None:
+    _rekey(normalize_name)
+
+
+def _ascii_fold(name: str) -> str:
+    """The fold before this revision."""
+    text = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
+    for ch in "-'’.,()/":
+        text = text.replace(ch, " ")
+    return " ".join(text.split())
+
+
+def downgrade() -> None:
+    _rekey(_ascii_fold)

@@ -833,10 +833,9 @@ async def _respondent(
     run: Run,
     carried: int = 0,
     gzip: bool = False,
-    shape: str = "varied",
     steps: list[Step] | None = None,
 ) -> Outcome:
-    """One respondent's requests; the API flows send `steps` when given (`api_steps`)."""
+    """One respondent's requests; the API flows send `steps` (`api_steps`)."""
     out = Outcome(job)
     if flow in ("page", "review"):
         conn = Connection(host, port, gzip=gzip)
@@ -852,7 +851,7 @@ async def _respondent(
         return out
     conn = Connection(host, port)
     try:
-        for kind, method, path, payload in steps or api_steps(job, orgs, flow, shape):
+        for kind, method, path, payload in steps or ():
             started = time.perf_counter()
             try:
                 status, content = await conn.request(method, path, payload)
@@ -935,10 +934,10 @@ async def drive(
                 job = queue.get_nowait()
             except asyncio.QueueEmpty:
                 return
+            steps = prepared.get(job.professional_id)
             outcome = await _respondent(
-                host, port, job, organisation_ids, flow, run, carried, gzip, shape,
-                prepared.get(job.professional_id),
-            )  # fmt: skip
+                host, port, job, organisation_ids, flow, run, carried, gzip, steps
+            )
             run.outcomes.append(outcome)
             if progress is not None and "submit" in outcome.acked:
                 progress["submit"] += 1
@@ -950,10 +949,10 @@ async def drive(
         async with slots:
             in_flight += 1
             run.most_in_flight = max(run.most_in_flight, in_flight)
+            steps = prepared.get(job.professional_id)
             outcome = await _respondent(
-                host, port, job, organisation_ids, flow, run, carried, gzip, shape,
-                prepared.get(job.professional_id),
-            )  # fmt: skip
+                host, port, job, organisation_ids, flow, run, carried, gzip, steps
+            )
             in_flight -= 1
         run.outcomes.append(outcome)
         if progress is not None and "submit" in outcome.acked:

@@ -12,6 +12,7 @@ import networkx as nx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import func, union
 from sqlmodel import Session, select
 
 from reports import graph
@@ -49,6 +50,19 @@ def assert_same_as_tag_rows(session: Session, campaign: Campaign, flt: GraphFilt
     assert_same_graph(
         build_graph(session, campaign, flt), build_graph_from_tag_rows(session, campaign, flt)
     )
+
+
+def union_link_carriers(session: Session, campaign: Campaign, flt: GraphFilter) -> dict:
+    """Structure → distinct professionals in the union of (src, pro) and (dst, pro) of the
+    counted declarations: `link_carriers` by its definition, as the graph counted it before
+    it summed its incoming ties' carriers instead."""
+    source = graph.source_of(session, campaign)
+    d = source.declarations(flt, source.canon())
+    u = union(
+        select(d.c.src.label("node"), d.c.pro.label("pro")),
+        select(d.c.dst.label("node"), d.c.pro.label("pro")),
+    ).subquery()
+    return dict(session.execute(select(u.c.node, func.count()).group_by(u.c.node)).all())
 
 
 def _service_graph_from_tag_rows(session, campaign, flt, monkeypatch) -> nx.DiGraph:
@@ -254,3 +268,8 @@ def test_random_territories_give_the_same_graph(session, responses, merged, flt)
     session.flush()
     assert disagreements(session) == []
     assert_same_as_tag_rows(session, c, flt)
+    expected = union_link_carriers(session, c, flt)
+    g = build_graph(session, c, flt)
+    assert {n: a["link_carriers"] for n, a in g.nodes(data=True)} == {
+        n: expected.get(n, 0) for n in g
+    }

@@ -12,6 +12,8 @@ import random
 import igraph
 import networkx as nx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from reports import figures, snapshot
 from tests.reports.builders import Builder
@@ -259,6 +261,46 @@ def test_built_together_orders_by_declarations_then_label_without_case():
     # referral: the link {A,B} (named by B), structures A and B.
     assert (rows[2]["links"], rows[2]["structures"]) == (1, 2)
     assert figures.built_together(g)["thematiques"] == []
+
+
+def _tag_table_by_sets(g: nx.DiGraph, attr: str) -> dict[str, tuple[int, int, int]]:
+    """code → (declarations, links, structures) by the definition: the unordered pairs and
+    the structures of the ties citing the code, collected in sets."""
+    decl: dict[str, int] = {}
+    pairs: dict[str, set] = {}
+    for u, v, d in g.edges(data=True):
+        for code, n in (d.get(attr) or {}).items():
+            if n:
+                decl[code] = decl.get(code, 0) + n
+                pairs.setdefault(code, set()).add(frozenset((u, v)))
+    return {code: (decl[code], len(pairs[code]), len(set().union(*pairs[code]))) for code in decl}
+
+
+_CODES = ["referral", "joint_support", "acc_retired"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 5),
+            st.integers(0, 5),
+            st.dictionaries(st.sampled_from(_CODES), st.integers(0, 3), max_size=3),
+        ),
+        max_size=25,
+    )
+)
+def test_built_together_counts_each_link_once_whichever_side_cites_it(ties):
+    """Links named both ways, by one side or both, citing a code or with a count of 0."""
+    g = nx.DiGraph()
+    g.add_nodes_from((n, node(f"S{n}", "caf", 1, 1, 1)) for n in range(6))
+    for a, b, practices in ties:
+        if a != b:
+            g.add_edge(a, b, **tie(1, informal=1, practices=practices))
+    rows = figures.built_together(g)["practices"]
+    assert {r["code"]: (r["declarations"], r["links"], r["structures"]) for r in rows} == (
+        _tag_table_by_sets(g, "practices")
+    )
 
 
 # --- centrality ----------------------------------------------------------------------------

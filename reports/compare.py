@@ -262,21 +262,17 @@ def carrier_departures(
             .distinct()
             .subquery("stayed")
         )
+    # One GROUP BY per pair: a carrier who stayed matches at least one of the pair's
+    # declarations, so the pair's carriers all left when none of them matched.
     stayed_expr = case((stayed.c.pro.is_not(None), 1), else_=0)
     a = case((d.c.src < d.c.dst, d.c.src), else_=d.c.dst).label("a")
     b = case((d.c.src < d.c.dst, d.c.dst), else_=d.c.src).label("b")
-    per_carrier = (
-        select(a, b, d.c.pro, func.max(stayed_expr).label("stayed"))
-        .select_from(d.outerjoin(stayed, (stayed.c.pro == d.c.pro) & (stayed.c.root == d.c.src)))
-        .group_by(a, b, d.c.pro)
-        .subquery()
-    )
     rows = session.execute(
-        select(per_carrier.c.a, per_carrier.c.b, func.sum(per_carrier.c.stayed)).group_by(
-            per_carrier.c.a, per_carrier.c.b
-        )
+        select(a, b, func.max(stayed_expr))
+        .select_from(d.outerjoin(stayed, (stayed.c.pro == d.c.pro) & (stayed.c.root == d.c.src)))
+        .group_by(a, b)
     ).all()
-    return {(r[0], r[1]): int(r[2] or 0) == 0 for r in rows}
+    return {(r[0], r[1]): not r[2] for r in rows}
 
 
 def stored_side(session: Session, campaign: Campaign) -> Side | None:

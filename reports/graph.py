@@ -236,17 +236,10 @@ def _edge_attrs(row, first_tag: int) -> dict[str, object]:
     attrs: dict[str, object] = {"carriers": carriers, "declarations": declarations}
     attrs.update(zip(NATURE_CODES, row[natures:frequencies], strict=True))
     attrs["frequencies"] = dict(zip(FREQUENCY_CODES, row[frequencies:first_tag], strict=True))
-    tagged = len(row) > first_tag  # else no tag columns: counted apart (`_add_tags`)
-    for name, lo, hi, codes in _TAG_SPANS:
-        attrs[name] = (
-            {
-                code: n
-                for code, n in zip(codes, row[first_tag + lo : first_tag + hi], strict=True)
-                if n
-            }
-            if tagged
-            else {}
-        )
+    if len(row) > first_tag:
+        attrs.update(_tag_dicts(row, first_tag))
+    else:  # no tag columns: counted apart (`_add_tags`)
+        attrs.update((name, {}) for name, *_ in _TAG_SPANS)
     attrs["quality_mean"] = None if quality is None else round(float(quality), 3)
     return attrs
 
@@ -296,9 +289,6 @@ def _bit_columns(d: CTE) -> list:
     ]
 
 
-_TAG_TARGETS = [(_TAG_PIVOTS[kind][0], code) for kind, code in TAG_NAMES]
-
-
 # (edge attribute, first column, end column, its codes) of each kind's run of tag columns,
 # counted from tag_0: TAG_NAMES lists the codes kind by kind, in _TAG_PIVOTS' order.
 _TAG_SPANS = tuple(
@@ -311,10 +301,17 @@ _TAG_SPANS = tuple(
 )
 
 
-def _tag_counts(attrs: dict, counts) -> None:
-    for (target, code), n in zip(_TAG_TARGETS, counts, strict=True):
-        if n:
-            attrs[target][code] = int(n)
+def _tag_dicts(row, first_tag: int) -> dict[str, dict]:
+    """An edge's tag attributes, {code: count} per kind without the zeros (nor the NULLs of
+    an outer join), from its tag columns starting at `first_tag` (`_TAG_SPANS`)."""
+    return {
+        name: {
+            code: n
+            for code, n in zip(codes, row[first_tag + lo : first_tag + hi], strict=True)
+            if n
+        }
+        for name, lo, hi, codes in _TAG_SPANS
+    }
 
 
 def _add_tags(g: nx.DiGraph, rows, key_len: int, node_key) -> None:
@@ -325,7 +322,7 @@ def _add_tags(g: nx.DiGraph, rows, key_len: int, node_key) -> None:
         attrs = succ.get(src, {}).get(dst)
         if attrs is None:
             continue
-        _tag_counts(attrs, row[key_len:])
+        attrs.update(_tag_dicts(row, key_len))
 
 
 def _ties(d: CTE, tag: FromClause | None) -> Select:

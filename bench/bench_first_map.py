@@ -14,13 +14,17 @@ numbers for docs/performance.md.
 graph, its figures and `reports.layout.map_positions`. Twice: with the positions stored in
 `campaignlayout` for the version before one answer changed (the table's rows of the open
 campaign are rewritten to say so), and with no stored positions at all (every year laid out
-in full, what a fresh worker did before the table). Only `campaignlayout` is written.
+in full, what a fresh worker did before the table). Only `campaignlayout` is written. The
+new process first builds the application as a `carte serve` worker does
+(`app.serving.served_app`: every route imported, then `settle`), outside the timing;
+`--no-settle` leaves `settle` out, to measure what it saves.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import time
@@ -44,8 +48,17 @@ def _best(fn, repeat: int) -> tuple[float, float]:  # type: ignore[no-untyped-de
     return best
 
 
-def _child(url: str) -> None:
-    """One fresh worker's first map: graph, figures and positions, timed in this process."""
+def _child(url: str, settle: bool) -> None:
+    """One fresh worker's first map: graph, figures and positions, timed in this process,
+    after building the application as a worker does."""
+    os.environ["DATABASE_URL"] = url
+    from app import serving
+    from app.main import create_app
+
+    if settle:
+        serving.served_app()
+    else:
+        create_app()
     with Session(make_engine(url)) as session:
         campaign = session.exec(select(Campaign).order_by(col(Campaign.year).desc())).first()
         assert campaign is not None
@@ -68,13 +81,21 @@ def _changed_one_answer(g: nx.DiGraph) -> nx.DiGraph:
     return h
 
 
-def _fresh_worker(url: str, repeat: int) -> None:
+def _fresh_worker(url: str, repeat: int, settle: bool) -> None:
     engine = make_engine(url)
     t = table_of(CampaignLayout)
 
     def first_map() -> tuple[float, float]:
         out = subprocess.run(
-            [sys.executable, "-m", "bench.bench_first_map", "--url", url, "--child"],
+            [
+                sys.executable,
+                "-m",
+                "bench.bench_first_map",
+                "--url",
+                url,
+                "--child",
+                *([] if settle else ["--no-settle"]),
+            ],
             check=True,
             capture_output=True,
             text=True,
@@ -112,12 +133,17 @@ def main() -> None:
     p.add_argument("--url", required=True)
     p.add_argument("--repeat", type=int, default=3)
     p.add_argument("--fresh-worker", action="store_true", help="première carte d'un processus neuf")
+    p.add_argument(
+        "--no-settle",
+        action="store_true",
+        help="processus neuf sans gc.freeze après l'import (app.serving.settle)",
+    )
     p.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.child:
-        return _child(args.url)
+        return _child(args.url, not args.no_settle)
     if args.fresh_worker:
-        return _fresh_worker(args.url, args.repeat)
+        return _fresh_worker(args.url, args.repeat, not args.no_settle)
     with Session(make_engine(args.url)) as session:
         years = list(session.exec(select(Campaign).order_by(col(Campaign.year).desc())).all())
         g = nx.DiGraph(build_graph(session, years[0]))

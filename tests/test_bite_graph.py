@@ -31,7 +31,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import pytest
-from sqlmodel import select
+from sqlmodel import col, select
 
 from reports import snapshot
 from reports.graph import (
@@ -43,7 +43,7 @@ from reports.graph import (
     build_service_graph,
 )
 from survey import links, zones
-from survey.models import Campaign, DeclaredLink, LinkTag
+from survey.models import Campaign, DeclaredLink, LinkTag, Response
 from tests.reports.builders import Builder
 
 NATURES = ("formal", "informal", "both")
@@ -322,6 +322,13 @@ def test_a_thematique_outside_the_vocabulary_still_filters(session):
     response = b.respond(c, "ml1", [{"org": "siao", "nature": "informal"}])
     row = session.exec(select(DeclaredLink).where(DeclaredLink.response_id == response.id)).one()
     session.add(LinkTag(link_id=row.id, kind="thematique", code="ancienne-thematique"))
+    # The same code under another kind is not that thématique: siao → ccas stays out.
+    siao_ccas = session.exec(
+        select(DeclaredLink)
+        .join(Response, col(Response.id) == DeclaredLink.response_id)
+        .where(Response.professional_id == b.pros["siao1"].id, Response.campaign_id == c.id)
+    ).one()
+    session.add(LinkTag(link_id=siao_ccas.id, kind="practice", code="ancienne-thematique"))
     session.commit()
     flt = GraphFilter(thematique="ancienne-thematique")
     g = build_graph(session, c, flt)

@@ -112,7 +112,7 @@ def settle() -> None:
     its routes, some 230,000 objects that live as long as the process. A full collection
     walks every tracked object (0.12 s for these alone); building a large graph allocates
     enough to start one or more, each of which walked them all again. A fresh worker's first
-    map of the large synthetic territory took 0.83 s before, 0.69 s after
+    map of the large synthetic territory took 0.80–0.83 s before, 0.67–0.69 s after on SQLite
     (`bench/bench_first_map.py --fresh-worker`, docs/performance.md)."""
     gc.collect()
     gc.freeze()

@@ -30,10 +30,11 @@ WORKER_HEALTHCHECK_S = 30
 class TcpConfig(uvicorn.Config):
     """uvicorn's settings, with a listening socket that keeps TCP_NODELAY on.
 
-    With several workers uvicorn binds the shared socket itself as `socket(family)`, protocol
-    0, and asyncio only sets TCP_NODELAY on connections accepted from a socket whose protocol
-    is TCP: every request after the first on a kept-alive connection then waited ~40 ms
-    (Nagle against delayed ACKs; found with bench/load.py, docs/performance.md)."""
+    With several workers uvicorn up to 0.54 binds the shared socket itself as
+    `socket(family)`, protocol 0, and asyncio only sets TCP_NODELAY on connections accepted
+    from a socket whose protocol is TCP: every request after the first on a kept-alive
+    connection then waited ~40 ms (Nagle against delayed ACKs; found with bench/load.py,
+    docs/performance.md). uvicorn 0.55 says TCP itself; this stays for the older releases."""
 
     def bind_socket(self) -> socket.socket:
         sock = super().bind_socket()

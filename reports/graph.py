@@ -687,9 +687,9 @@ def _link_carriers(session: Session, declaring: Select, ties) -> dict[int, int]:
     """Structure → distinct professionals carrying at least one of its ties, either way.
 
     A professional answers once per campaign, so all their declarations leave from one
-    structure: those leaving X are counted per structure (`Source.declaring`), and those naming X
-    are the carriers of X's incoming ties summed over their ends (no professional is
-    counted twice: each tie's carriers answered from a different structure, never X, as
+    structure: those leaving X are counted per structure (`Source.declaring`), and those
+    naming X are the carriers of X's incoming ties summed over their ends (no professional
+    is counted twice: each tie's carriers answered from a different structure, never X, as
     self-ties are not declarations). The same numbers as the union of (src, pro) and
     (dst, pro), without the union's sort of twice the declarations."""
     out: dict[int, int] = dict(session.execute(declaring).all())

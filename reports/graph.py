@@ -27,7 +27,7 @@ import itertools
 import json
 from collections.abc import Collection
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, cast
 
 import networkx as nx
 from sqlalchemy import Select, case, distinct, exists, func, literal, select, union
@@ -141,17 +141,6 @@ def declarations_cte(
     zone_members: Collection[int] | None = None,
     tag_rows: bool = False,
 ) -> CTE:
-    """`declarations_select` as the CTE "decl"."""
-    return declarations_select(campaign, flt, canon, zone_members, tag_rows).cte("decl")
-
-
-def declarations_select(
-    campaign: Campaign,
-    flt: GraphFilter,
-    canon: CTE,
-    zone_members: Collection[int] | None = None,
-    tag_rows: bool = False,
-) -> Select:
     """One row per counted declaration: link_id, response_id, position, pro, src, dst
     (canonical structures),
     src_service, dst_service, nature, frequency, quality, tag_bits. Self-ties are dropped.
@@ -214,7 +203,7 @@ def declarations_select(
         )
     if flt.zone:
         q = q.where(co.c.root.in_(sorted(zone_members or ())))
-    return q
+    return q.cte("decl")
 
 
 def _edge_columns(d: CTE) -> list:
@@ -545,21 +534,20 @@ class Source:
             self.campaign, flt, canon, self.zone_members(flt.zone), tag_rows=self.tag_rows
         )
 
-    def declaring(self, flt: GraphFilter, canon: CTE, d: CTE) -> Select:
+    def declaring(self, canon: CTE, d: CTE) -> Select:
         """(src, n): per declaring structure, the distinct professionals with at least one
         row in `d`, which `declarations(flt, canon)` made.
 
         Live answers: the structure's submitted responses having one such declaration, an
-        EXISTS that stops at its first link (a look-up per response by the links' index)
-        where a GROUP BY of `d` would join and sort every declaration again: a fifth of the
-        large graph's SQL on SQLite. Frozen rows have no response to start from."""
+        EXISTS over `d`'s own SELECT narrowed to the response, which stops at its first link
+        (the links' index) where a GROUP BY of `d` would join and sort every declaration
+        again: a fifth of the large graph's SQL on SQLite. Frozen rows have no response to
+        start from."""
         if self.frozen:
             return select(d.c.src, func.count(distinct(d.c.pro))).group_by(d.c.src)
         r = _resp.alias("declaring")
         root = canon.alias("declaring_root")
-        own = declarations_select(
-            self.campaign, flt, canon, self.zone_members(flt.zone), tag_rows=self.tag_rows
-        ).where(_resp.c.id == r.c.id)
+        own = cast(Select, d.element).where(_resp.c.id == r.c.id)  # declarations_cte's SELECT
         return (
             select(root.c.root, func.count(distinct(r.c.professional_id)))
             .select_from(r.join(root, root.c.id == r.c.organisation_id))
@@ -719,7 +707,7 @@ def _aggregated_graph(
     participation = {r.root: (int(r.invited), int(r.responded)) for r in part}
 
     edges = session.execute(_ties(d, source.tag_pivot())).all()
-    link_carriers = _link_carriers(session, source.declaring(flt, canon, d), edges)
+    link_carriers = _link_carriers(session, source.declaring(canon, d), edges)
 
     # The node set does not depend on link filters: a structure stays when its ties are hidden.
     named = set(link_carriers)

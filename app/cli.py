@@ -12,7 +12,7 @@ from typer.core import TyperGroup
 
 from app import cli_admin, cli_mail, cli_ops, cli_report, cli_reports, serving
 from app.settings import get_settings
-from survey import campaigns, cells, migrate
+from survey import campaigns, cells
 from survey.db import make_engine
 from survey.text import forbidden_character, message
 
@@ -61,6 +61,7 @@ def _session() -> Session:
 def db_upgrade(revision: str = "head") -> None:
     """Migrer la base configurée (DATABASE_URL) jusqu'à la dernière version."""
     from reports.snapshot import freeze_missing
+    from survey import migrate  # Alembic loads only for this command
 
     migrate.upgrade(get_settings().database_url, revision)
     with _session() as session:

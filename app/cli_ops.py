@@ -1,4 +1,7 @@
-"""`carte backup`, `carte restore` and `carte retention`: operating the data."""
+"""`carte backup`, `carte restore` and `carte retention`: operating the data.
+
+The domain modules are imported by the commands that use them, so that every other `carte`
+command starts without them (the questionnaire's rules, psycopg, the password hasher)."""
 
 from __future__ import annotations
 
@@ -10,7 +13,6 @@ import typer
 from sqlmodel import Session
 
 from app.settings import get_settings
-from survey import backup, privacy
 from survey.db import make_engine
 
 EXIT_UNAVAILABLE = 2
@@ -28,6 +30,8 @@ def backup_command(
     ] = False,
 ) -> None:
     """Sauvegarder la base (SQLite : copie à chaud ; PostgreSQL : pg_dump -Fc)."""
+    from survey import backup
+
     url = get_settings().database_url
     try:
         if backup.backend(url) == "sqlite":
@@ -52,6 +56,8 @@ def restore_command(
     ] = False,
 ) -> None:
     """Restaurer une sauvegarde dans la base configurée (DATABASE_URL)."""
+    from survey import backup
+
     url = get_settings().database_url
     try:
         if backup.backend(url) == "sqlite":
@@ -90,6 +96,8 @@ def retention_command(
     """Lister, puis avec --apply effacer, les données personnelles au-delà de leur durée de
     conservation : personnes parties sans réponse depuis ce délai, journal d'audit
     (AUDIT_RETENTION_MONTHS, effacements gardés), tentatives de connexion, liens inconnus."""
+    from survey import privacy
+
     settings = get_settings()
     months = months or settings.personal_data_retention_months
     audit_months = settings.audit_retention_months
@@ -143,6 +151,7 @@ def erase_command(
     territory: Annotated[str, typer.Option(help="Code du territoire, par exemple 23.")],
 ) -> None:
     """Effacer les données personnelles d'un professionnel (droit à l'effacement)."""
+    from survey import privacy
     from survey.accounts import territory_by_code
     from survey.professionals import get_professional
 

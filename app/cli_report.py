@@ -9,6 +9,7 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlmodel import Session
 
+from app import serving
 from app.settings import get_settings
 from survey import campaigns
 from survey.db import make_engine
@@ -35,6 +36,9 @@ def report(
     professionnel·le n'y figure)."""
     from reports import pdf  # matplotlib and ReportLab load only for this command
 
+    # What the imports left alive stays out of the collector's walks, as in a web worker:
+    # the large synthetic territory's first report takes 3.4 s instead of 3.9 s.
+    serving.settle()
     if output.exists() and output.is_dir():
         _fail(f"« {output} » est un dossier : indiquez un nom de fichier, par exemple rapport.pdf.")
     if compare_with is not None and compare_with >= year:

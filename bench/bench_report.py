@@ -5,16 +5,27 @@
 
 Measures reports.pdf.build_report for the latest campaign of a territory compared with the
 one before: wall time per step (the progress callback), total, PDF size and pages, Python's
-peak memory (tracemalloc, in a second run) and the process's maximum resident size. Not a
-test: numbers for docs/performance.md.
+peak memory (tracemalloc, in a second run) and the process's maximum resident size. The
+imports' objects are set aside from the collector first (app.serving.settle), as `carte
+report` and a web worker do.
+
+    .venv/bin/python -m bench.bench_report --url ... --command --repeat 3
+
+times the whole `carte report` command instead, each run a new process (Python's start and
+imports included): wall, CPU and maximum resident size of each. Not a test: numbers for
+docs/performance.md.
 """
 
 from __future__ import annotations
 
 import argparse
 import io
+import os
 import platform
 import resource
+import subprocess
+import sys
+import tempfile
 import time
 import tracemalloc
 from pathlib import Path
@@ -22,6 +33,7 @@ from pathlib import Path
 from pypdf import PdfReader
 from sqlmodel import Session, col, select
 
+from app.serving import settle
 from reports import pdf
 from survey import campaigns
 from survey.db import make_engine
@@ -45,6 +57,7 @@ def run(url: str, code: str | None = None, repeat: int = 1) -> dict:
     ones of the same process reuse, as a web server would: see reports.layout)."""
     engine = make_engine(url)
     pdf.register_fonts()  # one-off, not part of a report
+    settle()
     with Session(engine) as session:
         campaign = _campaign(session, code)
         previous = campaigns.previous_campaign(session, campaign)
@@ -82,14 +95,61 @@ def run(url: str, code: str | None = None, repeat: int = 1) -> dict:
     }
 
 
+def command(url: str, code: str | None = None, repeat: int = 1) -> dict:
+    """`carte report` run `repeat` times as an operator runs it, each a new process."""
+    with Session(make_engine(url)) as session:
+        campaign = _campaign(session, code)
+        territory = session.get(Territory, campaign.territory_id).code
+    carte = Path(sys.executable).with_name("carte")
+    runs = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for _ in range(repeat):
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            t0 = time.perf_counter()
+            subprocess.run(
+                [
+                    carte,
+                    "report",
+                    "--territory",
+                    territory,
+                    "--year",
+                    str(campaign.year),
+                    "--output",
+                    f"{tmp}/rapport.pdf",
+                ],
+                env={**os.environ, "DATABASE_URL": url},
+                check=True,
+                capture_output=True,
+            )
+            wall = time.perf_counter() - t0
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+            runs.append((wall, cpu, after.ru_maxrss / 1024))
+    best = min(runs)
+    return {
+        "command": f"carte report --territory {territory} --year {campaign.year}",
+        "runs_wall_s": " ".join(f"{w:.2f}" for w, _, _ in runs),
+        "best_wall_s": best[0],
+        "best_cpu_s": best[1],
+        "max_rss_mb_of_all": max(rss for _, _, rss in runs),
+        "loadavg": " ".join(Path("/proc/loadavg").read_text().split()[:3]),
+    }
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description="Mesurer la production du rapport PDF.")
     p.add_argument("--url", required=True)
     p.add_argument("--territory", help="code du territoire (défaut : le premier)")
     p.add_argument("--repeat", type=int, default=1, help="rapports produits (meilleur temps)")
+    p.add_argument(
+        "--command",
+        action="store_true",
+        help="chronométrer la commande `carte report` entière, un processus neuf par rapport",
+    )
     args = p.parse_args()
     print(f"machine: {platform.processor() or platform.machine()}, {platform.python_version()}")
-    out = run(args.url, args.territory, args.repeat)
+    measure = command if args.command else run
+    out = measure(args.url, args.territory, args.repeat)
     for key, value in out.items():
         if isinstance(value, dict):
             for name, seconds in value.items():

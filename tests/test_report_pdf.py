@@ -282,11 +282,16 @@ def carte_report(database_url, engine, monkeypatch):
     get_settings.cache_clear()
 
 
-def test_cli_writes_the_report(session, carte_report, tmp_path):
+def test_cli_writes_the_report(session, carte_report, tmp_path, monkeypatch):
     build_world(session)
     out = tmp_path / "rapport.pdf"
+    settled: list[bool] = []
+    # The command sets the imports aside from the collector (gc.freeze), as a worker does;
+    # recorded here rather than freezing the test process.
+    monkeypatch.setattr("app.serving.settle", lambda: settled.append(True))
     result = carte_report("--territory", "23", "--year", "2026", "--output", str(out))
     assert result.exit_code == 0, result.output
+    assert settled == [True]
     assert "comparé avec 2025" in result.output
     assert out.read_bytes().startswith(b"%PDF-")
 

@@ -73,16 +73,13 @@ def refuse_invisible(data: object, labels: dict[str, str]) -> None:
         raise Invalid(errors)
 
 
-# Letters that NFKD leaves whole: spelt out, so that « Œuvre » and « Oeuvre » fold alike.
-_SPELT_OUT = str.maketrans({"œ": "oe", "Œ": "oe", "æ": "ae", "Æ": "ae", "ß": "ss", "ẞ": "ss"})
-
-
 def normalize_name(name: str) -> str:
     """The key names are compared and sorted on: case, accents, ligatures, punctuation and
     spacing do not count ('CCAS de Guéret' == 'ccas de gueret', « l’Œuvre » == "l'oeuvre",
     « C.C.A.S. » == « c c a s »); letters and digits of every script are kept (a name in
     Greek, Arabic or Cyrillic is not folded to nothing). Stored as `ZoneCommune.key`."""
-    text = unicodedata.normalize("NFKD", name.translate(_SPELT_OUT))
+    # Ligatures NFKD leaves whole are spelt out: « Œuvre » and « Oeuvre » fold alike.
+    text = unicodedata.normalize("NFKD", name.translate(similarity.SPELT_OUT))
     folded = "".join(
         " " if unicodedata.category(ch)[0] in "PSZC" else ch
         for ch in text

@@ -35,14 +35,18 @@ GENERIC = frozenset((
     "bureau", "agence", "antenne", "office", "union", "federation", "france", "accueil",
 ))  # fmt: skip
 
-_DOTTED = re.compile(r"\b(?:[a-z]\.){2,}[a-z]?\.?")  # c.c.a.s. / u.d.a.f
-_NON_WORD = re.compile(r"[^a-z0-9]+")
+_LETTER = r"[^\W\d_]"
+_DOTTED = re.compile(rf"\b(?:{_LETTER}\.){{2,}}{_LETTER}?\.?")  # c.c.a.s. / u.d.a.f
+_NON_WORD = re.compile(r"[\W_]+")
+# Ligatures a French keyboard types, spelt out as their letters (NFKD leaves them whole).
+SPELT_OUT = str.maketrans({"œ": "oe", "Œ": "oe", "æ": "ae", "Æ": "ae", "ß": "ss", "ẞ": "ss"})
 
 
 def fold(text: str) -> str:
-    """Lowercase ASCII without accents; œ and æ spelled out."""
-    text = text.replace("œ", "oe").replace("Œ", "OE").replace("æ", "ae").replace("Æ", "AE")
-    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
+    """Lowercase without accents, œ, æ and ß spelled out; letters of every script are kept
+    (a name in Greek, Arabic or Cyrillic is not folded to nothing)."""
+    text = unicodedata.normalize("NFKD", text.translate(SPELT_OUT))
+    return "".join(ch for ch in text if not unicodedata.combining(ch)).casefold()
 
 
 def words(text: str) -> list[str]:

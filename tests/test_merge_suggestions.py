@@ -75,6 +75,18 @@ def test_normalisation():
     assert compare_names("UDAF 23", "UDAF 87").score < 0.75
 
 
+def test_names_in_any_script_keep_their_words():
+    """Names were folded to ASCII: « Straße » lost its « ß », a Greek or Cyrillic name lost
+    every letter and so was never suggested, whatever its look-alike."""
+    assert words("Œuvre d’Orient") == ["oeuvre", "orient"]
+    assert words("Straße") == ["strasse"]
+    assert words("Κέντρο Υγείας") == ["κεντρο", "υγειασ"]
+    greek = Named("Κέντρο Υγείας Αθήνας")
+    assert suggestion_score(greek, Named("Κεντρο υγειας Αθηνας"), COMMUNES, CREUSE) == 1.0
+    assert suggestion_score(greek, Named("Σύλλογος Γονέων"), COMMUNES, CREUSE) is None
+    assert compare_names("Москва помощь", "Москва").shared == ("москва",)
+
+
 def test_a_type_or_commune_unknown_needs_closer_names():
     a = Named("Secours populaire Guéret", "associations", "Guéret")
     b = Named("Secours populaire de la Creuse", "associations", "Guéret")

@@ -146,6 +146,11 @@ def test_search_by_need_ranks_structures_in_plain_french(client, engine):
     # Accent-insensitive; filler words ignored.
     text = T(client.get(url, params={"besoin": "qui peut m'aider pour un HEBERGEMENT"}))
     assert _entries(text) == ["SIAO de la Creuse", "CCAS de Guéret"]
+    # A phone's keyboard types « ’ »: « l’hébergement d’urgence » is « hébergement » and
+    # « urgence », as with « ' » (the ASCII fold glued « lhebergement »).
+    page = client.get(url, params={"besoin": "l’hébergement d’urgence"})
+    assert _entries(T(page)) == ["SIAO de la Creuse", "CCAS de Guéret"]
+    assert "ses missions parlent de « hébergement », « urgence »" in _plain(page)
     page = client.get(url, params={"besoin": "apiculture"})
     text = _plain(page)
     assert _entries(T(page)) == []

@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from reports import figures, findings, pdf, privacy
 from reports.graph import build_graph
+from reports.pdf.sections import ways
 from survey import campaigns, demo
 from survey import french as t
 from survey.campaigns import get_campaign
@@ -365,3 +366,24 @@ def test_the_annex_prints_the_first_rows_of_a_long_list_and_points_to_the_export
     assert re.findall(r"Liens cités d'un seul côté \((\d+)\)", cut_text) == titles
     assert "Les 4 premiers ; la liste entière est dans l'export des liens" in cut_text
     assert len(cut) < len(whole)
+
+
+def test_bars_of_what_is_built_together_go_down():
+    """The bars show links; the rows come sorted by declarations, which is another order
+    when many colleagues of a few partnerships cite the same thing."""
+    rows = [
+        {"label": "Accès aux droits", "declarations": 12, "links": 2},
+        {"label": "Orientation", "declarations": 7, "links": 5},
+        {"label": "Accompagnement", "declarations": 5, "links": 5},
+        {"label": "Veille", "declarations": 1, "links": 1},
+    ]
+    assert ways.tag_bars(rows) == [
+        ("Orientation", 5, "5\xa0liens"),
+        ("Accompagnement", 5, "5\xa0liens"),
+        ("Accès aux droits", 2, "2\xa0liens"),
+        ("Veille", 1, "1\xa0lien"),
+    ]
+    assert [label for label, _, _ in ways.tag_bars(rows, top=2)] == [
+        "Orientation",
+        "Accompagnement",
+    ]

@@ -14,6 +14,13 @@ from survey import vocab
 FREQ_ORDER = tuple(vocab.FREQUENCIES)
 
 
+def tag_bars(rows: list[dict], top: int | None = None) -> list[tuple[str, float, str]]:
+    """Bars of `figures.built_together`'s rows by links, the longest first (`top` of them):
+    the rows come sorted by declarations, and bars of links in that order went up and down."""
+    ranked = sorted(rows, key=lambda r: (-r["links"], -r["declarations"], r["label"].lower()))
+    return [(r["label"], r["links"], t.plural(r["links"], "lien")) for r in ranked[:top]]
+
+
 def section(ctx: Context) -> list[Flowable]:
     """Formal or informal, how often, what is built together, themes."""
     d, st = ctx.data, ctx.styles
@@ -58,23 +65,23 @@ def section(ctx: Context) -> list[Flowable]:
             st["body"],
         )
     )
-    items = [(r["label"], r["links"], t.plural(r["links"], "lien")) for r in bt["practices"]]
+    items = tag_bars(bt["practices"])
     if items:
         out.append(image(charts.hbars(items, width_cm=17)))
-    themes = bt["thematiques"][:12]
+    themes = tag_bars(bt["thematiques"], top=12)
     out.append(CondPageBreak(7 * cm))
     out.append(para("Thématiques", st["H2"]))
     if themes:
         out.append(
             para(
-                "Les thématiques que les professionnels associent à leurs partenariats, les "
-                "plus citées d'abord. Ce sont les thèmes de la liste commune aux services "
-                "d'insertion en France (référentiel data·inclusion).",
+                "Les thématiques que les professionnels associent à leurs partenariats : nombre "
+                "de partenariats où au moins un professionnel la cite, les plus fréquentes "
+                "d'abord. Ce sont les thèmes de la liste commune aux services d'insertion en "
+                "France (référentiel data·inclusion).",
                 st["body"],
             )
         )
-        items = [(r["label"], r["links"], t.plural(r["links"], "lien")) for r in themes]
-        out.append(image(charts.hbars(items, hatch="...", fill="white")))
+        out.append(image(charts.hbars(themes, hatch="...", fill="white")))
     else:
         out.append(para("Aucune thématique n'a été indiquée cette année.", st["body"]))
     return out

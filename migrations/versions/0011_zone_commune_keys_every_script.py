@@ -4,8 +4,9 @@
 structures' communes are matched on. The fold used to drop every letter left non-ASCII after
 removing accents: « Œ » vanished (« Œuilly » keyed « uilly »), a name in another script keyed
 « », and a typographic apostrophe glued words (« d’Ardèche » keyed « dardeche », while
-« d'Ardèche » keyed « d ardeche »). Keys are computed again with the fold of today; two
-communes of one zone folding alike keep one row (the first by name).
+« d'Ardèche » keyed « d ardeche »). Keys are computed again with the fold of this revision
+(copied below, not imported); two communes of one zone folding alike keep one row (the first
+by name).
 
 Revision ID: 0011
 Revises: 0010
@@ -18,8 +19,6 @@ from collections.abc import Callable, Sequence
 
 import sqlalchemy as sa
 from alembic import op
-
-from survey.directory import normalize_name
 
 # revision identifiers, used by Alembic.
 revision: str = "0011"
@@ -50,8 +49,23 @@ def _rekey(fold: Callable[[str], str]) -> None:
         )
 
 
+_SPELT_OUT = str.maketrans({"œ": "oe", "Œ": "oe", "æ": "ae", "Æ": "ae", "ß": "ss", "ẞ": "ss"})
+
+
+def _every_script_fold(name: str) -> str:
+    """`survey.directory.normalize_name` as of this revision, frozen here: a later change of
+    the live fold comes with its own migration instead of changing what this one did."""
+    text = unicodedata.normalize("NFKD", name.translate(_SPELT_OUT))
+    folded = "".join(
+        " " if unicodedata.category(ch)[0] in "PSZC" else ch
+        for ch in text
+        if not unicodedata.combining(ch)
+    )
+    return " ".join(folded.casefold().split())
+
+
 def upgrade() -> None:
-    _rekey(normalize_name)
+    _rekey(_every_script_fold)
 
 
 def _ascii_fold(name: str) -> str:

@@ -1,5 +1,7 @@
 """`carte export` (the partnership graph of a campaign as files) and `carte figures` (every
-territory's headline figures from the frozen campaigns). Thin: they call reports/."""
+territory's headline figures from the frozen campaigns). Thin: they call reports/, imported
+by each command, so that the other `carte` commands start without networkx, igraph and
+matplotlib."""
 
 from __future__ import annotations
 
@@ -12,9 +14,7 @@ from sqlmodel import Session
 
 from app.params import small_int
 from app.settings import get_settings
-from reports import exports, overview
-from reports.graph import build_graph
-from survey import accounts, campaigns, welcome
+from survey import campaigns
 from survey.db import make_engine
 from survey.models import Professional
 
@@ -40,6 +40,9 @@ def export(
 ) -> None:
     """Exporter le graphe des partenariats d'une campagne (niveau structures, sans aucun nom
     de professionnel·le)."""
+    from reports import exports
+    from reports.graph import build_graph
+
     fmt = format.lower()
     if fmt not in exports.FORMATS:
         _fail(f"Format « {format} » inconnu : choisissez parmi {', '.join(exports.FORMATS)}.")
@@ -116,6 +119,9 @@ def figures(
     """Lister les chiffres clés de chaque territoire, tels que figés à la clôture de sa
     dernière campagne (ou de l'année --year). Les effectifs de 1 ou 2 personnes sont notés
     « < 3 » et le taux de réponse qui en dépend « — »."""
+    from reports import overview
+    from survey import accounts
+
     fmt = format.lower()
     if fmt not in FIGURE_FORMATS:
         _fail(f"Format « {format} » inconnu : choisissez csv ou table.")
@@ -177,6 +183,7 @@ def accueil(
     structure : partenaires, contacts qui ont accepté d'être cités, instances, conventions
     et structures qui la citent (aucun nom de professionnel·le)."""
     from reports import welcome_pdf  # ReportLab loads only for this command
+    from survey import welcome
 
     if output.exists() and output.is_dir():
         _fail(f"« {output} » est un dossier : indiquez un nom de fichier, par exemple fiche.pdf.")

@@ -14,7 +14,7 @@ from survey import vocab
 FREQ_ORDER = tuple(vocab.FREQUENCIES)
 
 
-def tag_bars(rows: list[dict], top: int | None = None) -> list[tuple[str, float, str]]:
+def tag_bars(rows: list[dict], top: int | None = None) -> list[tuple[str, int, str]]:
     """Bars of `figures.built_together`'s rows by links, the longest first (`top` of them):
     the rows come sorted by declarations, and bars of links in that order went up and down."""
     ranked = sorted(rows, key=lambda r: (-r["links"], -r["declarations"], r["label"].lower()))

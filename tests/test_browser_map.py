@@ -70,6 +70,15 @@ def test_map_filter_search_and_side_panel(live_server, page, session):
     expect(page.locator("#search-status")).to_contain_text("Trouvée")
     assert page.url.find("recherche=") == -1  # handled by the script, no reload
     shot(page, "3-search")
+    # The script folds names as the server does: a phone's « ’ » finds « ' », case and
+    # accents do not count.
+    page.get_by_label("Chercher une structure").fill("CCAS d’AUBUSSON")
+    page.get_by_role("button", name="Chercher").click()
+    expect(page.locator("#panel-title")).to_have_text("CCAS d'Aubusson")
+    page.get_by_label("Chercher une structure").fill("centre hospitalier de gueret")
+    page.get_by_role("button", name="Chercher").click()
+    expect(page.locator("#search-status")).to_contain_text("Trouvée")
+    expect(page.locator("#panel-title")).to_contain_text("Guéret")
 
     # Back to the whole view; click another node: the side panel lists its partners.
     page.get_by_role("button", name="Vue d'ensemble").click()

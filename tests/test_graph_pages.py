@@ -134,6 +134,27 @@ def test_map_shows_the_network_and_its_headline_figures(coordinator, session, wo
     assert scripts == ["http://testserver/static/print.js", "http://testserver/static/map.js"]
 
 
+def test_map_search_without_javascript_folds_names_as_the_script_does(coordinator, session, world):
+    """Accents, case, « ’ » or « ' » and hyphens do not count (it was a plain `in` on the
+    lowered name: « gueret » missed « Guéret », a phone's « ’ » missed a typed « ' »)."""
+    b = world[0]
+    b.orgs["ccas"].name = "CCAS de Guéret"
+    b.orgs["ml"].name = "Mission locale d’Aubusson-Felletin"
+    session.commit()
+
+    def highlighted(q: str) -> list[str]:
+        html = coordinator.get("/t/23/carte", params={"annee": "2025", "recherche": q}).text
+        return re.findall(r'class="node [^"]*highlight"[^>]*data-name="([^"]+)"', html)
+
+    assert highlighted("gueret") == ["CCAS de Guéret"]
+    assert highlighted("GUÉRET") == ["CCAS de Guéret"]
+    assert highlighted("locale d'aubusson felletin") == ["Mission locale d’Aubusson-Felletin"]
+    assert highlighted("ccas") == ["CCAS de Guéret"]
+    assert highlighted("limoges") == []
+    html = coordinator.get("/t/23/carte", params={"annee": "2025", "recherche": "limoges"}).text
+    assert "Aucune structure ne contient « limoges »" in html
+
+
 def test_map_defaults_to_latest_year_with_answers_and_handles_bad_input(coordinator):
     assert "Carte des partenariats 2026" in coordinator.get("/t/23/carte").text
     r = coordinator.get("/t/23/carte?annee=deux")

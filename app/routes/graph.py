@@ -214,11 +214,16 @@ def map_page(request: Request, scope: ViewerScope, session: SessionDep):
         return group_page(request, session, scope, view, level, instance_id)
     search = (request.query_params.get("recherche") or "").strip()[:100]
     found = []
-    if search:
-        needle = search.lower()
+    needle = directory.normalize_name(search)
+    if needle:
+        # The names' fold (accents, case, « ’ » or « ' », hyphens), as map.js searches.
         found = sorted(
-            (n for n, a in view.graph.nodes(data=True) if needle in str(a["name"]).lower()),
-            key=lambda n: str(view.graph.nodes[n]["name"]).lower(),
+            (
+                n
+                for n, a in view.graph.nodes(data=True)
+                if needle in directory.normalize_name(str(a["name"]))
+            ),
+            key=lambda n: directory.normalize_name(str(view.graph.nodes[n]["name"])),
         )
     instances = instance_choices(session, campaign)
     members = instance_members(session, campaign, instance_id) if instance_id else frozenset()

@@ -337,14 +337,20 @@
   }
 
   // --- search -------------------------------------------------------------------------------
+  // survey.directory.normalize_name, as the server searches without this script: accents,
+  // case, ligatures, punctuation (« ’ » or « ' », hyphens) and spacing do not count.
   function fold(s) {
-    return s.normalize("NFD").replace(/[\u0300-\u036f]/g, "").toLowerCase().trim();
+    return s.replace(/[œŒ]/g, "oe").replace(/[æÆ]/g, "ae").replace(/[ßẞ]/g, "ss")
+      .normalize("NFKD").replace(/\p{M}/gu, "")
+      .replace(/[\p{P}\p{S}\p{Z}\p{C}]+/gu, " ")
+      .toLowerCase().replace(/\s+/g, " ").trim();
   }
 
   var form = document.getElementById("map-search");
   if (form) {
     form.addEventListener("submit", function (evt) {
-      var q = fold(form.querySelector("input[name=recherche]").value || "");
+      var typed = (form.querySelector("input[name=recherche]").value || "").trim();
+      var q = fold(typed);
       if (!q) return;
       evt.preventDefault();
       clearSearchMarks();
@@ -354,7 +360,7 @@
       var exact = hits.filter(function (el) { return fold(el.getAttribute("data-name")) === q; });
       if (exact.length === 1) hits = exact;
       if (!hits.length) {
-        status.textContent = "Aucune structure ne contient « " + q + " » dans ce qui est montré.";
+        status.textContent = "Aucune structure ne contient « " + typed + " » dans ce qui est montré.";
         return;
       }
       hits.forEach(function (el) { el.classList.add("highlight"); });

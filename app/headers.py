@@ -43,6 +43,12 @@ PERMISSIONS_POLICY = ", ".join(
     )
 )
 HSTS = "max-age=31536000; includeSubDomains"
+# What a response says about caching when its route said nothing: pages carry personal links,
+# names and answers, and a browser's Back button or a shared office computer must not show
+# an earlier copy (a questionnaire « still to send » after it was sent). Static files, which
+# hold nothing personal, are left to the browser.
+NO_STORE = (b"cache-control", b"no-store")
+STATIC_PREFIX = "/static/"
 
 HEADERS: list[tuple[bytes, bytes]] = [
     (b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),
@@ -72,7 +78,8 @@ def is_https(scope: Scope) -> bool:
 
 class SecurityHeaders:
     """Adds HEADERS (and HSTS over HTTPS) to every HTTP response. They replace any header of
-    the same name a route set: no route can relax the policy."""
+    the same name a route set: no route can relax the policy. A response outside /static/
+    whose route set no Cache-Control gets `no-store`."""
 
     def __init__(self, app: ASGIApp, always_https: bool = False) -> None:
         self.app = app
@@ -85,11 +92,14 @@ class SecurityHeaders:
         extra = list(HEADERS)
         if self.always_https or is_https(scope):
             extra.append((b"strict-transport-security", HSTS.encode()))
+        default_no_store = not scope.get("path", "").startswith(STATIC_PREFIX)
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 ours = {name for name, _ in extra}
                 headers = [(n, v) for n, v in message.get("headers", []) if n.lower() not in ours]
+                if default_no_store and not any(n.lower() == NO_STORE[0] for n, _ in headers):
+                    headers.append(NO_STORE)
                 message = {**message, "headers": headers + extra}
             await send(message)
 

@@ -214,6 +214,21 @@ def test_respondent_page_sends_no_referrer(client, session):
     assert response.headers["referrer-policy"] == "no-referrer"
 
 
+def test_pages_are_not_kept_by_the_browser_unless_their_route_says_so(client, session):
+    """A personal page kept in the browser's history came back with Back after sending:
+    « Il ne reste qu'à envoyer », a colleague's answers on a shared computer. Every response
+    but a static file's is `no-store` unless its route chose a policy."""
+    world = build_world(session)
+    token = world.tokens["alice"]
+    for path in (f"/q/{token}", f"/q/{token}/ma-carte", f"/api/v1/questionnaire/{token}",
+                 "/login", "/page-qui-n-existe-pas"):  # fmt: skip
+        response = client.get(path)
+        assert response.headers.get_list("cache-control") == ["no-store"], path
+    assert "no-store" not in client.get("/static/carte.css").headers.get("cache-control", "")
+    favicon = client.get("/favicon.ico")
+    assert favicon.headers.get_list("cache-control") == ["public, max-age=604800"]
+
+
 # --- /docs without a CDN -------------------------------------------------------------------
 
 

@@ -17,6 +17,10 @@ from reports.pdf.fonts import register_fonts
 from reports.pdf.styles import MARGIN, TEXT_W, Styles, styles
 from survey import french as t
 
+# Shares of the text width of the partners' table: partner, declared by, nature, frequency,
+# contact. A word wider than its column is cut in two (« Ponctuellemen / t » at 0.15).
+PARTNER_COLUMNS = (0.29, 0.16, 0.13, 0.17, 0.25)
+
 
 def _bullet(text: str, st: Styles) -> Paragraph:
     """A bulleted line of trusted markup whose variable parts were escaped by `esc`."""
@@ -49,8 +53,7 @@ def _story(sheet: dict[str, Any]) -> list[Flowable]:
                 [name, ", ".join(p["declared_by"]), p["nature"], p["frequency"],
                  " ; ".join(p["contacts"]) or "—"]
             )  # fmt: skip
-        w = TEXT_W
-        story.append(table(rows, [0.3 * w, 0.17 * w, 0.13 * w, 0.15 * w, 0.25 * w], st))
+        story.append(table(rows, [share * TEXT_W for share in PARTNER_COLUMNS], st))
     else:
         story.append(para("Aucun partenaire indiqué pour l'instant.", st["body"]))
 

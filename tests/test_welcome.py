@@ -164,6 +164,27 @@ def test_pdf_carries_the_sheet_without_unconsented_contacts(client, world):
         assert name not in text, name
 
 
+def test_no_nature_or_frequency_word_is_cut_in_the_partners_table():
+    """A word wider than its column is broken in two: « Ponctuellemen / t » on the sheet
+    handed to newcomers. Every word of these answers, with the comma that joins two of them,
+    fits its column."""
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+
+    from reports import welcome_pdf
+    from reports.pdf.flowables import PAD
+    from reports.pdf.styles import TEXT_W, styles
+    from survey import vocab
+
+    welcome_pdf.register_fonts()
+    cell = styles()["cell"]
+    for column, labels in ((2, vocab.NATURES), (3, vocab.FREQUENCIES)):
+        room = welcome_pdf.PARTNER_COLUMNS[column] * TEXT_W - 2 * PAD
+        for label in labels.values():
+            for word in label.split():
+                width = stringWidth(word + ",", cell.fontName, cell.fontSize)
+                assert width <= room, (word, width, room)
+
+
 def test_revoked_or_unknown_link_is_404(client, session, world):
     token = world.tokens["dora"]
     links.revoke(session, world.this_year.id, world.pros["dora"].id)

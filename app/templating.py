@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 from fastapi.templating import Jinja2Templates
@@ -30,10 +31,16 @@ def people_fr(value: int | None, exact: bool = False) -> str:
     )
 
 
+def date_fr(value: date | str) -> str:
+    """« 1er janvier 2024 »; also from the ISO text a figure carries once stored as JSON
+    (the coordination figures of a frozen year)."""
+    return french.date_fr(date.fromisoformat(value) if isinstance(value, str) else value)
+
+
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
 templates.env.filters["people_fr"] = people_fr
 templates.env.tests["small_count"] = privacy.is_small
-templates.env.filters["date_fr"] = french.date_fr
+templates.env.filters["date_fr"] = date_fr
 templates.env.filters["number_fr"] = number_fr
 templates.env.globals["vocab"] = vocab
 templates.env.globals["choice_inputs"] = choice_inputs

@@ -37,11 +37,21 @@ def date_fr(value: date | str) -> str:
     return french.date_fr(date.fromisoformat(value) if isinstance(value, str) else value)
 
 
+def year_option(campaign: object) -> str:
+    """A campaign in a year list: « 2026 (en cours) », « 2031 (en préparation) », « 2025 »: a
+    year still in preparation has no answers, and read as a year like the others its map
+    looked like a network gone."""
+    status = getattr(campaign, "status", "")
+    suffix = {"open": " (en cours)", "draft": " (en préparation)"}.get(status, "")
+    return f"{getattr(campaign, 'year', '')}{suffix}"
+
+
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
 templates.env.filters["people_fr"] = people_fr
 templates.env.tests["small_count"] = privacy.is_small
 templates.env.filters["date_fr"] = date_fr
 templates.env.filters["number_fr"] = number_fr
+templates.env.filters["year_option"] = year_option
 templates.env.globals["vocab"] = vocab
 templates.env.globals["choice_inputs"] = choice_inputs
 templates.env.globals["hidden_answers"] = hidden_answers

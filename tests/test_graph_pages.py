@@ -155,6 +155,21 @@ def test_map_search_without_javascript_folds_names_as_the_script_does(coordinato
     assert "Aucune structure ne contient « limoges »" in html
 
 
+def test_year_lists_say_which_year_is_open_and_which_is_in_preparation(coordinator, world):
+    """A year in preparation has no answers: listed as a plain year, its map and its
+    comparison read as a network gone (« Liens 202 → 0 »)."""
+    b = world[0]
+    b.campaign(2027, "draft")
+    b.session.commit()
+    for path in ("/t/23/carte", "/t/23/evolution", "/t/23/exports"):
+        html = coordinator.get(path).text
+        options = re.findall(r"<option value=\"(\d{4})\"[^>]*>([^<]+)</option>", html)
+        labels = {year: label for year, label in options}
+        assert labels["2027"] == "2027 (en préparation)", path
+        assert labels["2026"] == "2026 (en cours)", path
+        assert labels["2025"] == "2025", path
+
+
 def test_map_defaults_to_latest_year_with_answers_and_handles_bad_input(coordinator):
     assert "Carte des partenariats 2026" in coordinator.get("/t/23/carte").text
     r = coordinator.get("/t/23/carte?annee=deux")

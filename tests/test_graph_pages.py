@@ -168,6 +168,9 @@ def test_year_lists_say_which_year_is_open_and_which_is_in_preparation(coordinat
         assert labels["2027"] == "2027 (en préparation)", path
         assert labels["2026"] == "2026 (en cours)", path
         assert labels["2025"] == "2025", path
+    # Nothing answered yet: every structure alone, « 1 structure ».
+    figures_page = coordinator.get("/t/23/figures/2027").text
+    assert "la plus grande : 1 structure<" in figures_page
 
 
 def test_map_defaults_to_latest_year_with_answers_and_handles_bad_input(coordinator):

@@ -31,7 +31,7 @@ def people_fr(value: int | None, exact: bool = False) -> str:
     )
 
 
-def date_fr(value: date | str) -> str:
+def date_fr(value: date | str | None) -> str:
     """« 1er janvier 2024 »; also from the ISO text a figure carries once stored as JSON
     (the coordination figures of a frozen year)."""
     return french.date_fr(date.fromisoformat(value) if isinstance(value, str) else value)

@@ -56,9 +56,11 @@ def test_dates():
 
 
 def test_page_filters():
-    from app.templating import number_fr, templates
+    from app.templating import date_fr, number_fr, templates
 
-    assert templates.env.filters["date_fr"] is t.date_fr
+    assert templates.env.filters["date_fr"] is date_fr
+    # The same words as survey.french, also from the ISO text of a stored figure.
+    assert date_fr(date(2024, 1, 1)) == t.date_fr(date(2024, 1, 1)) == date_fr("2024-01-01")
     assert templates.env.filters["number_fr"] is number_fr
     assert number_fr(None) == ""  # a missing figure shows nothing on a page
     assert number_fr(0) == "0" and number_fr(12345) == f"12{NNBSP}345"

@@ -26,6 +26,7 @@ from reports.graph import (
     is_frozen,
     source_of,
 )
+from survey import french
 from survey.db import table_of
 from survey.models import Campaign, Professional, Response
 from survey.snapshots import (
@@ -52,6 +53,28 @@ CHANGED_FIGURES = (
     "isolated_count",
     "degree_centralisation",
 )
+
+
+def shown_points(before: object, after: object) -> int | None:
+    """The change between two shares in percentage points as a reader computes it from the
+    two percentages printed beside it: each share rounded to a whole percent first, as
+    survey.french.percent prints it (« 40 % → 45 % » is +5 whatever the unrounded shares).
+    None when either share is missing or withheld (not a number)."""
+    if not isinstance(before, int | float) or not isinstance(after, int | float):
+        return None
+    if isinstance(before, bool) or isinstance(after, bool):
+        return None
+    return round(after * 100) - round(before * 100)
+
+
+def points_text(before: object, after: object) -> str:
+    """`shown_points` printed: « +5 pts », « −1 pt », « stable », « — »."""
+    change = shown_points(before, after)
+    if change is None:
+        return "—"
+    if change == 0:
+        return "stable"
+    return f"{french.signed(change)}{french.NBSP}pt{'s' if abs(change) > 1 else ''}"
 
 
 @dataclass(frozen=True)

@@ -204,6 +204,53 @@ def _top_obstacle(f: Facts) -> list[Finding]:
     return [Finding("obstacle", 0.3 + 0.4 * row["responses"] / max(respondents, 1), sentence)]
 
 
+ORDINALS = ("", "premier", "deuxième", "troisième", "quatrième", "cinquième", "sixième",
+            "septième", "huitième", "neuvième", "dixième")  # fmt: skip
+TURNOVER = "turnover"
+
+
+def turnover_sentence(obstacles: dict) -> str:
+    """The fragility section's opening: where turn-over stands among the obstacles cited
+    (reports.figures.obstacles), said as the obstacles' chart ranks it. « le plus cité » only
+    when no obstacle is cited more; a count of one or two respondents is never printed."""
+    subject = "Le turn-over des équipes (les départs et les arrivées de professionnels)"
+    why = (
+        "un partenariat cité par un seul professionnel, d'un côté comme de l'autre, disparaît "
+        "souvent avec son départ."
+    )
+    totals = obstacles["totals"]
+    respondents = obstacles["respondents"]
+    n = next((r["responses"] for r in totals if r["code"] == TURNOVER), 0)
+    if not respondents:
+        return f"{subject} menace les partenariats : {why}"
+    if not n:
+        return (
+            f"Aucun répondant ne cite le turn-over des équipes (les départs et les arrivées de "
+            f"professionnels) parmi les freins de l'année ; il reste un risque : {why}"
+        )
+    if privacy.is_small(n):
+        return (
+            f"{subject} est cité comme frein par moins de trois répondants sur "
+            f"{privacy.people(respondents)} ; il reste un risque : {why}"
+        )
+    ahead = sum(1 for r in totals if r["responses"] > n)
+    tied = [r for r in totals if r["responses"] == n and r["code"] != TURNOVER]
+    how_many = f"{privacy.people(n)} répondants sur {privacy.people(respondents)}"
+    if ahead == 0:
+        rank = "est le frein le plus cité par les professionnels"
+    elif ahead + 1 < len(ORDINALS):
+        rank = f"est le {ORDINALS[ahead + 1]} frein le plus cité par les professionnels"
+    else:
+        rank = (
+            f"vient après {t.plural(ahead, 'autre frein')} parmi ceux que citent les professionnels"
+        )
+    if tied:
+        labels = [t.quote(_lower_first(r["label"])) for r in tied]
+        with_ = labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " et " + labels[-1]
+        rank += f", à égalité avec {with_}"
+    return f"{subject} {rank} ({how_many}) : {why}"
+
+
 # --- coordination: instances, official partnerships, zones, quality ------------------------
 
 
@@ -338,11 +385,35 @@ def official_findings(d: dict) -> list[Finding]:
                 "official",
                 0.35 + min(weight, 10) * 0.02,
                 f"{t.quote(p['a']['name'])} et {t.quote(p['b']['name'])} travaillent ensemble "
-                f"chaque semaine ou chaque mois ({_count(carriers)} professionnels le "
-                "déclarent) sans convention, sans instance commune et sans cadre déclaré.",
+                f"sans convention, sans instance commune et sans cadre déclaré : "
+                f"{_frequent_clause(carriers, p['frequent'])}.",
             )
         )
     return out
+
+
+def _masked(n: int | str | None) -> bool:
+    """A count of professionals that is not printed: 1 or 2, or already « < 3 » (public copy)."""
+    return isinstance(n, str) or (n is not None and privacy.is_small(n))
+
+
+def _frequent_clause(carriers: int | str, frequent: int | str) -> str:
+    """Who declares a frameless partnership and how many say weekly or monthly, as its table
+    row has it (« Professionnels », « Chaque semaine ou mois »): a count of one or two is
+    said « moins de trois », never printed."""
+    often = "disent travailler ensemble chaque semaine ou chaque mois"
+    if _masked(carriers):
+        # 1 or 2 carriers: at least one says weekly or monthly (the partnership's definition).
+        return (
+            "moins de trois professionnels déclarent ce lien, dont au moins un qui dit "
+            "travailler ensemble chaque semaine ou chaque mois"
+        )
+    declared = f"{_count(carriers)}{t.NBSP}professionnels déclarent ce lien"
+    if _masked(frequent):
+        return f"{declared}, dont moins de trois qui {often}"
+    if isinstance(frequent, int) and isinstance(carriers, int) and frequent >= carriers:
+        return f"{declared}, et tous {often}"
+    return f"{declared}, dont {_count(frequent)} qui {often}"
 
 
 def zone_findings(d: dict) -> list[Finding]:

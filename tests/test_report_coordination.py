@@ -137,7 +137,8 @@ def test_withheld_counts_stay_withheld_in_sentences():
         },
     )
     (frameless,) = findings.official_findings(d)
-    assert "(<\u00a03 professionnels le déclarent)" in frameless.sentence
+    assert "moins de trois professionnels déclarent ce lien" in frameless.sentence
+    assert "<" not in frameless.sentence
     (quality,) = findings.quality_findings(d)
     assert quality.sentence.startswith("50\u202f% des réponses")
     assert "entre structures «\u00a0communes\u00a0»" in quality.sentence
@@ -197,8 +198,8 @@ def test_report_carries_the_four_sections_and_their_findings(session):
         flat
     )
     assert squash("Dans la zone « Sud »") in flat
-    # The département reads the public copy: one carrier is « < 3 », never « 1 ».
-    assert squash("(< 3 professionnels le déclarent)") in flat
+    # The département reads the public copy: one carrier is « moins de trois », never « 1 ».
+    assert squash("moins de trois professionnels déclarent ce lien") in flat
     assert "Personne" not in text  # no professional's name (« Personne Caf1 »…)
 
 

@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import html
 import io
 import re
 from datetime import date
+from typing import NamedTuple
 
 import pytest
 from pypdf import PdfReader
+from reportlab.platypus import KeepTogether, Paragraph
 from sqlmodel import select
 from typer.testing import CliRunner
 
-from reports import figures, findings, pdf, privacy
+from reports import charts, figures, findings, pdf, privacy
 from reports.graph import build_graph
-from reports.pdf.sections import ways
+from reports.pdf import flowables
+from reports.pdf.context import Context
+from reports.pdf.sections import coordination, evolution, fragility, obstacles, summary, ways
+from reports.pdf.styles import styles
 from survey import campaigns, demo
 from survey import french as t
 from survey.campaigns import get_campaign
@@ -170,6 +176,147 @@ def test_demo_report_content_matches_the_figures(session, demo_report):
     comments = session.exec(select(Response.comment).where(Response.comment != "")).all()
     for comment in comments:
         assert comment[:40] not in flat
+
+
+def _paragraphs(flowables: list) -> list[str]:
+    """The text of every paragraph among `flowables` (KeepTogether opened), plain."""
+    out: list[str] = []
+    for f in flowables:
+        if isinstance(f, Paragraph):
+            out.append(plain(html.unescape(re.sub(r"<[^>]+>", "", f.text))))
+        elif isinstance(f, KeepTogether):
+            out += _paragraphs(f._content)
+    return out
+
+
+def _cell(value) -> str:
+    return _paragraphs([value])[0] if isinstance(value, Paragraph) else plain(str(value))
+
+
+def _percent(cell: str) -> int:
+    return int(cell.removesuffix(" %"))
+
+
+def _points(cell: str) -> int:
+    if cell == "stable":
+        return 0
+    m = re.fullmatch(r"([+−])(\d+) pts?", cell)
+    assert m, cell
+    return int(m.group(2)) * (1 if m.group(1) == "+" else -1)
+
+
+class Drawn(NamedTuple):
+    """A demo report's collected data and section context, with what the sections drew."""
+
+    year: int
+    data: pdf.ReportData
+    ctx: Context
+    tables: list[list[list]]  # each table's rows, as given to flowables.table
+    bars: list[list]  # each bar chart's items, as given to charts.hbars
+
+
+@pytest.fixture(params=[2025, 2026])
+def demo_year(request, session, monkeypatch) -> Drawn:
+    """The demo's 2025 report (against 2024) or 2026 report (against 2025), where a tester
+    found the sentences and tables below at odds."""
+    demo.load(session, TEST_SECRET)
+    campaign = get_campaign(session, demo.TERRITORY_CODE, request.param)
+    d = pdf.collect(session, campaign, campaigns.previous_campaign(session, campaign))
+    pdf.register_fonts()
+    ctx = Context(d, styles(), full_map=None, formal_map=None)  # type: ignore[arg-type]
+    drawn = Drawn(request.param, d, ctx, [], [])
+    real_table, real_hbars = flowables.table, charts.hbars
+
+    def keep_table(rows, *args, **kwargs):
+        drawn.tables.append(rows)
+        return real_table(rows, *args, **kwargs)
+
+    def keep_bars(items, *args, **kwargs):
+        drawn.bars.append(list(items))
+        return real_hbars(items, *args, **kwargs)
+
+    for module in (obstacles, evolution, summary, coordination):
+        monkeypatch.setattr(module, "table", keep_table)
+    monkeypatch.setattr(charts, "hbars", keep_bars)
+    return drawn
+
+
+def test_demo_obstacles_have_one_others_column_and_one_name_each(demo_year):
+    d = demo_year.data
+    obstacles.section(demo_year.ctx)
+    (rows,) = demo_year.tables
+    assert rows[0].count(obstacles.OTHERS) == 1, rows[0]
+    if all(c.isdigit() for c in rows[1][1:]):
+        assert sum(int(c) for c in rows[1][1:]) == d.obstacles["respondents"]
+    # Each obstacle is named alike in the chart and in the table.
+    chart = [label for label, _, _ in demo_year.bars[0]]
+    assert chart == [r["label"] for r in d.obstacles["totals"]]
+    assert {r[0] for r in rows[2:]} == set(chart)
+
+
+def test_demo_turnover_is_said_most_cited_only_when_it_is(demo_year):
+    d = demo_year.data
+    (sentence,) = [x for x in _paragraphs(fragility.section(demo_year.ctx)) if "turn-over des" in x]
+    cited = {r["code"]: r["responses"] for r in d.obstacles["totals"]}
+    ahead = sum(1 for n in cited.values() if n > cited["turnover"])
+    assert ahead == 2, "the demo's chart ranks turn-over third"
+    assert "citent le plus" not in sentence and "est le frein le plus cité" not in sentence
+    assert "est le troisième frein le plus cité par les professionnels" in sentence
+    assert f"({cited['turnover']} répondants sur {d.obstacles['respondents']})" in sentence
+
+
+def test_demo_points_are_the_difference_of_the_printed_percentages(demo_year):
+    evolution.section(demo_year.ctx)
+    shares = {label for label, share in evolution.CHANGE_LABELS.values() if share}
+    checked = 0
+    for label, before, after, change in demo_year.tables[0][1:]:
+        if label in shares:
+            assert _percent(plain(after)) - _percent(plain(before)) == _points(plain(change))
+            checked += 1
+    assert checked == len(shares)
+    demo_year.tables.clear()
+    summary.section(demo_year.ctx)
+    checked = 0
+    for row in demo_year.tables[0][1:]:
+        now, before, change = (_cell(c) for c in row[1:])
+        if "%" in now:
+            assert _percent(now) - _percent(before) == _points(change), (now, before, change)
+            checked += 1
+    assert checked == 4
+
+
+def test_demo_changes_say_lost_frame_and_no_zero_count(demo_year):
+    said = " ".join(_paragraphs(evolution.section(demo_year.ctx)))
+    assert "perte du cadre formel" in said and "plus de cadre formel" not in said
+    assert not re.search(r"(^|[\s(])0 liens?\b", said)
+    k = demo_year.data.comparison["counts"]  # type: ignore[index]
+    if demo_year.year == 2025:
+        assert k["not_observed"] == 0 and k["newly_observed"] == 5  # the tester's « 0 liens »
+        assert "5 liens apparaissent seulement parce que" in said
+
+
+def test_demo_frameless_bullets_say_what_their_table_rows_say(demo_year):
+    d = demo_year.data
+    bullets = _paragraphs(
+        coordination.official(d.coordination, demo_year.year, demo_year.ctx.styles)
+    )
+    frameless = [b for b in bullets if "sans cadre déclaré" in b]
+    assert frameless
+    rows = {(r[0], r[1]): r for r in demo_year.tables[0][1:]}
+    for bullet in frameless:
+        a, b = re.findall(r"« (.+?) »", bullet)[:2]
+        _, _, carriers, frequent = rows[(a, b)]
+        carriers, frequent = plain(carriers), plain(frequent)
+        if carriers == "< 3":
+            assert "moins de trois professionnels déclarent ce lien" in bullet
+        elif frequent == "< 3":
+            assert f"{carriers} professionnels déclarent ce lien, dont moins de trois" in bullet
+        elif frequent == carriers:
+            assert f"{carriers} professionnels déclarent ce lien, et tous" in bullet
+        else:
+            assert f"{carriers} professionnels déclarent ce lien, dont {frequent} qui" in bullet
+        assert not re.search(r"\b[12] professionnels", bullet)
+        assert "le déclarent)" not in bullet
 
 
 def test_demo_report_numbers_match_the_figures_api(session, client, demo_report):

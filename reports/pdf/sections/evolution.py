@@ -5,6 +5,7 @@ from __future__ import annotations
 from reportlab.lib.units import cm
 from reportlab.platypus import CondPageBreak, Flowable, Paragraph
 
+from reports.compare import points_text
 from reports.pdf.context import Context
 from reports.pdf.flowables import SHORT_MAX, esc, pairs, para, table
 from survey import french as t
@@ -16,7 +17,7 @@ CHANGE_LABELS = {
     "formal_share": ("Liens formels", True),
     "fragile_share": ("Liens fragiles (une seule personne)", True),
     "structures": ("Structures sur la carte", False),
-    "density": ("Densité du réseau", True),
+    "density": ("Densité des citations", True),
     "components": ("Groupes séparés", False),
     "isolated_count": ("Structures sans aucun lien", False),
 }
@@ -49,13 +50,13 @@ def section(ctx: Context) -> list[Flowable]:
     for key, (label, share) in CHANGE_LABELS.items():
         f = c["figures"][key]
         fmt = t.percent if share else t.number
-        change = t.points(f["change"]) if share else t.signed(f["change"])
+        change = points_text(f["before"], f["after"]) if share else t.signed(f["change"])
         rows.append([label, fmt(f["before"]), fmt(f["after"]), change])
     out.append(table(rows, [7.6 * cm, 3 * cm, 3 * cm, 3.4 * cm], st, {1, 2, 3}))
     out.append(
         para(
-            "« Densité du réseau » : parmi toutes les paires de structures possibles, la part "
-            "de celles qui travaillent ensemble. « Groupes séparés » : ensembles de structures "
+            "« Densité des citations » : parmi toutes les citations possibles (chaque structure "
+            "citant chacune des autres), la part de celles qui existent. « Groupes séparés » : ensembles de structures "
             "qui n'ont aucun lien, même indirect, avec les autres. « pts » : points de "
             "pourcentage.",
             st["note"],
@@ -63,29 +64,12 @@ def section(ctx: Context) -> list[Flowable]:
     )
     k = c["counts"]
     out.append(para("Ce qui a changé dans les partenariats", st["H2"]))
-    lines = [
-        f"{t.integer(k['kept'])} partenariats sont toujours là ;",
-        f"{t.integer(k['new'])} sont nouveaux ;",
-        f"{t.integer(k['lost'])} ont disparu alors qu'au moins une des deux structures a répondu ;",
-        f"{t.integer(k['strengthened'])} se sont renforcés : {t.integer(k['became_formal'])} "
-        f"sont devenus formels, {t.integer(k['more_carriers'])} sont portés par plus de "
-        "personnes ;",
-        f"{t.integer(k['weakened'])} se sont affaiblis (moins de personnes, ou plus de cadre "
-        "formel).",
-    ]
+    lines = change_lines(k)
     for line in lines:
         out.append(Paragraph(esc(line), st["bullet"], bulletText="•"))
-    if k["not_observed"] or k["newly_observed"]:
-        out.append(
-            para(
-                f"{t.integer(k['not_observed'])} liens de {y0} n'ont pas pu être observés cette "
-                f"année (aucune des deux structures n'a répondu) et "
-                f"{t.integer(k['newly_observed'])} apparaissent seulement parce que des "
-                "structures silencieuses l'an dernier ont répondu : ils ne sont comptés ni "
-                "comme perdus ni comme nouveaux.",
-                st["note"],
-            )
-        )
+    unobserved = unobserved_note(k, y0)
+    if unobserved:
+        out.append(para(unobserved, st["note"]))
     for key, title in PAIR_LISTS:
         rows_ = c[key]
         if not rows_:
@@ -99,3 +83,65 @@ def section(ctx: Context) -> list[Flowable]:
 def pair_rows(rows: list[dict]) -> list[tuple[str, str]]:
     """The compared partnerships as (structure, partner) name pairs, in their order."""
     return [(x["a_name"], x["b_name"]) for x in rows]
+
+
+def _counted(n: int, zero: str, one: str, many: str) -> str:
+    """A count and its verb phrase in agreement: `zero` alone (« aucun n'est nouveau »), else
+    the number then `one` or `many` (French: 1 takes the singular)."""
+    if n == 0:
+        return zero
+    return f"{t.integer(n)} {one if n == 1 else many}"
+
+
+def change_lines(k: dict) -> list[str]:
+    """The bullets of « Ce qui a changé dans les partenariats », from the comparison's
+    counts, each agreeing with its number."""
+    strengthened = _counted(
+        k["strengthened"], "aucun ne s'est renforcé", "s'est renforcé", "se sont renforcés"
+    )
+    how = [
+        _counted(k["became_formal"], "", "est devenu formel", "sont devenus formels"),
+        _counted(k["more_carriers"], "", "est porté par plus de personnes",
+                 "sont portés par plus de personnes"),
+    ]  # fmt: skip
+    if k["strengthened"] and any(how):
+        strengthened += " : " + ", ".join(x for x in how if x)
+    return [
+        _counted(k["kept"], "aucun partenariat n'est toujours là", "partenariat est toujours là",
+                 "partenariats sont toujours là") + " ;",
+        _counted(k["new"], "aucun n'est nouveau", "est nouveau", "sont nouveaux") + " ;",
+        _counted(k["lost"], "aucun n'a disparu", "a disparu", "ont disparu")
+        + " alors qu'au moins une des deux structures a répondu ;",
+        strengthened + " ;",
+        _counted(k["weakened"], "aucun ne s'est affaibli", "s'est affaibli",
+                 "se sont affaiblis") + " (moins de personnes, ou perte du cadre formel).",
+    ]  # fmt: skip
+
+
+def unobserved_note(k: dict, year: int) -> str | None:
+    """The note on the links neither lost nor new because of who answered; a zero count is
+    left out, None when both are zero."""
+    gone, came = k["not_observed"], k["newly_observed"]
+    parts = []
+    if gone:
+        parts.append(
+            _counted(gone, "", f"lien de {year} n'a pas pu être observé",
+                     f"liens de {year} n'ont pas pu être observés")
+            + " cette année (aucune des deux structures n'a répondu)"
+        )  # fmt: skip
+    if came:
+        # « 4 liens … et 2 apparaissent »: the noun is said once.
+        one, many = (
+            ("apparaît", "apparaissent") if gone else ("lien apparaît", "liens apparaissent")
+        )
+        parts.append(
+            _counted(came, "", one, many)
+            + " seulement parce que des structures silencieuses l'an dernier ont répondu"
+        )
+    if not parts:
+        return None
+    if gone + came < 2:
+        tail = "il n'est compté ni comme perdu ni comme nouveau."
+    else:
+        tail = "ils ne sont comptés ni comme perdus ni comme nouveaux."
+    return " et ".join(parts) + " : " + tail

@@ -5,7 +5,7 @@ from __future__ import annotations
 from reportlab.lib.units import cm
 from reportlab.platypus import Flowable
 
-from reports import charts, figures
+from reports import charts, figures, findings
 from reports.pdf.context import Context
 from reports.pdf.flowables import image, para, table
 from survey import french as t
@@ -16,15 +16,7 @@ def section(ctx: Context) -> list[Flowable]:
     d, st = ctx.data, ctx.styles
     fr = d.figures["fragility"]
     out: list[Flowable] = [para("Fragilité : des liens qui tiennent à une personne", st["H1"])]
-    out.append(
-        para(
-            "Le turn-over des équipes (les départs et les arrivées de professionnels) est le "
-            "risque que les professionnels citent le plus : un "
-            "partenariat cité par un seul professionnel, d'un côté comme de l'autre, disparaît "
-            "souvent avec son départ.",
-            st["body"],
-        )
-    )
+    out.append(para(findings.turnover_sentence(d.obstacles), st["body"]))
     out.append(
         para(
             f"{t.integer(fr['fragile_count'])} partenariats sur {t.integer(fr['links'])} "

@@ -13,31 +13,41 @@ from reports.pdf.flowables import image, para, table
 from reports.pdf.styles import TEXT_W
 from survey import vocab
 
-OBSTACLE_SHORT = {
-    "lack_of_time": "Manque de temps",
-    "turnover": "Turn-over (départs, arrivées)",
-    "unknown_missions": "Missions mal connues",
-    "admin_delays": "Délais administratifs",
-    "unreachable_platforms": "Plateformes injoignables",
-    "information_sharing": "Secret professionnel, partage d'informations",
-    "no_coordination_body": "Pas d'instance de coordination",
-    "other": "Autre",
-}
-
-
 TYPE_COLUMNS = 5  # types of structure shown as columns; the smaller ones are pooled
+TYPE_COLUMNS_WORD = "cinq"  # TYPE_COLUMNS in words, for the table's note
 OTHERS = "Autres types"
 
 
+def obstacle_label(code: str) -> str:
+    """An obstacle as the questionnaire names it (reports.figures.obstacles gives the same
+    label): the chart, the table, the findings and the web pages all use this one."""
+    return vocab.OBSTACLES.get(code, code)
+
+
 def _at_most(rows: list[dict], n: int) -> list[dict]:
-    """The `n` types with the most respondents, then one column for all the others (already
-    pooled small groups included), so that the table keeps readable columns."""
-    if len(rows) <= n + 1:
-        return rows
-    ranked = sorted(rows, key=lambda r: -r["respondents"])
-    kept, rest = ranked[:n], ranked[n:]
-    other: dict = {"type_label": OTHERS, "respondents": 0, "obstacles": {}}
+    """The `n` types with the most respondents, then one « Autres types » column for all the
+    others: the types pooled by `privacy.pool_small_groups` (marked "pooled") always go into
+    it, never into a column of their own beside it, so that the table has one « Autres
+    types » column and readable columns."""
+    named = [r for r in rows if "pooled" not in r]
+    pooled = [r for r in rows if "pooled" in r]
+    if len(named) + min(len(pooled), 1) <= n + 1:
+        kept, rest = named, pooled
+    else:
+        ranked = sorted(named, key=lambda r: -r["respondents"])
+        kept, rest = ranked[:n], [*ranked[n:], *pooled]
+    if not rest:
+        return kept
+    other: dict = {
+        "type_label": OTHERS,
+        "pooled": 0,
+        "beyond": 0,  # types of three respondents or more, past the first `n`
+        "respondents": 0,
+        "obstacles": {},
+    }
     for r in rest:
+        other["pooled"] += r.get("pooled", 1)
+        other["beyond"] += 0 if "pooled" in r else 1
         other["respondents"] += r["respondents"]
         for k, v in r["obstacles"].items():
             other["obstacles"][k] = other["obstacles"].get(k, 0) + v
@@ -71,6 +81,8 @@ def section(ctx: Context) -> list[Flowable]:
     if not ob["totals"]:
         out.append(para("Aucun frein n'a été indiqué.", st["body"]))
         return out
+    # One name per obstacle, the chart's and the table's (the questionnaire's words).
+    labels = {r["code"]: r["label"] for r in ob["totals"]}
     items = []
     for r in ob["totals"]:
         small = privacy.is_small(r["responses"])
@@ -94,17 +106,39 @@ def section(ctx: Context) -> list[Flowable]:
     rows.append(["Répondants", *[privacy.people(r["respondents"]) for r in pooled]])
     for c in codes:
         rows.append(
-            [OBSTACLE_SHORT.get(c, c), *[privacy.people(r["obstacles"].get(c, 0)) for r in pooled]]
+            [
+                labels.get(c) or obstacle_label(c),
+                *[privacy.people(r["obstacles"].get(c, 0)) for r in pooled],
+            ]
         )
     first = 5 * cm
     rest = (TEXT_W - first) / max(len(pooled), 1)
     out.append(table(rows, [first, *[rest] * len(pooled)], st, set(range(1, len(pooled) + 1))))
     out.append(
         para(
-            "Nombre de répondants qui citent chaque frein, par type de structure. Les types "
-            "qui comptent moins de trois répondants sont regroupés dans « Autres types » ; "
-            "« < 3 » : une ou deux personnes.",
+            "Nombre de répondants qui citent chaque frein, par type de structure. "
+            f"{_others_note(pooled)}« < 3 » : une ou deux personnes.",
             st["note"],
         )
     )
     return out
+
+
+def _others_note(columns: list[dict]) -> str:
+    """What the « Autres types » column holds, as a sentence of the table's note ("" when the
+    table has no such column)."""
+    other = next((r for r in columns if r["type_label"] == OTHERS), None)
+    if other is None:
+        return ""
+    small = other["beyond"] < other["pooled"]
+    if small and other["beyond"]:
+        return (
+            "« Autres types » regroupe les types de moins de trois répondants et ceux qui "
+            f"viennent après les {TYPE_COLUMNS_WORD} plus représentés ; "
+        )
+    if small:
+        return "Les types qui comptent moins de trois répondants sont regroupés dans « Autres types » ; "
+    return (
+        f"Les types qui viennent après les {TYPE_COLUMNS_WORD} plus représentés sont regroupés "
+        "dans « Autres types » ; "
+    )

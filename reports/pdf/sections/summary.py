@@ -6,6 +6,7 @@ from reportlab.lib.units import cm
 from reportlab.platypus import Flowable, Paragraph, Spacer
 
 from reports import privacy
+from reports.compare import points_text
 from reports.pdf.context import Context
 from reports.pdf.flowables import esc, markup, para, table
 from survey import french as t
@@ -65,7 +66,8 @@ def section(ctx: Context) -> list[Flowable]:
         if prev_year:
             c = changes.get(key, {})
             row.append(_value(c.get("before"), share))
-            row.append(t.points(c.get("change")) if share else t.signed(c.get("change")))
+            # A share's change from the two percentages as printed (40 % → 45 %: +5 pts).
+            row.append(points_text(c.get("before"), h[key]) if share else t.signed(c.get("change")))
         rows.append(row)
     widths = [9.6 * cm, 2.4 * cm, 2.4 * cm, 2.6 * cm] if prev_year else [12 * cm, 5 * cm]
     out.append(table(rows, widths, st, numeric={1, 2, 3}))

@@ -8,7 +8,7 @@ from pathlib import Path
 from fastapi.templating import Jinja2Templates
 
 from app.formhtml import REVIEW_CHOICES, card_anchor, choice_inputs, hidden_answers, review_row
-from reports import privacy
+from reports import compare, privacy
 from survey import french, vocab
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
@@ -37,6 +37,16 @@ def date_fr(value: date | str | None) -> str:
     return french.date_fr(date.fromisoformat(value) if isinstance(value, str) else value)
 
 
+def shown_change(before: float | None, after: float | None, digits: int = 3) -> str:
+    """The change between two figures printed with `digits` decimals, as a reader computes
+    it from the two printed values (« 0,318 → 0,378 : +0,060 », where the unrounded
+    difference printed +0,061); « n. d. » when either is missing."""
+    if before is None or after is None:
+        return "n.\u00a0d."
+    change = float(f"{after:.{digits}f}") - float(f"{before:.{digits}f}")
+    return f"{change:+.{digits}f}".replace(".", ",")
+
+
 def year_option(campaign: object) -> str:
     """A campaign in a year list: « 2026 (en cours) », « 2031 (en préparation) », « 2025 »: a
     year still in preparation has no answers, and read as a year like the others its map
@@ -52,6 +62,8 @@ templates.env.tests["small_count"] = privacy.is_small
 templates.env.filters["date_fr"] = date_fr
 templates.env.filters["number_fr"] = number_fr
 templates.env.filters["year_option"] = year_option
+templates.env.globals["points_text"] = compare.points_text
+templates.env.globals["shown_change"] = shown_change
 templates.env.globals["vocab"] = vocab
 templates.env.globals["choice_inputs"] = choice_inputs
 templates.env.globals["hidden_answers"] = hidden_answers

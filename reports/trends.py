@@ -76,7 +76,7 @@ TERRITORY_FIGURES: tuple[Figure, ...] = (
     Figure("links", "Liens entre structures", "count"),
     Figure("structures", "Structures sur la carte", "count"),
     Figure("ties", "Citations orientées", "count"),
-    Figure("density", "Densité", "ratio"),
+    Figure("density", "Densité des citations", "ratio"),
     Figure("components", "Composantes (groupes séparés)", "count"),
 )
 TERRITORY_SERIES = tuple(f for f in TERRITORY_FIGURES if f.line)

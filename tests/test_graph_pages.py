@@ -23,7 +23,7 @@ import xml.etree.ElementTree as ET
 from html import unescape
 
 import pytest
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from reports import figures
 from reports.compare import compare
@@ -530,3 +530,39 @@ def test_map_figures_headline_is_the_reports_headline(session, world):
     for c in world[1:3]:
         g = build_graph(session, c)
         assert map_figures(g)["headline"] == figures.headline(g)
+
+
+def test_evolution_changes_are_those_of_the_printed_values(client, session):
+    """The change column is computed from the two values as printed: « 40 % → 44 % » was
+    « +3 pts » and « 0,318 → 0,378 » « +0,061 » from the unrounded figures."""
+    from survey import demo
+    from survey.models import Territory
+    from tests.conftest import TEST_SECRET
+
+    demo.load(session, TEST_SECRET)
+    territory = session.exec(select(Territory).where(Territory.code == "23")).one()
+    make_user(session, "coord-evol@example.org", territory=territory)
+    login(client, "coord-evol@example.org")
+    checked = {"pct": 0, "num": 0}
+    for years in ({"de": "2024", "a": "2025"}, {"de": "2025", "a": "2026"}):
+        html = unescape(client.get("/t/23/evolution", params=years).text).replace("\xa0", " ")
+        for label, before, after, change in re.findall(
+            r"<tr><th scope=\"row\">([^<]+)</th>\s*<td class=\"num\">([^<]+)</td>"
+            r"<td class=\"num\">([^<]+)</td>\s*<td class=\"num\">([^<]+)</td></tr>",
+            html,
+        ):
+            if before.endswith("%") and after.endswith("%"):
+                shown = int(after[:-2]) - int(before[:-2])
+                expected = (
+                    "stable" if not shown else f"{shown:+d} pt" + ("s" if abs(shown) > 1 else "")
+                )
+                assert change.replace("−", "-") == expected, (label, before, after, change)
+                checked["pct"] += 1
+            elif "," in before and "," in after:
+                shown_num = round(
+                    float(after.replace(",", ".")) - float(before.replace(",", ".")), 3
+                )
+                assert float(change.replace(",", ".").replace("−", "-")) == shown_num, label
+                checked["num"] += 1
+    assert checked["pct"] >= 8 and checked["num"] >= 2, checked
+    assert "Densité des citations" in html

@@ -310,7 +310,7 @@ def test_pdf_carries_every_years_values(session, world, tmp_path):
     assert re.search(r"Part de liens formels 100 ?% 33 ?% 67 ?%", text)
     assert re.search(r"Part de liens fragiles 0 ?% 67 ?% 33 ?%", text)
     assert re.search(r"Liens entre structures 1 3 3", text)
-    assert re.search(r"Densité 0,100 0,200 0,250", text)
+    assert re.search(r"Densité des citations 0,100 0,200 0,250", text)
 
 
 def test_pdf_of_an_earlier_year_stops_at_that_year_and_stays_the_same(session, world, tmp_path):

@@ -57,8 +57,9 @@ def section(ctx: Context) -> list[Flowable]:
     out.append(
         para(
             "« Citations orientées » : nombre de fois qu'une structure en cite une autre (A cite "
-            "B et B cite A comptent pour deux). « Densité » : part des paires de structures "
-            "qui travaillent ensemble, parmi toutes les paires possibles (entre 0 et 1). "
+            "B et B cite A comptent pour deux). « Densité des citations » : part des citations "
+            "qui existent parmi toutes les citations possibles, chaque structure citant chacune "
+            "des autres (entre 0 et 1). "
             "« — » : chiffre absent, ou taux de réponse calculé sur moins de trois personnes "
             "(masqué pour que personne ne puisse être reconnu).",
             st["note"],

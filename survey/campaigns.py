@@ -19,7 +19,7 @@ from sqlalchemy import case, exists, func, literal
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, and_, col, or_, select
 
-from survey import cells, links
+from survey import cells, french, links
 from survey.db import stored_id
 from survey.models import Campaign, Invitation, Organisation, Professional, Response, Territory
 from survey.text import problem
@@ -148,10 +148,20 @@ def _refuse_invisible(introduction: str) -> None:
 
 
 def _check_fields(
-    opens_on: date | None, closes_on: date | None, introduction: str
+    year: int, opens_on: date | None, closes_on: date | None, introduction: str
 ) -> dict[str, str]:
     problems: dict[str, str] = {}
-    if opens_on and closes_on and closes_on <= opens_on:
+    # A campaign asks about its year: it opens and closes within a year of it (a 2026 survey
+    # may open in December 2025 or close in January 2027). A date years away is a typo, and
+    # the page would then announce a reminder long past as the next one.
+    for field, day, label in (("opens_on", opens_on, "d'ouverture"),
+                              ("closes_on", closes_on, "de clôture")):  # fmt: skip
+        if day is not None and MIN_YEAR <= year <= MAX_YEAR and abs(day.year - year) > 1:
+            problems[field] = (
+                f"La date {label} ({french.date_fr(day)}) est loin de l'année de la campagne "
+                f"({year}) : choisissez une date entre {year - 1} et {year + 1}."
+            )
+    if opens_on and closes_on and closes_on <= opens_on and "closes_on" not in problems:
         problems["closes_on"] = "La date de clôture doit être postérieure à la date d'ouverture."
     if len(introduction) > INTRODUCTION_MAX:
         problems["introduction"] = f"Texte trop long : {INTRODUCTION_MAX} caractères au maximum."
@@ -211,7 +221,7 @@ def create_campaign(
     Raises CampaignInvalid."""
     _refuse_invisible(introduction)
     introduction = introduction.strip()
-    problems = _check_fields(opens_on, closes_on, introduction)
+    problems = _check_fields(year, opens_on, closes_on, introduction)
     if not MIN_YEAR <= year <= MAX_YEAR:
         problems["year"] = f"Indiquez une année entre {MIN_YEAR} et {MAX_YEAR}."
     elif campaign_of(session, stored_id(territory), year) is not None:
@@ -261,7 +271,7 @@ def update_campaign(
     reminder1_on, reminder2_on = (
         reminders if reminders is not None else (campaign.reminder1_on, campaign.reminder2_on)
     )
-    problems = _check_fields(opens_on, closes_on, introduction)
+    problems = _check_fields(campaign.year, opens_on, closes_on, introduction)
     if "closes_on" not in problems:
         problems |= _check_reminders(opens_on, closes_on, reminder1_on, reminder2_on)
     if problems:

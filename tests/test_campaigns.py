@@ -63,6 +63,37 @@ def test_create_validates_year_dates_and_uniqueness(session, world):
     assert campaigns.next_year(session, world.territory.id, today=date(2026, 1, 1)) == 2028
 
 
+def test_dates_years_away_from_the_campaign_are_refused(coordinator, session, world):
+    """A 2031 campaign opening in 2019 was accepted, and its page announced a reminder of
+    2019 as the next one. Within a year of the campaign's year is fine."""
+    with pytest.raises(CampaignInvalid) as exc:
+        campaigns.create_campaign(
+            session, world.territory, 2031, date(2019, 1, 1), date(2019, 2, 1)
+        )
+    assert exc.value.problems == {
+        "opens_on": "La date d'ouverture (1er\u00a0janvier 2019) est loin de l'année de la "
+        "campagne (2031) : choisissez une date entre 2030 et 2032.",
+        "closes_on": "La date de clôture (1er\u00a0février 2019) est loin de l'année de la "
+        "campagne (2031) : choisissez une date entre 2030 et 2032.",
+    }
+    # A 2027 survey may open in December 2026 and close in January 2028.
+    created = campaigns.create_campaign(
+        session, world.territory, 2027, date(2026, 12, 1), date(2028, 1, 15)
+    )
+    assert (created.opens_on, created.closes_on) == (date(2026, 12, 1), date(2028, 1, 15))
+    # Editing the dates of the 2026 campaign: the same rule, a French message, nothing saved.
+    before = campaigns.get_campaign(session, "23", 2026).closes_on
+    r = post(
+        coordinator,
+        "/t/23/campagnes/2026/modifier",
+        {"opens_on": "2026-03-01", "closes_on": "2062-11-30", "introduction": "Texte"},
+    )
+    assert r.status_code == 400
+    assert "est loin de l'année de la campagne (2026)" in r.text.replace("&#39;", "'")
+    session.expire_all()
+    assert campaigns.get_campaign(session, "23", 2026).closes_on == before
+
+
 def test_only_one_open_campaign_per_territory(session, world):
     new = campaigns.create_campaign(session, world.territory, 2027)
     session.commit()

@@ -58,7 +58,14 @@ from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlmodel import Session
 
 from reports import coordination, figures
-from reports.compare import carrier_departures, compare_sides, side_of_graph
+from reports.compare import (
+    carrier_departures,
+    compare_sides,
+    current_roots,
+    merged_departures,
+    merged_now,
+    side_of_graph,
+)
 from reports.graph import NO_FILTER, GraphFilter, build_graph
 from reports.snapshot import stored_comparison
 from survey.db import table_of
@@ -462,9 +469,14 @@ def compare(
     # computed once however many years it is compared with.
     side_before = b.derived("compare_side", lambda g: side_of_graph(g, b.stored_figures))
     side_after = a.derived("compare_side", lambda g: side_of_graph(g, a.stored_figures))
+    # Both years read with today's merges (reports.compare.merged_now); a merge changes the
+    # open year's version, not a frozen year's, hence the merges in the key.
+    roots = current_roots(session, before.territory_id)
     return a.derived(
-        ("compare", before.id, b.version),
+        ("compare", before.id, b.version, tuple(sorted(roots.items()))),
         lambda g: compare_sides(
-            side_before, side_after, carrier_departures(session, before, after, flt)
+            merged_now(side_before, roots),
+            merged_now(side_after, roots),
+            merged_departures(carrier_departures(session, before, after, flt), roots),
         ),
     )

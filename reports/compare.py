@@ -9,8 +9,8 @@ non-response is never read as a change of partnership.
 from __future__ import annotations
 
 import json
-from collections.abc import Hashable
-from dataclasses import dataclass
+from collections.abc import Hashable, Mapping
+from dataclasses import dataclass, replace
 
 import networkx as nx
 from sqlalchemy import case, distinct, func, select
@@ -129,6 +129,57 @@ def _changed(s: dict, headline: dict, centralisation: float | None) -> dict:
         **{k: s[k] for k in ("structures", "ties", "density", "components", "isolated_count")},
         "degree_centralisation": centralisation,
     }
+
+
+def current_roots(session: Session, territory_id: int) -> dict[Hashable, Hashable]:
+    """Every structure of the territory merged into another -> the one it is part of now."""
+    canon = canonical_cte(territory_id)
+    return {
+        int(i): int(r) for i, r in session.execute(select(canon.c.id, canon.c.root)) if i != r
+    }
+
+
+def _now(roots: Mapping[Hashable, Hashable], a: Hashable, b: Hashable) -> Pair | None:
+    """The pair {a, b} with each structure as it is now, sorted; None when both are now one."""
+    x, y = roots.get(a, a), roots.get(b, b)
+    if x == y:
+        return None
+    return (x, y) if x < y else (y, x)  # type: ignore[operator]
+
+
+def merged_now(s: Side, roots: Mapping[Hashable, Hashable]) -> Side:
+    """`s` with its structures read as the directory has them now: a frozen year's links to a
+    structure merged since are its absorber's (carriers added up, formal if one was), and a
+    link between the two is gone. Comparing that year with today's map otherwise listed
+    every such link as lost and its absorber's as new, the very merge the coordinator was
+    asked to make. The year's own figures stay as they were published."""
+    if not any(n in roots for n in s.names):
+        return s
+    links: dict[Pair, tuple[int, bool]] = {}
+    for (a, b), (carriers, formal) in s.links.items():
+        pair = _now(roots, a, b)
+        if pair is not None:
+            before = links.get(pair, (0, False))
+            links[pair] = (before[0] + carriers, before[1] or formal)
+    names: dict[Hashable, object] = {}
+    for n, name in s.names.items():
+        root = roots.get(n, n)
+        names.setdefault(root, s.names.get(root, name))
+    answered = frozenset(roots.get(n, n) for n in s.answered)
+    return replace(s, names=names, answered=answered, links=links)
+
+
+def merged_departures(
+    departures: Mapping[Pair, bool], roots: Mapping[Hashable, Hashable]
+) -> dict[Pair, bool]:
+    """`carrier_departures` with its pairs as `merged_now` reads them: a merged pair lost all
+    its carriers when each of its former pairs did."""
+    out: dict[Pair, bool] = {}
+    for (a, b), all_left in departures.items():
+        pair = _now(roots, a, b)
+        if pair is not None:
+            out[pair] = out.get(pair, True) and all_left
+    return out
 
 
 def compare_graphs(
@@ -459,10 +510,11 @@ def compare(
     """Everything that changed between two campaigns of the same territory."""
     if before.territory_id != after.territory_id:
         raise ValueError("campaigns of different territories")
+    roots = current_roots(session, before.territory_id)
     return compare_sides(
-        side(session, before, flt),
-        side(session, after, flt),
-        carrier_departures(session, before, after, flt),
+        merged_now(side(session, before, flt), roots),
+        merged_now(side(session, after, flt), roots),
+        merged_departures(carrier_departures(session, before, after, flt), roots),
     )
 
 

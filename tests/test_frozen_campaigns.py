@@ -361,3 +361,31 @@ def test_closing_stores_year_over_year_with_the_previous_frozen_campaign(session
     assert snapshot.stored_comparison(session, c25, c26) is None
     fresh = cache.compare(session, c25, c26)
     assert fresh["counts"] == stored["counts"]
+
+
+def test_year_over_year_reads_the_closed_year_with_todays_merges(session, world):
+    """Merging a structure into another after 2025 closed: 2025's links to the absorbed one
+    are its absorber's in the comparison with 2026, not « lost » beside a « new » twin. 2025
+    itself, its figures and its page, stays as it was."""
+    from reports.compare import compare
+
+    b, c25, c26 = world
+    siao, ccas, caf, ml = (b.orgs[k].id for k in ("siao", "ccas", "caf", "ml"))
+    cache.cache_for(session).clear()
+    before = cache.compare(session, c25, c26)
+    figures_before = before["figures"]
+    directory.merge_structures(session, b.orgs["siao"], b.orgs["ccas"])
+    session.commit()
+    for cmp in (cache.compare(session, c25, c26), compare(session, c25, c26)):
+        pairs = {key: {(r["a"], r["b"]) for r in cmp[key]} for key in ("kept", "new", "lost")}
+        assert all(siao not in pair for rows in pairs.values() for pair in rows), pairs
+        # 2025 CAF–SIAO (1 carrier) is now CAF–CCAS, added to 2025's CAF–CCAS (2): kept.
+        assert (min(caf, ccas), max(caf, ccas)) in pairs["kept"]
+        kept = next(r for r in cmp["kept"] if {r["a"], r["b"]} == {caf, ccas})
+        assert kept["carriers_before"] == 3
+        # 2025 SIAO–ML is CCAS–ML, the link 2026's siao2 declared from the same structure.
+        assert (min(ccas, ml), max(ccas, ml)) in pairs["kept"]
+        # The closed year's figures as published; today's, merge included, beside them.
+        assert {k: f["before"] for k, f in cmp["figures"].items()} == {
+            k: f["before"] for k, f in figures_before.items()
+        }

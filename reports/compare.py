@@ -134,9 +134,7 @@ def _changed(s: dict, headline: dict, centralisation: float | None) -> dict:
 def current_roots(session: Session, territory_id: int) -> dict[Hashable, Hashable]:
     """Every structure of the territory merged into another -> the one it is part of now."""
     canon = canonical_cte(territory_id)
-    return {
-        int(i): int(r) for i, r in session.execute(select(canon.c.id, canon.c.root)) if i != r
-    }
+    return {int(i): int(r) for i, r in session.execute(select(canon.c.id, canon.c.root)) if i != r}
 
 
 def _now(roots: Mapping[Hashable, Hashable], a: Hashable, b: Hashable) -> Pair | None:

@@ -19,7 +19,11 @@ and graph API and the viewer's pages. `small_count`, `small_rate`, `suppress_gra
 from __future__ import annotations
 
 import copy
-from typing import Any
+import functools
+import itertools
+from collections.abc import Hashable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import networkx as nx
 
@@ -314,3 +318,243 @@ def suppress_coordination(d: dict) -> dict:
     if "formal_declarations" in quality:
         quality["formal_declarations"] = small_count(quality["formal_declarations"])
     return out
+
+
+# --- complementary suppression -----------------------------------------------------------
+#
+# A table whose rows (or columns) add up to a printed total gives a « < 3 » away by
+# subtraction: « 4 | < 3 | 0 | 3 » is one person not started. `protect_table` hides enough
+# other cells for that never to work. Its two marks say only what is true of the cell:
+# « < 3 » is 0, 1 or 2 (a 0 reads « < 3 » when it hides another cell), « masqué » is 3 or
+# more. The reader is assumed to know this rule.
+
+HIDDEN = "masqué"  # a count of 3 or more hidden so that no « < 3 » can be computed back
+
+K = TypeVar("K", bound=Hashable)
+
+Line = tuple[K, Sequence[K]]
+
+
+def _bits(values: range | tuple[int, ...], cap: int) -> int:
+    """The set of integers `values` within [0, cap] as a bit set."""
+    out = 0
+    for v in values:
+        if 0 <= v <= cap:
+            out |= 1 << v
+    return out
+
+
+def _add(a: int, b: int, cap: int) -> int:
+    """Every sum x + y (x in a, y in b) up to `cap`, sets as bit sets."""
+    out, y = 0, 0
+    while b >> y:
+        if (b >> y) & 1:
+            out |= a << y
+        y += 1
+    return out & ((1 << (cap + 1)) - 1)
+
+
+def _solutions(total: int, parts: list[int], cap: int) -> list[int]:
+    """For the equation total = sum(parts), each side a set of possible values (bit sets):
+    the values still possible for the total (index 0) and for each part (index 1, 2, …)."""
+    n = len(parts)
+    prefix = [1]  # sums of parts[:i]
+    for p in parts:
+        prefix.append(_add(prefix[-1], p, cap))
+    suffix = [1] * (n + 1)  # sums of parts[i:]
+    for i in range(n - 1, -1, -1):
+        suffix[i] = _add(suffix[i + 1], parts[i], cap)
+    possible = [total & prefix[n]]
+    for i, p in enumerate(parts):
+        others = _add(prefix[i], suffix[i + 1], cap)
+        possible.append(
+            sum(1 << v for v in range(cap + 1) if (p >> v) & 1 and (total >> v) & others)
+        )
+    return possible
+
+
+def _row_values(low: int, high: int, totals: frozenset[int]) -> list[set[int]]:
+    """Every value each « < 3 » part may take in a row of `low` parts read « < 3 » (0 to 2,
+    one at least being 1 or 2) and `high` read « masqué » (3 or more), its total in `totals`."""
+    seen: list[set[int]] = [set() for _ in range(low)]
+    for lows in itertools.product(range(THRESHOLD), repeat=low):
+        rest = [t - sum(lows) for t in totals]
+        # `high` counts of 3 or more add up to 0 when there are none, else to any sum from
+        # 3 * high up.
+        if any(lows) and any(r == 0 if not high else r >= THRESHOLD * high for r in rest):
+            for i, v in enumerate(lows):
+                seen[i].add(v)
+    return seen
+
+
+@functools.cache
+def _hidden_totals(low: int, high: int) -> frozenset[int]:
+    """The totals a row of `low` parts read « < 3 » and `high` read « masqué » hides: those
+    that would pin a « < 3 » down, and their neighbours, until a hidden total does not either
+    (« 7 | < 3 | masqué | masqué » is 1, 3 and 3: 6 to 8 are hidden, and 8 may be 2, 3, 3)."""
+    top = (THRESHOLD - 1) * low + THRESHOLD * high + 2 * THRESHOLD
+    unsafe = {
+        t
+        for t in range(1, top)
+        if any(len(v) < 2 for v in _row_values(low, high, frozenset({t})))
+        and any(_row_values(low, high, frozenset({t})))
+    }
+    hidden = set(unsafe)
+    while hidden and any(len(v) < 2 for v in _row_values(low, high, frozenset(hidden))):
+        if max(hidden) > 2 * top:  # never: the neighbours always leave room
+            raise AssertionError((low, high, sorted(hidden)))
+        hidden.add(max(hidden) + 1)
+        if min(hidden) > THRESHOLD:  # 1 and 2 read « < 3 », not « masqué »
+            hidden.add(min(hidden) - 1)
+    return frozenset(hidden)
+
+
+def protect_table(
+    values: Mapping[K, int], rows: Sequence[Line[K]], columns: Sequence[Line[K]] = ()
+) -> dict[K, int | str]:
+    """The cells of a table of counts of people as a reader outside the coordination may see
+    them: each value, SMALL_DATA (« < 3 ») or HIDDEN (« masqué »).
+
+    `rows` and `columns` are lines that add up: (total, parts), values[total] == the sum of
+    the parts. The rule:
+    1. a row with a count of 1 or 2 (its total or a part) shows none of its parts: 0 to 2
+       read « < 3 », 3 and more « masqué ». The reader learns which parts are small, never
+       which are the one or two people; its total stays unless, with that pattern, it would
+       pin a « < 3 » down (« 6 | < 3 | < 3 | < 3 » is 2, 2 and 2: « 7 | < 3 | masqué |
+       masqué » is 1, 3 and 3), and a total of 1 or 2 reads « < 3 ».
+       Hiding a whole row rather than its next smallest cell matters: a reader who knows
+       « the next smallest was hidden » learns that it was the smallest (« 10 | < 3 |
+       masqué | 4 »: the hidden one is 3 or 4, so the « < 3 » is 2 or 3, so 2).
+    2. then, while a column line lets a reader pin a hidden cell down (its total minus the
+       cells shown, each hidden cell between the bounds of its mark), the row of the smallest
+       part still shown on that line is hidden as in 1 (the total, if all its parts are).
+    So a row never gives a hidden count back whatever its values, and no column does
+    through its total alone.
+    """
+    cap = max([*values.values(), 0])
+    small: set[K] = set()
+    hidden: set[K] = set()
+
+    def hide(k: K) -> None:
+        (small if values[k] < THRESHOLD else hidden).add(k)
+
+    def hide_row(total: K, parts: Sequence[K]) -> None:
+        for p in parts:
+            hide(p)
+        low = sum(values[p] < THRESHOLD for p in parts)
+        if is_small(values[total]) or values[total] in _hidden_totals(low, len(parts) - low):
+            hide(total)
+
+    row_of = {k: line for line in rows for k in (line[0], *line[1])}
+    for total, parts in rows:
+        if any(is_small(values[k]) for k in (total, *parts)):
+            hide_row(total, parts)
+    small.update(k for k, v in values.items() if is_small(v))  # outside any row too
+
+    def domain(k: K) -> int:
+        if k in small:
+            return _bits((0, 1, 2), cap)
+        if k in hidden:
+            return _bits(range(THRESHOLD, cap + 1), cap)
+        return _bits((values[k],), cap)
+
+    def exposed(total: K, parts: Sequence[K]) -> bool:
+        masked = small | hidden
+        unknown = [p for p in parts if p in masked]
+        if total not in masked and not unknown:
+            return False
+        known = sum(values[p] for p in parts if p not in masked)  # total - known = the rest
+        possible = _solutions(domain(total) >> known, [domain(p) for p in unknown], cap)
+        return any(
+            possible[i].bit_count() < 2
+            for i, k in enumerate([total, *unknown])
+            if k in masked and values[k] <= cap
+        )
+
+    changed = True
+    while changed:
+        changed = False
+        for total, parts in columns:
+            if not exposed(total, parts):
+                continue
+            shown = [p for p in parts if p not in small and p not in hidden]
+            if shown:
+                pick = min(shown, key=lambda p: values[p])
+                if pick in row_of:
+                    hide_row(*row_of[pick])
+                hide(pick)
+            elif total not in small and total not in hidden:
+                hide(total)
+            else:
+                continue  # nothing left to hide on this line
+            changed = True
+    return {
+        k: SMALL_DATA if k in small else HIDDEN if k in hidden else v for k, v in values.items()
+    }
+
+
+FOLLOWUP_COLUMNS = ("not_started", "draft", "submitted")  # they add up to « invited »
+
+
+@dataclass(frozen=True)
+class ShownCounts:
+    """One row of a campaign's follow-up (survey.campaigns.Counts) as a viewer reads it:
+    each count a number, SMALL_DATA (« < 3 ») or HIDDEN (« masqué »)."""
+
+    key: str | int | None
+    label: str
+    invited: int | str
+    not_started: int | str
+    draft: int | str
+    submitted: int | str
+
+    @property
+    def rate(self) -> float:
+        """Share of invited who submitted, in percent; 0 when either is not a number (the
+        page then withholds the rate)."""
+        if isinstance(self.invited, str) or isinstance(self.submitted, str) or not self.invited:
+            return 0.0
+        return 100.0 * self.submitted / self.invited
+
+
+@dataclass(frozen=True)
+class ShownFollowup:
+    overall: ShownCounts
+    by_organisation: list[ShownCounts]
+    by_type: list[ShownCounts]
+
+
+def suppress_followup(followup: Any, type_of: Mapping[Any, str]) -> ShownFollowup:
+    """A campaign's follow-up (survey.campaigns.Followup: overall, per structure, per type
+    of structure; invited = not started + draft + submitted) as a viewer reads it, by
+    `protect_table`: its rows are each row (invited and its three columns), its columns each
+    column down the structures of a type (its type's row), down the types and down all the
+    structures (the overall row). `type_of` maps a structure's key to its type's."""
+    cols = ("invited", *FOLLOWUP_COLUMNS)
+    overall = ("overall", None)
+    orgs = [(("org", c.key), c) for c in followup.by_organisation]
+    types = [(("type", c.key), c) for c in followup.by_type]
+    values: dict[tuple[tuple[str, Any], str], int] = {}
+    for row, c in [(overall, followup.overall), *orgs, *types]:
+        values.update({(row, col): int(getattr(c, col)) for col in cols})
+    rows: list[tuple[Any, list[Any]]] = [
+        ((row, "invited"), [(row, col) for col in FOLLOWUP_COLUMNS])
+        for row in [overall, *(r for r, _ in orgs), *(r for r, _ in types)]
+    ]
+    columns: list[tuple[Any, list[Any]]] = []
+    for col in cols:
+        columns.append(((overall, col), [(r, col) for r, _ in types]))
+        columns.append(((overall, col), [(r, col) for r, _ in orgs]))
+        for trow, t in types:
+            members = [(r, col) for r, c in orgs if type_of.get(c.key) == t.key]
+            columns.append(((trow, col), members))
+    shown = protect_table(values, rows, columns)
+
+    def row_of(row: tuple[str, Any], c: Any) -> ShownCounts:
+        return ShownCounts(c.key, c.label, *(shown[(row, col)] for col in cols))
+
+    return ShownFollowup(
+        overall=row_of(overall, followup.overall),
+        by_organisation=[row_of(r, c) for r, c in orgs],
+        by_type=[row_of(r, c) for r, c in types],
+    )

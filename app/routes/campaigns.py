@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, Response
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from app.deps import (
     CoordinatorScope,
@@ -34,10 +34,10 @@ from app.mail import smtp_config
 from app.params import small_int
 from app.settings import Settings
 from app.templating import templates
-from reports import snapshot
+from reports import privacy, snapshot
 from survey import campaigns, mailing, next_steps, vocab
 from survey.campaigns import CampaignInvalid, CampaignRefused
-from survey.models import Campaign
+from survey.models import Campaign, Organisation
 
 router = APIRouter(include_in_schema=False)
 PARIS = ZoneInfo("Europe/Paris")
@@ -264,6 +264,17 @@ def messages_save(
 # --- one campaign --------------------------------------------------------------------------
 
 
+def _types_of(session: Session, figures: campaigns.Followup) -> dict[int, str]:
+    """The type of each structure of the follow-up."""
+    ids = [c.key for c in figures.by_organisation if isinstance(c.key, int)]
+    if not ids:
+        return {}
+    rows = session.exec(
+        select(Organisation.id, Organisation.type).where(col(Organisation.id).in_(ids))
+    ).all()
+    return {oid: kind for oid, kind in rows if oid is not None}
+
+
 def _campaign_page(
     request: Request,
     session: Session,
@@ -275,7 +286,12 @@ def _campaign_page(
     notice: tuple[str, str] = ("", ""),
     refusal: str = "",
 ) -> HTMLResponse:
-    figures = campaigns.followup(session, campaign, vocab.ORG_TYPES)
+    followup = campaigns.followup(session, campaign, vocab.ORG_TYPES)
+    figures: campaigns.Followup | privacy.ShownFollowup = followup
+    if not scope.can_write:
+        # A viewer: « < 3 », and what must be hidden too for no « < 3 » to be recovered by
+        # subtraction from a row's or a column's total (reports.privacy.protect_table).
+        figures = privacy.suppress_followup(followup, _types_of(session, followup))
     context: dict = {
         "scope": scope,
         "section": "campagnes",

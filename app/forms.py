@@ -10,7 +10,10 @@ added, ``l{n}-partner_search``: the text typed in the search field over the dire
 `<datalist>` per page), matched to a partner by `parse`.
 
 A partner carried from last year has a status: "confirmed" (« Inchangé »), "edit" (« À
-modifier »: confirmed, its questions shown), "ended" (« Plus de contact ») or none yet.
+modifier »: confirmed, its questions shown), "ended" (« Plus de contact ») or none yet. A
+carried partner whose questions are on the page (a card, not a line) also sends
+``l{n}-questions`` = "shown": « À modifier » chosen on a line without JavaScript opened
+nothing, and submitting then must not store last year's answers unseen (`edits_not_shown`).
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from pydantic import ValidationError
 from survey import fields
 from survey.directory import normalize_name
 from survey.messages import pydantic_message
-from survey.questionnaire import MAX_LINKS, Answers, LinkAnswer, Problem
+from survey.questionnaire import MAX_LINKS, Answers, LinkAnswer, Problem, listed_partners
 from survey.text import forbidden_character
 
 MAX_BODY_BYTES = 4 * 1024 * 1024
@@ -36,6 +39,13 @@ EMPTY_SLOTS = 3
 ACTIONS = ("save", "submit", "more", "confirm_all")
 # The last field of the form: without it the body was cut short and must not be saved.
 END_MARKER = "formulaire_complet"
+# The value of ``l{n}-questions`` when a carried partner's questions are on the page.
+QUESTIONS_SHOWN = "shown"
+# « À modifier » chosen on a line whose questions never opened (no JavaScript), at submit.
+EDIT_NOT_SHOWN = (
+    "Vous avez choisi « À modifier » pour {partner} : vérifiez ses réponses ci-dessous, "
+    "puis envoyez."
+)
 SLOT_NAME = re.compile(r"^l(\d{1,4})-([a-z_]+)$")
 _ID = re.compile(r"^\d{1,9}$")
 
@@ -107,6 +117,7 @@ class LinkForm:
     quality: str = ""
     remove: bool = False
     editing: bool = False  # « À modifier » chosen: show the partner's questions
+    questions_shown: bool = False  # its questions were on the page (a card, not a line)
 
     @property
     def is_empty(self) -> bool:
@@ -212,6 +223,7 @@ def state_from_pairs(pairs: Iterable[tuple[str, str]]) -> tuple[FormState, str]:
             **{name: raw.get(name, []) for name in LINK_LIST_FIELDS},
             **{name: bool(_first(raw, name)) for name in LINK_CHECKBOX_FIELDS},
             remove=bool(_first(raw, "remove")),
+            questions_shown=_first(raw, "questions") == QUESTIONS_SHOWN,
         )
         if not link.carried:
             link.status = "new"
@@ -369,6 +381,21 @@ def parse_state(
     return Parsed(state, action, answers, problems, slot_of)
 
 
+def edits_not_shown(parsed: Parsed) -> list[Problem]:
+    """A problem for each partner carried from last year left « À modifier » while its
+    questions were never shown (a line, without JavaScript): sent as it is, it would be
+    stored as unchanged with last year's answers. The page then comes back with its
+    questions open (a partner with a problem is shown as a card)."""
+    return [
+        Problem(f"links.{index}.status", EDIT_NOT_SHOWN.format(partner="ce partenaire"))
+        for index, slot in enumerate(parsed.slot_of)
+        if (link := parsed.state.links[slot]).carried
+        and link.editing
+        and link.status == "confirmed"
+        and not link.questions_shown
+    ]
+
+
 def _error_path(loc: tuple) -> str:
     """'links.0.frames' for pydantic's ('links', 0, 'frames', 3): the field, not the item."""
     parts = list(loc)
@@ -403,8 +430,11 @@ def link_form(a: LinkAnswer) -> LinkForm:
 
 
 def state_from_answers(answers: Answers) -> FormState:
-    """The form filled with stored (or carried forward) answers."""
-    return FormState(
+    """The form filled with stored (or carried forward) answers. A partner count equal to
+    the list's is shown blank, which means the same: sending stores a blank as the list's
+    count, and shown as a number it stayed behind when a partner was added later, a total
+    smaller than the list that sending refuses."""
+    state = FormState(
         **{
             f.name: _form_value_of(f, getattr(answers, f.name))
             for f in fields.RESPONSE_FIELDS
@@ -413,6 +443,10 @@ def state_from_answers(answers: Answers) -> FormState:
         links=[link_form(a) for a in answers.links],
         body_ids=[str(b) for b in answers.body_ids],
     )
+    listed = listed_partners(answers)
+    if listed and answers.declared_partner_count == listed:
+        state.declared_partner_count = ""
+    return state
 
 
 # --- problems -> field ids -------------------------------------------------------------

@@ -701,10 +701,12 @@ class _Generator:
         return round(self.rng.triangular(3, 15, 6))
 
     def declared(self, listed: int) -> int:
-        """Usually the number listed; sometimes a rough figure (a gentle warning, not an error)."""
+        """Usually the number listed; sometimes a rough figure above it (a gentle warning; a
+        total below the list is refused on sending). The same draws as before, so the rest of
+        the demo stays as it was."""
         if self.rng.random() < 0.75:
             return listed
-        return max(0, listed + self.rng.choice((-2, -1, 1, 2, 3)))
+        return listed + abs(self.rng.choice((-2, -1, 1, 2, 3)))
 
     def obstacles(self) -> tuple[list[str], str]:
         codes = _sample(

@@ -7,6 +7,11 @@ Rules:
   formal or informal, what is built together) and every partner carried forward from last
   year confirmed or marked "plus de contact"; everything else is optional, and a partner
   count left blank is the number of partners listed;
+- submitting needs at least one partner still worked with, unless the partner count is
+  explicitly 0 (« no partner » is an answer; an empty form is not), and a partner count
+  typed is never smaller than the partners listed (bigger is fine: it may be approximate);
+- a partner written in needs a name of at least 2 letters or digits (it becomes a proposed
+  structure of the directory, even in a draft);
 - once submitted, a response stays submitted: later saves must be complete too;
 - each save is one transaction: on any problem nothing is written.
 """
@@ -131,6 +136,30 @@ class Answers(BaseModel):
 
 
 _M = TypeVar("_M", bound=BaseModel)
+
+# A partner carried from last year and not yet looked at, on submit (the page merges these).
+UNVERIFIED = (
+    "Indiquez si vous travaillez toujours avec ce partenaire ou s'il n'y a plus de contact."
+)
+NO_PARTNER = (
+    "Ajoutez au moins un partenaire. Si vous ne travaillez avec aucun partenaire, indiquez 0 "
+    "dans « Au total, avec combien de partenaires… »."
+)
+WRITE_IN_TOO_SHORT = "Écrivez le nom de la structure : au moins 2 lettres ou chiffres."
+MIN_WRITE_IN_CHARACTERS = 2
+
+
+def count_too_small(declared: int, listed: int) -> str:
+    """The problem of a partner count smaller than the partners listed."""
+    return (
+        f"Le total ({declared}) est plus petit que le nombre de partenaires de votre liste "
+        f"({listed}) : corrigez-le ou laissez-le vide."
+    )
+
+
+def _meaningful_name(name: str) -> bool:
+    """A written-in partner's name with at least `MIN_WRITE_IN_CHARACTERS` letters or digits."""
+    return sum(1 for c in name if c.isalnum()) >= MIN_WRITE_IN_CHARACTERS
 
 
 @dataclass
@@ -657,6 +686,8 @@ def check(
                     Problem(f"{p}.partner_organisation_id", "Choisissez un partenaire.")
                 )
                 continue
+            if not _meaningful_name(a.write_in.name):
+                problems.append(Problem(f"{p}.write_in.name", WRITE_IN_TOO_SHORT))
             if a.write_in.type not in vocab.ORG_TYPES:
                 problems.append(Problem(f"{p}.write_in.type", CHOICES["type"]))
             key: tuple = ("write_in", normalize_name(a.write_in.name))
@@ -697,13 +728,7 @@ def check(
 
         if submitting and a.status != "ended":
             if a.status == "pending":
-                problems.append(
-                    Problem(
-                        f"{p}.status",
-                        "Indiquez si vous travaillez toujours avec ce partenaire "
-                        "ou s'il n'y a plus de contact.",
-                    )
-                )
+                problems.append(Problem(f"{p}.status", UNVERIFIED))
             # Only the source's three questions are required: the partner, formal or
             # informal, and what is built together; everything else is optional.
             if a.nature is None:
@@ -715,7 +740,23 @@ def check(
                     Problem(f"{p}.practices", "Indiquez au moins une chose construite ensemble.")
                 )
 
+    if submitting:
+        problems.extend(count_problems(answers))
     return problems
+
+
+def count_problems(answers: Answers) -> list[Problem]:
+    """What a submission's partner list and count contradict: no partner still worked with
+    and no explicit 0 (an empty form, or every partner « plus de contact »), or a count
+    typed smaller than the list. `answers.declared_partner_count` is read as given: None
+    when left blank (`save` fills the blank in after checking)."""
+    listed = listed_partners(answers)
+    declared = answers.declared_partner_count
+    if listed == 0 and declared != 0:
+        return [Problem("links", NO_PARTNER)]
+    if declared is not None and declared < listed:
+        return [Problem("declared_partner_count", count_too_small(declared, listed))]
+    return []
 
 
 def listed_partners(answers: Answers) -> int:
@@ -723,12 +764,20 @@ def listed_partners(answers: Answers) -> int:
     return sum(1 for a in answers.links if a.status != "ended")
 
 
-def warnings_for(answers: Answers) -> list[str]:
-    """Gentle remarks that never block."""
+def warnings_for(answers: Answers, submitting: bool = False) -> list[str]:
+    """Gentle remarks that never block. A count smaller than the list blocks a submission
+    (`count_problems`): when `submitting`, its problem says it and no remark repeats it."""
     out = []
     listed = listed_partners(answers)
     declared = answers.declared_partner_count
-    if declared is not None and declared != listed:
+    if declared is not None and declared < listed:
+        if not submitting:
+            out.append(
+                f"Vous avez indiqué travailler avec {declared} "
+                f"partenaire{'s' if declared > 1 else ''} et en avez décrit {listed} : "
+                "corrigez le nombre ou laissez-le vide avant d'envoyer."
+            )
+    elif declared is not None and declared != listed:
         out.append(
             f"Vous avez indiqué travailler avec {declared} partenaire{'s' if declared > 1 else ''} "
             f"et en avez décrit {listed}. Ce n'est pas bloquant : vous pouvez compléter la liste "
@@ -792,12 +841,14 @@ def save(session: Session, r: Respondent, answers: Answers, submit: bool = False
     if not r.can_write:
         raise CampaignNotOpen(r.campaign)
     already_submitted = r.response is not None and r.response.status == "submitted"
-    if (submit or already_submitted) and answers.declared_partner_count is None:
-        answers = answers.model_copy(update={"declared_partner_count": listed_partners(answers)})
+    submitting = submit or already_submitted
     names = PartnerNames()
-    problems = check(session, r, answers, submitting=submit or already_submitted, names=names)
+    # Checked with the count as given: a blank is not an explicit 0 (`count_problems`).
+    problems = check(session, r, answers, submitting=submitting, names=names)
     if problems:
-        return SaveResult(ok=False, problems=problems, warnings=warnings_for(answers))
+        return SaveResult(ok=False, problems=problems, warnings=warnings_for(answers, submitting))
+    if submitting and answers.declared_partner_count is None:
+        answers = answers.model_copy(update={"declared_partner_count": listed_partners(answers)})
     try:
         stored = _write(session, r, answers, submit or already_submitted, names)
         session.commit()

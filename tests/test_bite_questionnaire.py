@@ -725,10 +725,13 @@ def test_the_count_warning_in_french_singular_and_plural():
         LinkAnswer(partner_organisation_id=msa, status="ended"),  # not counted
     ]
     assert listed_partners(Answers(links=two)) == 2
+    # Smaller than the list: a draft is told it blocks the submission, which then says it as
+    # a problem (`count_problems`), not twice.
     assert warnings_for(Answers(declared_partner_count=1, links=two)) == [
-        "Vous avez indiqué travailler avec 1 partenaire et en avez décrit 2. Ce n'est pas "
-        "bloquant : vous pouvez compléter la liste ou corriger le nombre."
+        "Vous avez indiqué travailler avec 1 partenaire et en avez décrit 2 : corrigez le "
+        "nombre ou laissez-le vide avant d'envoyer."
     ]
+    assert warnings_for(Answers(declared_partner_count=1, links=two), submitting=True) == []
     assert warnings_for(Answers(declared_partner_count=3, links=two)) == [
         "Vous avez indiqué travailler avec 3 partenaires et en avez décrit 2. Ce n'est pas "
         "bloquant : vous pouvez compléter la liste ou corriger le nombre."

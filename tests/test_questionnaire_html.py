@@ -326,9 +326,10 @@ def test_confirm_and_end_then_submit_is_stored(client, session, world):
     html = page(client, token, envoye="1")
     assert "Merci, vos réponses ont bien été envoyées" in html
     assert "jusqu'à la clôture de l'enquête, le 31\u00a0décembre 2026" in html
-    # The blank count became the one partner still worked with: nothing to warn about.
+    # The blank count became the one partner still worked with: nothing to warn about, and
+    # it comes back blank, as typed (app.forms.state_from_answers).
     assert "Ce n'est pas bloquant" not in unescape(html)
-    assert value(read_form(html).fields, "declared_partner_count") == ["1"]
+    assert value(read_form(html).fields, "declared_partner_count") == [""]
     # The ended partner stays one line, « Plus de contact » checked.
     siao = slot_of_partner(html, "SIAO de la Creuse — 115")
     assert "partner review-row ended" in row_tag(html, "SIAO de la Creuse — 115")

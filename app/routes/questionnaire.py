@@ -26,11 +26,13 @@ from survey import timing
 from survey.directory import partner_entries
 from survey.questionnaire import (
     MAX_LINKS,
+    UNVERIFIED,
     CampaignNotOpen,
     NothingCarried,
     Problem,
     Respondent,
     bodies_to_show,
+    check,
     confirm_all,
     current_answers,
     save,
@@ -98,6 +100,9 @@ _CARD_ORDER = [
 ]  # fmt: skip
 
 
+_EDIT_NOT_SHOWN = forms.EDIT_NOT_SHOWN.format(partner="ce partenaire")
+
+
 def _page_rank(target: str) -> tuple[int, int, int]:
     if target in _TOP_ORDER:
         return (1, _TOP_ORDER.index(target), 0)
@@ -125,7 +130,13 @@ class Progress:
 
 def _merge_unverified(summary: list[SummaryItem]) -> list[SummaryItem]:
     """Partners of last year not yet looked at make one line of the summary, not fifteen."""
-    unverified = [i for i in summary if i.target.startswith("l") and i.target.endswith("-status")]
+    unverified = [
+        i
+        for i in summary
+        if i.target.startswith("l")
+        and i.target.endswith("-status")
+        and i.message.endswith(UNVERIFIED)
+    ]
     if len(unverified) < 2:
         return summary
     line = SummaryItem(
@@ -173,7 +184,11 @@ def _render(
     for p in problems:
         target = forms.field_id(p.field, slot_of or [])
         card = by_slot.get(int(target[1:].split("-")[0])) if target.startswith("l") else None
-        message = f"{card.name} : {p.message}" if card else p.message
+        message = p.message
+        if card and message == _EDIT_NOT_SHOWN:
+            message = forms.EDIT_NOT_SHOWN.format(partner=card.name)  # names it already
+        elif card:
+            message = f"{card.name} : {message}"
         summary.append(SummaryItem(target, message))
     summary.sort(key=lambda item: _page_rank(item.target))
     summary = _merge_unverified(summary)
@@ -294,9 +309,14 @@ def questionnaire_post(
             slot_of=parsed.slot_of, extra_slots=more, **kw,
         )  # fmt: skip
 
+    # Without JavaScript « À modifier » opens nothing until the page comes back: submitting
+    # then would store last year's answers unseen. The page comes back with them open.
+    not_shown = forms.edits_not_shown(parsed) if parsed.action == "submit" else []
     if parsed.answers is None:
-        return again(parsed.problems)
+        return again(not_shown + parsed.problems)
     answers = parsed.answers
+    if not_shown:
+        return again(not_shown + check(session, r, answers, submitting=True))
     if parsed.action == "confirm_all":
         try:
             answers = confirm_all(answers)

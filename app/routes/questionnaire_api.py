@@ -205,7 +205,11 @@ async def save_draft(token: str, answers: Answers, request: Request) -> Response
 async def submit(
     token: str, request: Request, answers: Answers | None = Body(default=None)
 ) -> Response:
-    """Envoyer : les réponses jointes, ou à défaut celles déjà enregistrées."""
+    """Envoyer : les réponses jointes, ou à défaut celles déjà enregistrées. Il faut au moins
+    un partenaire qui ne soit pas « Plus de contact » (`status` « ended »), ou bien
+    `declared_partner_count` à 0 : « aucun partenaire » se dit explicitement. Un
+    `declared_partner_count` plus petit que le nombre de ces partenaires est refusé (422) ;
+    plus grand, il est gardé (un nombre approximatif suffit) ; absent, il vaut ce nombre."""
     return await _run(request, lambda session: _saved(session, token, answers, submit=True))
 
 

@@ -260,13 +260,48 @@ def search_key(text: str) -> str:
     return normalize_name(text)
 
 
+def _matches(typed: str, directory: Mapping[str, str]) -> set[str]:
+    """The directory's values whose label has, for every word typed, a word starting with
+    it: « cap emploi » finds « Cap emploi de la Creuse », « udaf creuse » « UDAF de la
+    Creuse », « ccas gueret » « CCAS de Guéret (Guéret) »."""
+    words = search_key(typed).split()
+    if not words:
+        return set()
+    return {
+        value
+        for label, value in directory.items()
+        if all(any(w.startswith(t) for w in label.split()) for t in words)
+    }
+
+
 def _resolve_search(
     link: LinkForm, path: str, problems: list[Problem], directory: Mapping[str, str]
 ) -> None:
-    """Turn the typed search text into the partner it names, or say what to do."""
+    """Turn the typed search text into the partner it names, or say what to do.
+
+    The label as listed; else, a shorter form naming a single structure of the directory
+    (one of its services when the words name only that one): a phone's « Go » pressed
+    before a proposal was picked need not cost a round of errors."""
     if link.partner or not link.partner_search:
         return
     value = directory.get(search_key(link.partner_search))
+    if value is None and not link.write_in_name:  # else the search text was a first try
+        found = _matches(link.partner_search, directory)
+        structures = {v.split(":", 1)[0] for v in found}
+        if len(found) == 1:
+            value = next(iter(found))
+        elif len(structures) == 1:
+            value = next(iter(structures))
+        elif structures:
+            problems.append(
+                Problem(
+                    f"{path}.partner_organisation_id",
+                    f"« {link.partner_search[:80]} » correspond à {len(structures)} structures "
+                    "du répertoire : choisissez la bonne parmi les propositions qui "
+                    "s'affichent en tapant, ou précisez le nom.",
+                )
+            )
+            return
     if value is not None:
         link.partner = value
         return

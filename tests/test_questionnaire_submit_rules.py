@@ -371,3 +371,45 @@ def test_a_count_left_blank_stays_blank_when_the_answers_come_back(client, sessi
     fields = setf(read_form(page(client, token)).fields, "declared_partner_count", "12")
     assert post(client, token, fields, "submit").status_code == 303
     assert value(read_form(page(client, token)).fields, "declared_partner_count") == ["12"]
+
+
+# --- 5. a partner typed shorter than the directory lists it -------------------------------
+
+
+@pytest.mark.parametrize(
+    ("typed", "org", "service"),
+    [
+        ("caf", "caf", None),
+        ("CCAS gueret", "ccas", None),
+        ("msa limousin", "msa", None),
+        ("siao centre de jour", "siao", "jour"),
+    ],
+)
+def test_a_shorter_name_of_a_single_structure_is_taken(client, session, world, typed, org, service):
+    """Only the label as listed was taken: « CAF » or « ccas gueret », typed and sent with
+    a phone's « Go » before a proposal was picked, cost a round of errors."""
+    token = world.tokens["bruno"]
+    fields = read_form(page(client, token)).fields
+    fields = setf(fields, "l0-partner_search", typed)
+    fields = setf(fields, "l0-nature", "informal")
+    fields = setf(fields, "l0-practices", "referral")
+    r = post(client, token, fields, "save")
+    assert r.status_code == 303, summary_of(r.text)
+    response = response_of(session, world, "bruno")
+    links = session.exec(select(DeclaredLink).where(DeclaredLink.response_id == response.id))
+    assert [(x.partner_organisation_id, x.partner_service_id) for x in links] == [
+        (world.orgs[org].id, world.services[service].id if service else None)
+    ]
+
+
+def test_a_name_several_structures_share_asks_which(client, session, world):
+    token = world.tokens["bruno"]
+    fields = read_form(page(client, token)).fields
+    for text, message in (
+        ("de la creuse", "« de la creuse » correspond à 2 structures du répertoire"),
+        ("CAF de la Corrèze", "« CAF de la Corrèze » n'est pas dans le répertoire"),
+    ):
+        r = post(client, token, setf(fields, "l0-partner_search", text), "save")
+        assert r.status_code == 422
+        assert message in summary_of(r.text)
+    assert response_of(session, world, "bruno") is None

@@ -24,6 +24,7 @@ from reports.graph import (
     build_graph,
     canonical_cte,
     is_frozen,
+    merge_roots,
     source_of,
 )
 from survey import french
@@ -68,13 +69,10 @@ def shown_points(before: object, after: object) -> int | None:
 
 
 def points_text(before: object, after: object) -> str:
-    """`shown_points` printed: « +5 pts », « −1 pt », « stable », « — »."""
+    """`shown_points` printed by `survey.french.points`: « +5 pts », « −1 pt », « stable »,
+    « — »."""
     change = shown_points(before, after)
-    if change is None:
-        return "—"
-    if change == 0:
-        return "stable"
-    return f"{french.signed(change)}{french.NBSP}pt{'s' if abs(change) > 1 else ''}"
+    return french.points(None if change is None else change / 100)
 
 
 @dataclass(frozen=True)
@@ -133,8 +131,7 @@ def _changed(s: dict, headline: dict, centralisation: float | None) -> dict:
 
 def current_roots(session: Session, territory_id: int) -> dict[Hashable, Hashable]:
     """Every structure of the territory merged into another -> the one it is part of now."""
-    canon = canonical_cte(territory_id)
-    return {int(i): int(r) for i, r in session.execute(select(canon.c.id, canon.c.root)) if i != r}
+    return {i: r for i, r in merge_roots(session, territory_id).items() if i != r}
 
 
 def _now(roots: Mapping[Hashable, Hashable], a: Hashable, b: Hashable) -> Pair | None:

@@ -48,6 +48,7 @@ from reports.graph import (
     build_graph,
     canonical_cte,
     is_frozen,
+    merge_roots,
     source_of,
 )
 from survey import vocab
@@ -202,12 +203,6 @@ def _carriers_with(
     return {(int(b), int(x)): int(n) for b, x, n in rows}
 
 
-def _roots(session: Session, territory_id: int) -> dict[int, int]:
-    """Live structure id -> the structure that absorbed it (itself when not merged)."""
-    canon = canonical_cte(territory_id)
-    return {int(i): int(r) for i, r in session.execute(select(canon.c.id, canon.c.root))}
-
-
 def _participants(session: Session, campaign: Campaign) -> dict[int, dict[int, int]]:
     """Body id -> {canonical structure: submitted respondents who ticked it from there}."""
     canon = canonical_cte(campaign.territory_id)
@@ -253,7 +248,7 @@ class _World:
             t.frames = [a + b for a, b in zip(t.frames, c.frames, strict=True)]
             self.neighbours[src].add(dst)
             self.neighbours[dst].add(src)
-        self.roots = _roots(session, self.campaign.territory_id)
+        self.roots = merge_roots(session, self.campaign.territory_id)
         live = session.execute(
             select(_org.c.id, _org.c.name, _org.c.type).where(
                 _org.c.territory_id == self.campaign.territory_id
@@ -729,7 +724,7 @@ def instance_members(session: Session, campaign: Campaign, body_id: int) -> set[
     ).first()
     if found is None:
         return None
-    roots = _roots(session, campaign.territory_id)
+    roots = merge_roots(session, campaign.territory_id)
     ids = session.scalars(select(_member.c.organisation_id).where(_member.c.body_id == body_id))
     return {roots.get(int(i), int(i)) for i in ids}
 

@@ -134,6 +134,13 @@ def canonical_cte(territory_id: int) -> CTE:
     )
 
 
+def merge_roots(session: Session, territory_id: int) -> dict[int, int]:
+    """Structure id -> the structure it is part of now: itself, or the one that absorbed it
+    (`canonical_cte` read into a dict)."""
+    canon = canonical_cte(territory_id)
+    return {int(i): int(r) for i, r in session.execute(select(canon.c.id, canon.c.root))}
+
+
 def declarations_cte(
     campaign: Campaign,
     flt: GraphFilter,

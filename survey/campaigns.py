@@ -12,7 +12,7 @@ Functions change the session and flush; the caller commits (after adding its aud
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from sqlalchemy import case, exists, func, literal
@@ -154,10 +154,10 @@ def _check_fields(
     # A campaign asks about its year: it opens and closes within a year of it (a 2026 survey
     # may open in December 2025 or close in January 2027). A date years away is a typo, and
     # the page would then announce a reminder long past as the next one.
-    for field, day, label in (("opens_on", opens_on, "d'ouverture"),
+    for name, day, label in (("opens_on", opens_on, "d'ouverture"),
                               ("closes_on", closes_on, "de clôture")):  # fmt: skip
         if day is not None and MIN_YEAR <= year <= MAX_YEAR and abs(day.year - year) > 1:
-            problems[field] = (
+            problems[name] = (
                 f"La date {label} ({french.date_fr(day)}) est loin de l'année de la campagne "
                 f"({year}) : choisissez une date entre {year - 1} et {year + 1}."
             )
@@ -464,6 +464,7 @@ class Followup:
     overall: Counts
     by_organisation: list[Counts]
     by_type: list[Counts]
+    type_of: dict[int, str] = field(default_factory=dict)  # structure id -> its type
 
 
 def _population(campaign: Campaign):
@@ -526,9 +527,17 @@ def followup(
 
     # sqlmodel types its select() for up to 4 columns: these have 5 or 6.
     per_org = session.exec(
-        select(Organisation.id, Organisation.name, invited, not_started, draft, submitted)  # type: ignore[call-overload]
+        select(  # type: ignore[call-overload]
+            Organisation.id,
+            Organisation.name,
+            invited,
+            not_started,
+            draft,
+            submitted,
+            Organisation.type,
+        )  # fmt: skip
         .join(pop, pop.c.organisation_id == Organisation.id)
-        .group_by(Organisation.id, Organisation.name)
+        .group_by(Organisation.id, Organisation.name, Organisation.type)
         .order_by(Organisation.name)
     ).all()
     per_type = session.exec(
@@ -540,8 +549,9 @@ def followup(
     labels = type_labels or {}
     return Followup(
         overall=overall,
-        by_organisation=[Counts(r[0], r[1], *map(int, r[2:])) for r in per_org],
+        by_organisation=[Counts(r[0], r[1], *map(int, r[2:6])) for r in per_org],
         by_type=[Counts(r[0], labels.get(r[0], r[0]), *map(int, r[1:])) for r in per_type],
+        type_of={r[0]: r[6] for r in per_org},
     )
 
 

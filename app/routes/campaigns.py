@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, Response
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from app.deps import (
     CoordinatorScope,
@@ -37,7 +37,7 @@ from app.templating import templates
 from reports import privacy, snapshot
 from survey import campaigns, mailing, next_steps, vocab
 from survey.campaigns import CampaignInvalid, CampaignRefused
-from survey.models import Campaign, Organisation
+from survey.models import Campaign
 
 router = APIRouter(include_in_schema=False)
 PARIS = ZoneInfo("Europe/Paris")
@@ -264,17 +264,6 @@ def messages_save(
 # --- one campaign --------------------------------------------------------------------------
 
 
-def _types_of(session: Session, figures: campaigns.Followup) -> dict[int, str]:
-    """The type of each structure of the follow-up."""
-    ids = [c.key for c in figures.by_organisation if isinstance(c.key, int)]
-    if not ids:
-        return {}
-    rows = session.exec(
-        select(Organisation.id, Organisation.type).where(col(Organisation.id).in_(ids))
-    ).all()
-    return {oid: kind for oid, kind in rows if oid is not None}
-
-
 def _campaign_page(
     request: Request,
     session: Session,
@@ -291,7 +280,7 @@ def _campaign_page(
     if not scope.can_write:
         # A viewer: « < 3 », and what must be hidden too for no « < 3 » to be recovered by
         # subtraction from a row's or a column's total (reports.privacy.protect_table).
-        figures = privacy.suppress_followup(followup, _types_of(session, followup))
+        figures = privacy.suppress_followup(followup, followup.type_of)
     context: dict = {
         "scope": scope,
         "section": "campagnes",

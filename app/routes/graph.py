@@ -217,14 +217,10 @@ def map_page(request: Request, scope: ViewerScope, session: SessionDep):
     needle = directory.normalize_name(search)
     if needle:
         # The names' fold (accents, case, « ’ » or « ' », hyphens), as map.js searches.
-        found = sorted(
-            (
-                n
-                for n, a in view.graph.nodes(data=True)
-                if needle in directory.normalize_name(str(a["name"]))
-            ),
-            key=lambda n: directory.normalize_name(str(view.graph.nodes[n]["name"])),
-        )
+        folded = {
+            n: directory.normalize_name(str(a["name"])) for n, a in view.graph.nodes(data=True)
+        }
+        found = sorted((n for n, name in folded.items() if needle in name), key=folded.__getitem__)
     instances = instance_choices(session, campaign)
     members = instance_members(session, campaign, instance_id) if instance_id else frozenset()
     marked = frozenset(found) | members
